@@ -1,0 +1,9 @@
+module seal
+
+go 1.26.8
+
+require (
+	github.com/ardanlabs/jinja v1.8.0
+	golang.org/x/sys v0.43.0
+	golang.org/x/text v0.23.0
+)

@@ -7,12 +7,12 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"seal/models/internal/atomicfile"
 )
 
 // Tensor is one tensor to write. Data holds the little-endian element bytes.
@@ -60,59 +60,22 @@ func WriteFile(path string, tensors []Tensor, metadata map[string]string) error 
 	if err != nil {
 		return withPath(path, err)
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	err = atomicfile.Write(path, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		if _, err := bw.Write(header); err != nil {
+			return err
+		}
+		for _, i := range order {
+			if _, err := bw.Write(tensors[i].Data); err != nil {
+				return err
+			}
+		}
+		return bw.Flush()
+	})
 	if err != nil {
 		return &Error{Path: path, Err: err}
 	}
-	if err := writeAndSync(tmp, header, tensors, order); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return &Error{Path: path, Err: err}
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return &Error{Path: path, Err: err}
-	}
-	syncDir(dir)
 	return nil
-}
-
-// writeAndSync fills and closes the temporary file; the data must be on
-// disk before the rename makes it visible.
-func writeAndSync(tmp *os.File, header []byte, tensors []Tensor, order []int) error {
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if _, err := bw.Write(header); err != nil {
-		return err
-	}
-	for _, i := range order {
-		if _, err := bw.Write(tensors[i].Data); err != nil {
-			return err
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	return tmp.Close()
-}
-
-// syncDir makes the rename durable; some filesystems refuse to sync a
-// directory, and the data is already safe on disk by then, so errors are
-// ignored.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
 
 // encodeHeader validates the tensors and returns the 8-byte length plus

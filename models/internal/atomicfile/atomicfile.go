@@ -24,6 +24,10 @@ func Write(path string, fill func(w io.Writer) error) (err error) {
 	if err = fill(tmp); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
+	// CreateTemp makes 0600 files; a model folder is meant to be shared like any other.
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
 	if err = tmp.Sync(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -33,7 +37,17 @@ func Write(path string, fill func(w io.Writer) error) (err error) {
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
+	syncDir(filepath.Dir(path))
 	return nil
+}
+
+// syncDir makes the rename durable; some filesystems refuse to sync a folder, and
+// the data is already on disk by then, so errors are ignored.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 // WriteBytes writes data to path atomically.

@@ -1,0 +1,90 @@
+package tensor
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrUnsupported is wrapped by a backend that lacks an op or a dtype combination, so
+// callers can tell "not here" from a failure; nothing silently falls back.
+var ErrUnsupported = errors.New("not supported by this backend")
+
+// Unsupported builds the typed error for a missing op.
+func Unsupported(backend, op string) error {
+	return fmt.Errorf("%s: %s: %w", backend, op, ErrUnsupported)
+}
+
+// AttnShape describes a batch for causal attention with grouped-query heads.
+//
+// q is [B*Tq, H*HD]; k and v are [B*Tk, KV*HD], where Tk is the row capacity per
+// sequence (the KV cache length, or T when training). Query i of sequence b sits at
+// position Past[b]+i and attends to keys 0..Past[b]+i of its own sequence. Past nil
+// means all zeros (training, prefill of fresh sequences).
+type AttnShape struct {
+	B, Tq, Tk int
+	H, KV, HD int
+	Past      []int
+	Scale     float32 // usually 1/sqrt(HD)
+}
+
+// AdamW holds one optimizer step's hyperparameters; Step counts from 1 and drives the
+// bias correction as in torch.optim.AdamW.
+type AdamW struct {
+	LR, Beta1, Beta2, Eps, WeightDecay float32
+	Step                               int
+}
+
+// Backend runs every op the network needs. Forward and backward of an op sit side by
+// side. Outputs are written, not accumulated, unless the doc says "adds".
+// Shapes are the caller's responsibility: a mismatch is a programming error and panics.
+type Backend interface {
+	Name() string
+
+	// MatMul: c = alpha·op(a)·op(b) + beta·c for 2-D tensors; b may be BF16 (weights).
+	MatMul(c, a, b *Tensor, transA, transB bool, alpha, beta float32)
+
+	// Embedding gathers rows of table (F32 or BF16) for ids into out [len(ids), D].
+	Embedding(out, table *Tensor, ids []int32)
+	// EmbeddingBackward adds dout's rows into dtable rows at ids.
+	EmbeddingBackward(dtable, dout *Tensor, ids []int32)
+
+	// RMSNorm: out = x / rms(x) * w per row; rstd [rows] keeps 1/rms for the backward.
+	RMSNorm(out, rstd, x, w *Tensor, eps float32)
+	// RMSNormBackward writes dx and, when dw is not nil, adds into dw.
+	RMSNormBackward(dx, dw, dout, x, w, rstd *Tensor)
+
+	// RoPE rotates x [rows, heads*hd] in place, the rotate-half (GPT-NeoX/HF Llama)
+	// layout: row r uses position pos[r] and tables cos, sin [maxPos, hd/2].
+	RoPE(x *Tensor, heads int, pos []int32, cos, sin *Tensor)
+	// RoPEBackward applies the inverse rotation to dx in place.
+	RoPEBackward(dx *Tensor, heads int, pos []int32, cos, sin *Tensor)
+
+	// Attention: causal softmax(q·kᵀ·scale)·v with GQA; lse [B*Tq*H] (may be nil when
+	// no backward follows) keeps each row's log-sum-exp so the backward can recompute
+	// the probabilities instead of storing them.
+	Attention(out, lse, q, k, v *Tensor, s AttnShape)
+	// AttentionBackward writes dq, dk, dv (Past must be nil: training only).
+	AttentionBackward(dq, dk, dv, dout, out, lse, q, k, v *Tensor, s AttnShape)
+
+	// SwiGLU: out = silu(gate) * up.
+	SwiGLU(out, gate, up *Tensor)
+	SwiGLUBackward(dgate, dup, dout, gate, up *Tensor)
+
+	// AddBias adds bias [cols] to every row of x; BiasBackward adds the column sums of dy into db.
+	AddBias(x, bias *Tensor)
+	BiasBackward(db, dy *Tensor)
+
+	// Add: a += alpha·b (residuals, gradient sums). Scale: a *= s.
+	Add(a, b *Tensor, alpha float32)
+	Scale(a *Tensor, s float32)
+	// SumSquares is Σx² in float64, for gradient-norm clipping.
+	SumSquares(a *Tensor) float64
+
+	// CrossEntropy over logits [N, V] with labels (ignore < 0). Returns the summed loss
+	// and the count of scored rows; when dlogits is not nil it is written with
+	// (softmax − onehot)·gradScale for scored rows and zero for ignored ones.
+	CrossEntropy(dlogits, logits *Tensor, labels []int32, gradScale float32) (sum float64, count int)
+
+	// AdamWStep updates p with gradient g and moments m, v (all F32) in place.
+	AdamWStep(p, g, m, v *Tensor, h AdamW)
+}

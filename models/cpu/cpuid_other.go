@@ -1,0 +1,9 @@
+//go:build !amd64
+
+package cpu
+
+func detectKernelFeatures() kernelFeatures { return kernelFeatures{} }
+
+func selectKernels(kernelFeatures) *kernelSet {
+	return &kernelSet{name: "generic Go 4x4 gemm, Go gemv", gemm: genericGemm, narrow: genericGemm}
+}

@@ -1,0 +1,53 @@
+package cpu
+
+import "seal/models/tensor"
+
+// SwiGLU: out = silu(gate)·up with silu(x) = x·sigmoid(x) = x / (1 + e^−x), computed in float32 as
+// torch's CPU silu kernel writes it. It is stable at both ends: for x → −∞, e^−x overflows to +Inf and
+// x/Inf is −0; for x → +∞, e^−x is 0 and the result is x. out may be gate or up.
+func (*Backend) SwiGLU(out, gate, up *tensor.Tensor) {
+	const op = "SwiGLU"
+	o := f32(op, "out", out)
+	g := f32(op, "gate", gate)
+	u := f32(op, "up", up)
+	sameLen(op, "out", "gate", out, gate)
+	sameLen(op, "up", "gate", up, gate)
+	parallelRange(len(o), 4*len(o), func(i0, i1 int) {
+		gs, us, os := g[i0:i1], u[i0:i1], o[i0:i1]
+		us, os = us[:len(gs)], os[:len(gs)]
+		for i, x := range gs {
+			os[i] = x / (1 + expf(-x)) * us[i]
+		}
+	})
+}
+
+// SwiGLUBackward: with s = sigmoid(gate) = 1/(1 + e^−gate),
+//
+//	dgate = dout·up·s·(1 + gate·(1 − s))      (torch's silu_backward)
+//	dup   = dout·silu(gate)
+//
+// Both are written; either may be dout itself.
+func (*Backend) SwiGLUBackward(dgate, dup, dout, gate, up *tensor.Tensor) {
+	const op = "SwiGLUBackward"
+	dg := f32(op, "dgate", dgate)
+	du := f32(op, "dup", dup)
+	d := f32(op, "dout", dout)
+	g := f32(op, "gate", gate)
+	u := f32(op, "up", up)
+	sameLen(op, "dgate", "gate", dgate, gate)
+	sameLen(op, "dup", "gate", dup, gate)
+	sameLen(op, "dout", "gate", dout, gate)
+	sameLen(op, "up", "gate", up, gate)
+	parallelRange(len(g), 6*len(g), func(i0, i1 int) {
+		gs := g[i0:i1]
+		us, ds, dgs, dus := u[i0:i1], d[i0:i1], dg[i0:i1], du[i0:i1]
+		us, ds, dgs, dus = us[:len(gs)], ds[:len(gs)], dgs[:len(gs)], dus[:len(gs)]
+		for i, x := range gs {
+			den := 1 + expf(-x)
+			s := 1 / den
+			dy, up := ds[i], us[i]
+			dgs[i] = dy * up * (s * (1 + x*(1-s)))
+			dus[i] = dy * (x / den)
+		}
+	})
+}

@@ -1,0 +1,65 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"seal/models/tensor"
+)
+
+func refSwiGLU(gate, up []float64) []float64 {
+	out := make([]float64, len(gate))
+	for i, x := range gate {
+		out[i] = x / (1 + math.Exp(-x)) * up[i]
+	}
+	return out
+}
+
+func TestSwiGLU(t *testing.T) {
+	r := newRNG(40)
+	for _, n := range []int{1, 3, 5, 7, 17, 100, 70000} {
+		gs, us := randF32(r, n, 4), randF32(r, n, 1)
+		out := tensor.New(n)
+		be.SwiGLU(out, tensor.FromF32(gs, n), tensor.FromF32(us, n))
+		closeTo(t, fmt.Sprint("forward n=", n), out.F32, refSwiGLU(f64s(gs), f64s(us)), 1e-6, 1e-7)
+		if n > 100 {
+			continue
+		}
+		R := randF32(r, n, 1)
+		g64, u64, R64 := f64s(gs), f64s(us), f64s(R)
+		loss := func() float64 { return dot64(R64, refSwiGLU(g64, u64)) }
+		wg, wu := fdGrad(g64, loss), fdGrad(u64, loss)
+		dg, du := tensor.New(n), tensor.New(n)
+		be.SwiGLUBackward(dg, du, tensor.FromF32(R, n), tensor.FromF32(gs, n), tensor.FromF32(us, n))
+		checkGrad(t, fmt.Sprint("dgate n=", n), dg.F32, wg)
+		checkGrad(t, fmt.Sprint("dup n=", n), du.F32, wu)
+	}
+}
+
+// TestSwiGLUExtremes: silu is stable for large |x| (no NaN from Inf/Inf), forward and backward.
+func TestSwiGLUExtremes(t *testing.T) {
+	gs := []float32{-1e30, -1000, -100, -88, 88, 100, 1000, 1e30, 0}
+	n := len(gs)
+	us := make([]float32, n)
+	for i := range us {
+		us[i] = 1
+	}
+	out, dg, du := tensor.New(n), tensor.New(n), tensor.New(n)
+	be.SwiGLU(out, tensor.FromF32(gs, n), tensor.FromF32(us, n))
+	be.SwiGLUBackward(dg, du, tensor.FromF32(us, n), tensor.FromF32(gs, n), tensor.FromF32(us, n))
+	for i, x := range gs {
+		want := float64(x) / (1 + math.Exp(-float64(x)))
+		if math.IsNaN(float64(out.F32[i])) || math.Abs(float64(out.F32[i])-want) > 1e-6*math.Abs(want)+1e-30 {
+			t.Errorf("silu(%g) = %g, want %g", x, out.F32[i], want)
+		}
+		s := 1 / (1 + math.Exp(-float64(x)))
+		wantD := s * (1 + float64(x)*(1-s))
+		if math.IsNaN(float64(dg.F32[i])) || math.Abs(float64(dg.F32[i])-wantD) > 1e-6 {
+			t.Errorf("silu'(%g) = %g, want %g", x, dg.F32[i], wantD)
+		}
+		if du.F32[i] != out.F32[i] {
+			t.Errorf("dup at %g: %g, want silu = %g", x, du.F32[i], out.F32[i])
+		}
+	}
+}

@@ -1,0 +1,221 @@
+package llama
+
+import (
+	"fmt"
+	"math"
+
+	"seal/models/tensor"
+	"seal/models/train"
+)
+
+// fullGrads mirrors the weights for full-parameter training.
+type fullGrads struct {
+	embed, lmHead, norm *tensor.Tensor
+	layers              []Layer
+}
+
+// TrainLoRA allocates gradients for the adapter's A and B (and none for the base) and
+// returns them as parameters for an optimizer. Gradients add up over Loss calls until
+// the caller zeroes them.
+func (m *Model) TrainLoRA() ([]*train.Param, error) {
+	if m.adapter == nil {
+		return nil, fmt.Errorf("llama: no adapter to train")
+	}
+	m.full = nil
+	var ps []*train.Param
+	for _, mod := range m.adapter.Modules {
+		lm := m.lora[mod.Layer][projIndex(mod.Proj)]
+		lm.dA, lm.dB = tensor.New(lm.A.Shape...), tensor.New(lm.B.Shape...)
+		ps = append(ps,
+			&train.Param{Name: "base_model.model." + mod.Name + ".lora_A.weight", Value: lm.A, Grad: lm.dA},
+			&train.Param{Name: "base_model.model." + mod.Name + ".lora_B.weight", Value: lm.B, Grad: lm.dB})
+	}
+	return ps, nil
+}
+
+// TrainFull allocates gradients for every weight; the model must have been loaded with
+// LoadOptions.Trainable (owned F32 weights).
+func (m *Model) TrainFull() ([]*train.Param, error) {
+	if m.lora != nil {
+		return nil, fmt.Errorf("llama: full training with an adapter attached; merge or remove it first")
+	}
+	var ps []*train.Param
+	grad := func(name string, w *tensor.Tensor, noDecay bool) (*tensor.Tensor, error) {
+		if w == nil {
+			return nil, nil
+		}
+		if w.DType != tensor.F32 || w.F32 == nil {
+			return nil, fmt.Errorf("llama: weight %s is %s; load with Trainable for full training", name, w.DType)
+		}
+		g := tensor.New(w.Shape...)
+		ps = append(ps, &train.Param{Name: name, Value: w, Grad: g, NoDecay: noDecay})
+		return g, nil
+	}
+	g := &fullGrads{layers: make([]Layer, len(m.Layers))}
+	var err error
+	if g.embed, err = grad("model.embed_tokens.weight", m.Embed, false); err != nil {
+		return nil, err
+	}
+	if m.LMHead != m.Embed {
+		if g.lmHead, err = grad("lm_head.weight", m.LMHead, false); err != nil {
+			return nil, err
+		}
+	}
+	if g.norm, err = grad("model.norm.weight", m.Norm, true); err != nil {
+		return nil, err
+	}
+	for i := range m.Layers {
+		l, gl := &m.Layers[i], &g.layers[i]
+		p := fmt.Sprintf("model.layers.%d.", i)
+		if gl.AttnNorm, err = grad(p+"input_layernorm.weight", l.AttnNorm, true); err != nil {
+			return nil, err
+		}
+		if gl.MLPNorm, err = grad(p+"post_attention_layernorm.weight", l.MLPNorm, true); err != nil {
+			return nil, err
+		}
+		if gl.QNorm, err = grad(p+"self_attn.q_norm.weight", l.QNorm, true); err != nil {
+			return nil, err
+		}
+		if gl.KNorm, err = grad(p+"self_attn.k_norm.weight", l.KNorm, true); err != nil {
+			return nil, err
+		}
+		for j, proj := range Projections {
+			name := ProjectionName(i, proj)
+			if gl.W[j], err = grad(name+".weight", l.W[j], false); err != nil {
+				return nil, err
+			}
+			if gl.Bias[j], err = grad(name+".bias", l.Bias[j], true); err != nil {
+				return nil, err
+			}
+		}
+	}
+	m.full = g
+	return ps, nil
+}
+
+// StopTraining drops the gradient buffers.
+func (m *Model) StopTraining() {
+	m.full = nil
+	for _, l := range m.lora {
+		for _, lm := range l {
+			if lm != nil {
+				lm.dA, lm.dB = nil, nil
+			}
+		}
+	}
+}
+
+// Loss runs B sequences of T tokens and returns the mean cross-entropy over positions
+// whose target is not negative (targets[i] is the token expected after ids[i]: the
+// already-shifted labels). With backward set it adds gradScale·d(mean loss) into the
+// gradients that TrainLoRA or TrainFull allocated; gradScale 1 gives the plain gradient
+// and 1/steps averages over gradient-accumulation steps.
+func (m *Model) Loss(ids, targets []int32, B, T int, backward bool, gradScale float32) (loss float64, count int, err error) {
+	if err := m.checkInput(ids, B, T, nil); err != nil {
+		return 0, 0, err
+	}
+	if len(targets) != len(ids) {
+		return 0, 0, fmt.Errorf("llama: %d targets for %d ids", len(targets), len(ids))
+	}
+	for _, t := range targets {
+		if t >= 0 {
+			count++
+		}
+		if int(t) >= m.Config.VocabSize {
+			return 0, 0, fmt.Errorf("llama: target %d outside the vocabulary", t)
+		}
+	}
+	if count == 0 {
+		return 0, 0, nil // nothing to learn from: no loss, no gradient
+	}
+	xnf, a := m.forward(ids, B, T, nil, backward)
+	logits := m.logits(xnf, nil, a)
+	var dlogits *tensor.Tensor
+	if backward {
+		dlogits = tensor.New(logits.Shape...)
+	}
+	sum, _ := m.B.CrossEntropy(dlogits, logits, targets, gradScale/float32(count))
+	if backward {
+		m.backward(a, dlogits)
+	}
+	return sum / float64(count), count, nil
+}
+
+// backward propagates dlogits through the network, block by block in reverse, adding
+// into the gradients being trained.
+func (m *Model) backward(a *acts, dlogits *tensor.Tensor) {
+	c, be := m.Config, m.B
+	N := a.B * a.T
+	g := m.full
+	dxnf := tensor.New(N, c.HiddenSize)
+	be.MatMul(dxnf, dlogits, m.LMHead, false, false, 1, 0)
+	if g != nil {
+		if g.lmHead != nil {
+			be.MatMul(g.lmHead, dlogits, a.xnf, true, false, 1, 1)
+		} else {
+			be.MatMul(g.embed, dlogits, a.xnf, true, false, 1, 1) // tied: lm_head is the embedding
+		}
+	}
+	dx := tensor.New(N, c.HiddenSize)
+	be.RMSNormBackward(dx, gradOf(g, func(g *fullGrads) *tensor.Tensor { return g.norm }), dxnf, a.xf, m.Norm, a.rstdf)
+	cos, sin := m.rope.tables(a.T)
+	for li := len(m.Layers) - 1; li >= 0; li-- {
+		l, s := &m.Layers[li], &a.layers[li]
+		var gl *Layer
+		if g != nil {
+			gl = &g.layers[li]
+		}
+		// MLP block: dx is the gradient of the block's output (residual passes through).
+		dact := m.linearBackward(li, Down, dx, s.act, s)
+		dgate, dup := tensor.New(N, c.IntermediateSize), tensor.New(N, c.IntermediateSize)
+		be.SwiGLUBackward(dgate, dup, dact, s.gate, s.up)
+		dxn2 := m.linearBackward(li, Gate, dgate, s.xn2, s)
+		be.Add(dxn2, m.linearBackward(li, Up, dup, s.xn2, s), 1)
+		dh := tensor.New(N, c.HiddenSize)
+		be.RMSNormBackward(dh, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.MLPNorm }), dxn2, s.h, l.MLPNorm, s.rstd2)
+		be.Add(dh, dx, 1)
+		// Attention block.
+		datt := m.linearBackward(li, O, dh, s.att, s)
+		dq, dk, dv := tensor.New(N, c.QDim()), tensor.New(N, c.KVDim()), tensor.New(N, c.KVDim())
+		shape := tensor.AttnShape{B: a.B, Tq: a.T, Tk: a.T, H: c.NumHeads, KV: c.NumKVHeads, HD: c.HeadDim,
+			Scale: float32(1 / math.Sqrt(float64(c.HeadDim)))}
+		be.AttentionBackward(dq, dk, dv, datt, s.att, s.lse, s.q, s.k, s.v, shape)
+		be.RoPEBackward(dq, c.NumHeads, a.pos, cos, sin)
+		be.RoPEBackward(dk, c.NumKVHeads, a.pos, cos, sin)
+		if c.QKNorm {
+			dq = m.headNormBackward(dq, s.qRaw, l.QNorm, s.rstdQ, c.NumHeads, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.QNorm }))
+			dk = m.headNormBackward(dk, s.kRaw, l.KNorm, s.rstdK, c.NumKVHeads, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.KNorm }))
+		}
+		dxn1 := m.linearBackward(li, Q, dq, s.xn1, s)
+		be.Add(dxn1, m.linearBackward(li, K, dk, s.xn1, s), 1)
+		be.Add(dxn1, m.linearBackward(li, V, dv, s.xn1, s), 1)
+		dx = tensor.New(N, c.HiddenSize)
+		be.RMSNormBackward(dx, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.AttnNorm }), dxn1, s.x, l.AttnNorm, s.rstd1)
+		be.Add(dx, dh, 1)
+	}
+	if g != nil {
+		be.EmbeddingBackward(g.embed, dx, a.ids)
+	}
+}
+
+func (m *Model) headNormBackward(dy, x, w, rstd *tensor.Tensor, heads int, dw *tensor.Tensor) *tensor.Tensor {
+	hd := m.Config.HeadDim
+	rows := dy.Rows() * heads
+	dx := tensor.New(dy.Rows(), heads*hd)
+	m.B.RMSNormBackward(dx.View(rows, hd), dw, dy.View(rows, hd), x.View(rows, hd), w, rstd)
+	return dx
+}
+
+func gradOf(g *fullGrads, f func(*fullGrads) *tensor.Tensor) *tensor.Tensor {
+	if g == nil {
+		return nil
+	}
+	return f(g)
+}
+
+func layerGrad(l *Layer, f func(*Layer) *tensor.Tensor) *tensor.Tensor {
+	if l == nil {
+		return nil
+	}
+	return f(l)
+}

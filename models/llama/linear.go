@@ -1,0 +1,105 @@
+package llama
+
+import (
+	"fmt"
+
+	"seal/models/lora"
+	"seal/models/tensor"
+)
+
+// loraModule is an adapter bound to one projection: y += Scale · (x·Aᵀ)·Bᵀ.
+type loraModule struct {
+	A, B   *tensor.Tensor // [r, in], [out, r], sharing the lora.Module's slices
+	dA, dB *tensor.Tensor // gradients, allocated when training
+	scale  float32
+}
+
+// SetAdapter applies a LoRA adapter (nil removes it). The model shares the adapter's
+// memory: training updates the adapter in place, and saving it saves what was trained.
+func (m *Model) SetAdapter(a *lora.Adapter) error {
+	m.adapter, m.lora = nil, nil
+	if a == nil {
+		return nil
+	}
+	c := m.Config
+	if err := a.Check(c.NumLayers, c.ProjectionShape); err != nil {
+		return err
+	}
+	mods := make([][numProj]*loraModule, c.NumLayers)
+	for _, mod := range a.Modules {
+		p := projIndex(mod.Proj)
+		if p < 0 {
+			return fmt.Errorf("llama: adapter module %s targets unknown projection %s", mod.Name, mod.Proj)
+		}
+		mods[mod.Layer][p] = &loraModule{
+			A:     tensor.FromF32(mod.A, mod.Rank, mod.In),
+			B:     tensor.FromF32(mod.B, mod.Out, mod.Rank),
+			scale: mod.Scale,
+		}
+	}
+	m.adapter, m.lora = a, mods
+	return nil
+}
+
+// Adapter returns the adapter in use, or nil.
+func (m *Model) Adapter() *lora.Adapter { return m.adapter }
+
+func projIndex(name string) int {
+	for i, p := range Projections {
+		if p == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m *Model) loraMod(layer, p int) *loraModule {
+	if m.lora == nil {
+		return nil
+	}
+	return m.lora[layer][p]
+}
+
+// linear computes x·Wᵀ + bias (+ the LoRA branch), saving the LoRA input projection
+// x·Aᵀ in s for the backward pass.
+func (m *Model) linear(layer, p int, x *tensor.Tensor, s *layerActs) *tensor.Tensor {
+	l := &m.Layers[layer]
+	w := l.W[p]
+	y := tensor.New(x.Rows(), w.Shape[0])
+	m.B.MatMul(y, x, w, false, true, 1, 0)
+	if l.Bias[p] != nil {
+		m.B.AddBias(y, l.Bias[p])
+	}
+	if lm := m.loraMod(layer, p); lm != nil {
+		u := tensor.New(x.Rows(), lm.A.Shape[0])
+		m.B.MatMul(u, x, lm.A, false, true, 1, 0)
+		m.B.MatMul(y, u, lm.B, false, true, lm.scale, 1)
+		s.lora[p] = u
+	}
+	return y
+}
+
+// linearBackward returns dx for y = linear(x) given dy, and adds the parameter
+// gradients being trained: LoRA's dA and dB, or (full training) dW and dbias.
+func (m *Model) linearBackward(layer, p int, dy, x *tensor.Tensor, s *layerActs) *tensor.Tensor {
+	l := &m.Layers[layer]
+	w := l.W[p]
+	dx := tensor.New(dy.Rows(), w.Shape[1])
+	m.B.MatMul(dx, dy, w, false, false, 1, 0)
+	if g := m.full; g != nil {
+		m.B.MatMul(g.layers[layer].W[p], dy, x, true, false, 1, 1)
+		if db := g.layers[layer].Bias[p]; db != nil {
+			m.B.BiasBackward(db, dy)
+		}
+	}
+	if lm := m.loraMod(layer, p); lm != nil {
+		t := tensor.New(dy.Rows(), lm.B.Shape[1])
+		m.B.MatMul(t, dy, lm.B, false, false, 1, 0) // t = dy·B
+		if lm.dB != nil {
+			m.B.MatMul(lm.dB, dy, s.lora[p], true, false, lm.scale, 1) // dB += s·dyᵀ·(x·Aᵀ)
+			m.B.MatMul(lm.dA, t, x, true, false, lm.scale, 1)          // dA += s·tᵀ·x
+		}
+		m.B.MatMul(dx, t, lm.A, false, false, lm.scale, 1) // dx += s·t·A
+	}
+	return dx
+}

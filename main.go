@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"sort"
 	"strings"
 
+	"seal/models/bench"
+	"seal/models/cpu"
 	"seal/models/llama"
 	"seal/models/lora"
 	"seal/models/tokenizer"
@@ -29,6 +32,10 @@ Usage:
 Commands:
   inspect DIR    summarise a Hugging Face model folder (config.json, safetensors,
                  tokenizer.json, chat template) or a PEFT adapter folder
+  generate       generate text with a local Hugging Face model folder
+                 (seal generate --model DIR --prompt "...")
+  bench          measure matmul (against OpenBLAS when installed), memory bandwidth,
+                 decode and LoRA-training speed, and peak memory
   help           show this text
 
 Run 'seal COMMAND -h' for a command's flags.
@@ -50,6 +57,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "inspect":
 		return cmdInspect(args[1:], stdout, stderr)
+	case "generate":
+		return cmdGenerate(args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "seal: unknown command %q\n\n%s", args[0], usage)
 	return 2
@@ -275,4 +286,191 @@ func quoteOrNone(s string) string {
 		return "none"
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+func cmdGenerate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	modelDir := fs.String("model", "", "Hugging Face model folder (config.json, *.safetensors, tokenizer.json)")
+	weights := fs.String("weights", "", "weight file(s) to read instead of model.safetensors, comma-separated")
+	prompt := fs.String("prompt", "", "the user message (or the raw prompt with --raw)")
+	system := fs.String("system", "", "a system message, when the chat template is used")
+	raw := fs.Bool("raw", false, "send the prompt as it is, without the chat template")
+	maxTokens := fs.Int("max-tokens", 256, "most new tokens per candidate")
+	n := fs.Int("n", 1, "candidates to sample (decoded together in one batch)")
+	temp := fs.Float64("temperature", 0, "sampling temperature; 0 is greedy")
+	topP := fs.Float64("top-p", 1, "nucleus sampling mass")
+	topK := fs.Int("top-k", 0, "keep the k most likely tokens; 0 is off")
+	seed := fs.Uint64("seed", 0, "random seed (candidate i uses seed+i)")
+	stop := fs.String("stop", "", "stop strings, separated by |")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: seal generate --model DIR --prompt TEXT [flags]\n\nThe chat template from tokenizer_config.json is applied when the folder has one.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *modelDir == "" || *prompt == "" {
+		fs.Usage()
+		return 2
+	}
+	if err := generate(stdout, stderr, generateOptions{
+		dir: *modelDir, weights: *weights, prompt: *prompt, system: *system, raw: *raw,
+		cfg: llama.GenerateConfig{MaxNewTokens: *maxTokens, N: *n,
+			Sample: llama.SampleConfig{Temperature: float32(*temp), TopP: float32(*topP), TopK: *topK, Seed: *seed}},
+		stops: *stop,
+	}); err != nil {
+		fmt.Fprintf(stderr, "seal generate: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+type generateOptions struct {
+	dir, weights, prompt, system, stops string
+	raw                                 bool
+	cfg                                 llama.GenerateConfig
+}
+
+func generate(stdout, stderr io.Writer, o generateOptions) error {
+	var files []string
+	if o.weights != "" {
+		files = strings.Split(o.weights, ",")
+	}
+	ck, err := llama.OpenCheckpoint(o.dir, files...)
+	if err != nil {
+		return err
+	}
+	defer ck.Close()
+	tok, err := tokenizer.Load(filepath.Join(o.dir, "tokenizer.json"))
+	if err != nil {
+		return err
+	}
+	tcfg, err := tokenizer.LoadConfig(o.dir)
+	if err != nil {
+		return err
+	}
+	m, err := llama.Load(ck, cpu.New(), llama.LoadOptions{})
+	if err != nil {
+		return err
+	}
+	text := o.prompt
+	if tmpl, err := tcfg.Template(); err == nil && !o.raw {
+		var msgs []tokenizer.Message
+		if o.system != "" {
+			msgs = append(msgs, tokenizer.Message{Role: "system", Content: o.system})
+		}
+		msgs = append(msgs, tokenizer.Message{Role: "user", Content: o.prompt})
+		if text, err = tmpl.Render(msgs, tokenizer.RenderOptions{AddGenerationPrompt: true}); err != nil {
+			return err
+		}
+	} else if err != nil && !errors.Is(err, tokenizer.ErrNoChatTemplate) {
+		return err
+	}
+	// A template that writes the BOS token itself gets none added; a raw prompt gets
+	// what the tokenizer's post-processor adds.
+	var ids []int
+	if text != o.prompt {
+		ids = tok.Encode(text)
+	} else {
+		ids = tok.EncodeSpecial(text)
+	}
+	prompt := make([]int32, len(ids))
+	for i, id := range ids {
+		prompt[i] = int32(id)
+	}
+	cfg := o.cfg
+	cfg.StopIDs = append(cfg.StopIDs, toInt32(ck.Config.EOSTokenIDs)...)
+	if id, ok := tok.TokenID(tcfg.EOSToken); ok && tcfg.EOSToken != "" {
+		cfg.StopIDs = append(cfg.StopIDs, int32(id))
+	}
+	decode := func(ids []int32) string {
+		s, _ := tok.DecodeSkipSpecial(toInt(ids))
+		return s
+	}
+	cfg.Decode = decode
+	if o.stops != "" {
+		cfg.StopStrings = strings.Split(o.stops, "|")
+	}
+	// With one candidate, stream: print each new piece of text as soon as it is whole UTF-8.
+	if max(cfg.N, 1) == 1 {
+		var got []int32
+		printed := 0
+		cfg.OnToken = func(_ int, t int32) {
+			got = append(got, t)
+			s := decode(got)
+			if n := stablePrefix(s); n > printed {
+				fmt.Fprint(stdout, s[printed:n])
+				printed = n
+			}
+		}
+		gens, err := m.Generate(context.Background(), [][]int32{prompt}, cfg)
+		if err != nil {
+			return err
+		}
+		g := gens[0]
+		if len(g.Text) > printed {
+			fmt.Fprint(stdout, g.Text[printed:])
+		} else if printed > len(g.Text) {
+			// Part of a stop string was printed before it completed.
+			fmt.Fprintf(stderr, "\n[stopped at a stop string; the text ends after %d bytes]", len(g.Text))
+		}
+		fmt.Fprintln(stdout)
+		fmt.Fprintf(stderr, "[%d prompt tokens, %d new, %s]\n", len(prompt), len(gens[0].Tokens), gens[0].Reason)
+		return nil
+	}
+	gens, err := m.Generate(context.Background(), [][]int32{prompt}, cfg)
+	if err != nil {
+		return err
+	}
+	for i, g := range gens {
+		fmt.Fprintf(stdout, "--- candidate %d (%d tokens, %s)\n%s\n", i, len(g.Tokens), g.Reason, g.Text)
+	}
+	return nil
+}
+
+// stablePrefix is how much of decoded text can be printed for good: a token may carry
+// half of a multi-byte character, which decodes as U+FFFD until the next token completes it.
+func stablePrefix(s string) int {
+	n := len(s)
+	for i := 0; i < 3 && strings.HasSuffix(s[:n], "\uFFFD"); i++ {
+		n -= len("\uFFFD")
+	}
+	return n
+}
+
+func toInt32(xs []int) []int32 {
+	out := make([]int32, len(xs))
+	for i, x := range xs {
+		out[i] = int32(x)
+	}
+	return out
+}
+
+func toInt(xs []int32) []int {
+	out := make([]int, len(xs))
+	for i, x := range xs {
+		out[i] = int(x)
+	}
+	return out
+}
+
+func cmdBench(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quick := fs.Bool("quick", false, "small, fast measurements (a first look, not figures to report)")
+	skip1B := fs.Bool("skip-1b", false, "leave out the Llama-3.2-1B-shaped model (2.5 GB of weights)")
+	device := fs.String("device", "cpu", "device to measure: cpu")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *device != "cpu" {
+		fmt.Fprintf(stderr, "seal bench: device %q is not available in this build (cpu only)\n", *device)
+		return 2
+	}
+	if err := bench.Run(stdout, bench.Options{Quick: *quick, Skip1B: *skip1B}); err != nil {
+		fmt.Fprintf(stderr, "seal bench: %v\n", err)
+		return 1
+	}
+	return 0
 }

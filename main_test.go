@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
+
 	"bytes"
 	"os"
 	"path/filepath"
+	"seal/models/tokenizer"
 	"strings"
 	"testing"
 )
@@ -90,4 +93,85 @@ func sharedPath(t *testing.T, elem ...string) string {
 		t.Fatalf("reference data missing (clone with ../shared beside the repository): %v", err)
 	}
 	return p
+}
+
+// byteLevel is GPT-2's bytes_to_unicode: the printable stand-in for each byte that
+// byte-level BPE vocabularies are written in.
+func byteLevel() []string {
+	var out [256]string
+	n := 0
+	for b := 0; b < 256; b++ {
+		if (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF) {
+			out[b] = string(rune(b))
+		} else {
+			out[b] = string(rune(256 + n))
+			n++
+		}
+	}
+	return out[:]
+}
+
+// modelFolder makes a complete model folder from the golden tiny Llama: its config and
+// weights, plus a tokenizer the test builds (256 bytes + 256 added tokens, so every id of
+// the 512-token vocabulary decodes) and a chat template.
+func modelFolder(t *testing.T) string {
+	t.Helper()
+	src := filepath.Join(sharedPath(t, "data", "golden"), "llama32_tiny")
+	dir := t.TempDir()
+	for _, f := range []string{"config.json", "model.safetensors"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, f), b, 0o644)
+	}
+	vocab := map[string]int{}
+	for i, s := range byteLevel() {
+		vocab[s] = i
+	}
+	var added []tokenizer.AddedToken
+	for id := 256; id < 512; id++ {
+		added = append(added, tokenizer.AddedToken{ID: id, Content: fmt.Sprintf("<t%d>", id), Special: id < 260})
+	}
+	tok, err := tokenizer.New(vocab, nil, added, tokenizer.Options{Pattern: tokenizer.PatternLlama3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := tok.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "tokenizer.json"), js, 0o644)
+	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"eos_token": "<t257>",
+		"chat_template": "{% for m in messages %}<t300>{{ m.role }}:{{ m.content }}{% endfor %}{% if add_generation_prompt %}<t301>{% endif %}"}`), 0o644)
+	return dir
+}
+
+func TestGenerateCommand(t *testing.T) {
+	dir := modelFolder(t)
+	code, out, errOut := runCmd("generate", "--model", dir, "--prompt", "hello", "--max-tokens", "8")
+	// "<t300>" + "user:hello" (10 bytes) + "<t301>": 12 prompt tokens through the template.
+	if code != 0 || !strings.Contains(errOut, "[12 prompt tokens, 8 new, length]") || len(strings.TrimSpace(out)) == 0 {
+		t.Fatalf("generate: code %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+	code, out2, errOut := runCmd("generate", "--model", dir, "--prompt", "hello", "--max-tokens", "8")
+	if code != 0 || out2 != out {
+		t.Errorf("greedy generation is not repeatable: %q vs %q (%s)", out, out2, errOut)
+	}
+	code, _, errOut = runCmd("generate", "--model", dir, "--prompt", "hello", "--raw", "--max-tokens", "3")
+	if code != 0 || !strings.Contains(errOut, "[5 prompt tokens, 3 new") {
+		t.Errorf("raw prompt: code %d, %q", code, errOut)
+	}
+	code, out, errOut = runCmd("generate", "--model", dir, "--prompt", "hi", "--n", "3", "--temperature", "1", "--top-p", "0.9", "--seed", "4", "--max-tokens", "6")
+	if code != 0 || strings.Count(out, "--- candidate") != 3 {
+		t.Errorf("3 candidates: code %d\n%s\n%s", code, out, errOut)
+	}
+	os.Remove(filepath.Join(dir, "tokenizer.json"))
+	code, _, errOut = runCmd("generate", "--model", dir, "--prompt", "hi")
+	if code != 1 || !strings.Contains(errOut, "tokenizer.json") {
+		t.Errorf("missing tokenizer: code %d, %q", code, errOut)
+	}
+	if code, _, _ := runCmd("generate", "--prompt", "hi"); code != 2 {
+		t.Errorf("generate without --model must be a usage error, got %d", code)
+	}
 }

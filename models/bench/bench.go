@@ -1,0 +1,309 @@
+// Package bench measures the runtime for `seal bench`: matrix multiply against OpenBLAS
+// in the same process, memory bandwidth, decode and LoRA-training throughput, and peak
+// memory. It only measures; speed targets live here and in `go test -bench`, never in
+// timed unit tests.
+package bench
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"seal/models/cpu"
+	"seal/models/llama"
+	"seal/models/lora"
+	"seal/models/train"
+)
+
+// Options choose what runs.
+type Options struct {
+	// Quick shrinks every measurement (for tests and a first look).
+	Quick bool
+	// Skip1B leaves out the Llama-3.2-1B-shaped model (about 2.5 GB of bf16 weights).
+	Skip1B bool
+}
+
+// Shape is one matrix multiply, written M×K×N: C[M×N] = A[M×K]·Bᵀ with B stored [N×K]
+// as the network's weights are (y = x·Wᵀ).
+type Shape struct{ M, K, N int }
+
+// Shapes are the ones the issue names: a square cube, a 1B-model MLP projection for 128
+// tokens, and the small-model MLP for a 4×128 batch.
+var Shapes = []Shape{{1024, 1024, 1024}, {128, 2048, 8192}, {512, 256, 688}}
+
+// Run prints every figure to w.
+func Run(w io.Writer, o Options) error {
+	fmt.Fprintf(w, "seal bench: %s, GOMAXPROCS %d, kernel %s\n\n", cpuModel(), runtime.GOMAXPROCS(0), cpu.KernelName())
+	blas, blasErr := openBLAS()
+	fmt.Fprintf(w, "matmul (GFLOP/s, best of several runs; C = A·Bᵀ, M×K×N)\n")
+	if blasErr != nil {
+		fmt.Fprintf(w, "  OpenBLAS: not measured (%v)\n", blasErr)
+	}
+	for _, s := range Shapes {
+		ours := matmulGFLOPS(s, o.Quick, func(a, b, c []float32) {
+			cpu.Sgemm(false, true, s.M, s.N, s.K, 1, a, s.K, b, s.K, 0, c, s.N)
+		})
+		line := fmt.Sprintf("  %5dx%dx%d  seal %6.1f", s.M, s.K, s.N, ours)
+		if blas != nil {
+			ref := matmulGFLOPS(s, o.Quick, func(a, b, c []float32) { blas.sgemmNT(s.M, s.N, s.K, a, b, c) })
+			line += fmt.Sprintf("   OpenBLAS %6.1f   ratio %.2f", ref, ours/ref)
+		}
+		fmt.Fprintln(w, line)
+	}
+	bw := copyBandwidth(o.Quick)
+	fmt.Fprintf(w, "\nmemory copy bandwidth: %.1f GB/s (read + write counted once each)\n", bw)
+
+	small := &llama.Config{Arch: llama.ArchLlama, VocabSize: 2048, HiddenSize: 256, IntermediateSize: 688, NumLayers: 4,
+		NumHeads: 8, NumKVHeads: 4, HeadDim: 32, MaxPositions: 4096, RMSNormEps: 1e-5, RopeTheta: 10000,
+		RopeScaling: llama.RopeScaling{Type: "default"}, TieWordEmbeddings: true}
+	if err := modelSection(w, "small model (vocab 2048, d 256, 4 layers, 8/4 heads, f32)", small, false, bw, o, 8, false); err != nil {
+		return err
+	}
+	if o.Skip1B {
+		return nil
+	}
+	oneB := &llama.Config{Arch: llama.ArchLlama, VocabSize: 128256, HiddenSize: 2048, IntermediateSize: 8192, NumLayers: 16,
+		NumHeads: 32, NumKVHeads: 8, HeadDim: 64, MaxPositions: 131072, RMSNormEps: 1e-5, RopeTheta: 500000,
+		RopeScaling:       llama.RopeScaling{Type: "llama3", Factor: 32, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositionEmbeddings: 8192},
+		TieWordEmbeddings: true}
+	if o.Quick {
+		oneB.NumLayers = 2
+	}
+	return modelSection(w, fmt.Sprintf("Llama-3.2-1B-shaped model (%d layers, random bf16 weights)", oneB.NumLayers), oneB, true, bw, o, 32, true)
+}
+
+// modelSection measures decode at batch 1 and 5 and one LoRA training step.
+// With memLimit it checks peak memory against 1.3 x weights + KV cache, the target for
+// the 1B model (a small model's peak is dominated by buffers, not weights).
+func modelSection(w io.Writer, title string, c *llama.Config, bf16 bool, bwGBps float64, o Options, rank int, memLimit bool) error {
+	runtime.GC()
+	debug.FreeOSMemory()
+	resetPeakRSS()
+	base := rssBytes()
+	m := llama.NewRandom(c, cpu.New(), bf16, 1)
+	weights := m.WeightBytes()
+	fmt.Fprintf(w, "\n%s: %.2f M parameters, %.2f GB of weights\n", title, float64(c.NumParams())/1e6, float64(weights)/1e9)
+
+	prompt, newTokens := 32, 32
+	if o.Quick {
+		prompt, newTokens = 8, 4
+	}
+	var kvBytes int64
+	for _, batch := range []int{1, 5} {
+		tps, kv, err := decodeRate(m, batch, prompt, newTokens)
+		if err != nil {
+			return err
+		}
+		kvBytes = max(kvBytes, kv)
+		line := fmt.Sprintf("  decode batch %d: %7.1f tokens/s", batch, tps)
+		if batch == 1 {
+			bound := bwGBps * 1e9 / float64(weights)
+			line += fmt.Sprintf("   (bandwidth bound %.1f tokens/s: %.2f GB of weights per token at %.1f GB/s; %.0f%% of it)",
+				bound, float64(weights)/1e9, bwGBps, 100*tps/bound)
+		}
+		fmt.Fprintln(w, line)
+	}
+
+	seqs, T := 4, 128
+	if o.Quick {
+		seqs, T = 1, 16
+	}
+	tps, err := loraTrainRate(m, rank, seqs, T)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  LoRA training (r %d, all seven projections, batch %dx%d, AdamW): %.1f tokens/s\n", rank, seqs, T, tps)
+	if peak := peakRSS(); peak > 0 {
+		fmt.Fprintf(w, "  peak memory %.2f GB above the %.2f GB the process held before the model", float64(peak-base)/1e9, float64(base)/1e9)
+		if memLimit {
+			limit := float64(weights)*1.3 + float64(kvBytes)
+			fmt.Fprintf(w, " (target: at most 1.3 x weights + KV cache = %.2f GB): %s", limit/1e9, verdict(float64(peak-base) <= limit))
+		}
+		fmt.Fprintln(w)
+	}
+	runtime.KeepAlive(m)
+	return nil
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "within"
+	}
+	return "OVER"
+}
+
+// decodeRate times greedy decoding of newTokens after a prompt, for batch sequences.
+func decodeRate(m *llama.Model, batch, prompt, newTokens int) (float64, int64, error) {
+	rng := rand.New(rand.NewPCG(3, uint64(batch)))
+	ids := make([]int32, batch*prompt)
+	for i := range ids {
+		ids[i] = int32(rng.IntN(m.Config.VocabSize))
+	}
+	cache := m.NewCache(batch, prompt+newTokens)
+	if _, err := m.Forward(ids, batch, prompt, cache, lastRows(batch, prompt)); err != nil {
+		return 0, 0, err
+	}
+	next := ids[:batch]
+	start := time.Now()
+	for i := 0; i < newTokens; i++ {
+		logits, err := m.Forward(next, batch, 1, cache, nil)
+		if err != nil {
+			return 0, 0, err
+		}
+		for b := 0; b < batch; b++ {
+			next[b] = int32(llama.Argmax(logits.F32[b*m.Config.VocabSize : (b+1)*m.Config.VocabSize]))
+		}
+	}
+	return float64(batch*newTokens) / time.Since(start).Seconds(), cache.Bytes(), nil
+}
+
+func lastRows(batch, T int) []int {
+	rows := make([]int, batch)
+	for b := range rows {
+		rows[b] = b*T + T - 1
+	}
+	return rows
+}
+
+// loraTrainRate times forward + backward + AdamW on a fresh adapter, tokens per second.
+func loraTrainRate(m *llama.Model, rank, seqs, T int) (float64, error) {
+	cfg := &lora.Config{Rank: rank, Alpha: float64(2 * rank), TargetModules: llama.Projections}
+	a, err := lora.New(cfg, m.Config.NumLayers, llama.Projections, m.Config.ProjectionShape, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		return 0, err
+	}
+	if err := m.SetAdapter(a); err != nil {
+		return 0, err
+	}
+	defer m.SetAdapter(nil)
+	params, err := m.TrainLoRA()
+	if err != nil {
+		return 0, err
+	}
+	defer m.StopTraining()
+	opt := train.NewAdamW(m.B, params, train.DefaultAdamW(), nil)
+	rng := rand.New(rand.NewPCG(5, 5))
+	ids, targets := make([]int32, seqs*T), make([]int32, seqs*T)
+	for i := range ids {
+		ids[i] = int32(rng.IntN(m.Config.VocabSize))
+		targets[i] = int32(rng.IntN(m.Config.VocabSize))
+	}
+	step := func() error {
+		opt.ZeroGrad()
+		if _, _, err := m.Loss(ids, targets, seqs, T, true, 1); err != nil {
+			return err
+		}
+		opt.Step()
+		return nil
+	}
+	if err := step(); err != nil { // warm-up: first-touch of buffers and caches
+		return 0, err
+	}
+	start := time.Now()
+	steps := 0
+	for steps == 0 || time.Since(start) < 2*time.Second && steps < 20 {
+		if err := step(); err != nil {
+			return 0, err
+		}
+		steps++
+	}
+	return float64(steps*seqs*T) / time.Since(start).Seconds(), nil
+}
+
+func matmulGFLOPS(s Shape, quick bool, f func(a, b, c []float32)) float64 {
+	a, b, c := make([]float32, s.M*s.K), make([]float32, s.N*s.K), make([]float32, s.M*s.N)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range a {
+		a[i] = rng.Float32() - 0.5
+	}
+	for i := range b {
+		b[i] = rng.Float32() - 0.5
+	}
+	f(a, b, c)
+	budget := 700 * time.Millisecond
+	if quick {
+		budget = 50 * time.Millisecond
+	}
+	best := time.Duration(1 << 62)
+	for start := time.Now(); time.Since(start) < budget; {
+		t := time.Now()
+		f(a, b, c)
+		best = min(best, time.Since(t))
+	}
+	return 2 * float64(s.M) * float64(s.K) * float64(s.N) / best.Seconds() / 1e9
+}
+
+// copyBandwidth copies a buffer much larger than the caches: decode streams every weight
+// once per token, so this is the bound it can approach.
+func copyBandwidth(quick bool) float64 {
+	n := 64 << 20 // float32s: 256 MiB each way
+	if quick {
+		n = 4 << 20
+	}
+	src, dst := make([]float32, n), make([]float32, n)
+	for i := range src {
+		src[i] = float32(i)
+	}
+	best := time.Duration(1 << 62)
+	for i := 0; i < 5; i++ {
+		t := time.Now()
+		parallelCopy(dst, src)
+		best = min(best, time.Since(t))
+	}
+	return float64(2*4*n) / best.Seconds() / 1e9
+}
+
+func parallelCopy(dst, src []float32) {
+	p := runtime.GOMAXPROCS(0)
+	done := make(chan struct{}, p)
+	chunk := (len(src) + p - 1) / p
+	for i := 0; i < p; i++ {
+		go func(lo int) {
+			hi := min(lo+chunk, len(src))
+			copy(dst[lo:hi], src[lo:hi])
+			done <- struct{}{}
+		}(i * chunk)
+	}
+	for i := 0; i < p; i++ {
+		<-done
+	}
+}
+
+// Linux memory accounting: VmHWM is the peak resident size; writing 5 to clear_refs
+// resets it, so each model's peak is its own.
+func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+func peakRSS() int64  { return statusField("VmHWM:") }
+func rssBytes() int64 { return statusField("VmRSS:") }
+
+func statusField(name string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == name {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return runtime.GOARCH
+}

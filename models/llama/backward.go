@@ -128,6 +128,11 @@ func (m *Model) Loss(ids, targets []int32, B, T int, backward bool, gradScale fl
 	if count == 0 {
 		return 0, 0, nil // nothing to learn from: no loss, no gradient
 	}
+	if backward {
+		m.training = true
+		m.dropoutCalls++
+		defer func() { m.training = false }()
+	}
 	xnf, a := m.forward(ids, B, T, nil, backward)
 	logits := m.logits(xnf, nil, a)
 	var dlogits *tensor.Tensor

@@ -47,8 +47,9 @@ type layerActs struct {
 	h          *tensor.Tensor // residual after attention
 	xn2, rstd2 *tensor.Tensor
 	gate, up   *tensor.Tensor
-	act        *tensor.Tensor // silu(gate)*up
-	lora       [numProj]*tensor.Tensor
+	act        *tensor.Tensor          // silu(gate)*up
+	lora       [numProj]*tensor.Tensor // x·Aᵀ of each LoRA branch
+	loraIn     [numProj]*tensor.Tensor // the branch's input after dropout, when dropout is on
 }
 
 // acts are a whole forward pass's saved activations.

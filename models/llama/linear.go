@@ -9,9 +9,10 @@ import (
 
 // loraModule is an adapter bound to one projection: y += Scale · (x·Aᵀ)·Bᵀ.
 type loraModule struct {
-	A, B   *tensor.Tensor // [r, in], [out, r], sharing the lora.Module's slices
-	dA, dB *tensor.Tensor // gradients, allocated when training
-	scale  float32
+	A, B    *tensor.Tensor // [r, in], [out, r], sharing the lora.Module's slices
+	dA, dB  *tensor.Tensor // gradients, allocated when training
+	scale   float32
+	dropout float32 // on the LoRA branch's input, while training (as PEFT's lora_dropout)
 }
 
 // SetAdapter applies a LoRA adapter (nil removes it). The model shares the adapter's
@@ -32,9 +33,10 @@ func (m *Model) SetAdapter(a *lora.Adapter) error {
 			return fmt.Errorf("llama: adapter module %s targets unknown projection %s", mod.Name, mod.Proj)
 		}
 		mods[mod.Layer][p] = &loraModule{
-			A:     tensor.FromF32(mod.A, mod.Rank, mod.In),
-			B:     tensor.FromF32(mod.B, mod.Out, mod.Rank),
-			scale: mod.Scale,
+			A:       tensor.FromF32(mod.A, mod.Rank, mod.In),
+			B:       tensor.FromF32(mod.B, mod.Out, mod.Rank),
+			scale:   mod.Scale,
+			dropout: float32(a.Config.Dropout),
 		}
 	}
 	m.adapter, m.lora = a, mods
@@ -71,12 +73,27 @@ func (m *Model) linear(layer, p int, x *tensor.Tensor, s *layerActs) *tensor.Ten
 		m.B.AddBias(y, l.Bias[p])
 	}
 	if lm := m.loraMod(layer, p); lm != nil {
+		in := x
+		if seed, on := m.dropoutSeed(layer, p, lm); on {
+			in = tensor.New(x.Shape...)
+			m.B.Dropout(in, x, lm.dropout, seed)
+			s.loraIn[p] = in
+		}
 		u := tensor.New(x.Rows(), lm.A.Shape[0])
-		m.B.MatMul(u, x, lm.A, false, true, 1, 0)
+		m.B.MatMul(u, in, lm.A, false, true, 1, 0)
 		m.B.MatMul(y, u, lm.B, false, true, lm.scale, 1)
 		s.lora[p] = u
 	}
 	return y
+}
+
+// dropoutSeed says whether LoRA dropout applies (training, p > 0) and the mask's seed:
+// one per training call, layer and projection, as PEFT has one dropout module each.
+func (m *Model) dropoutSeed(layer, p int, lm *loraModule) (uint64, bool) {
+	if !m.training || lm.dropout <= 0 {
+		return 0, false
+	}
+	return m.dropoutCalls*0x100000001b3 ^ uint64(layer*numProj+p+1)*0x9e3779b97f4a7c15, true
 }
 
 // linearBackward returns dx for y = linear(x) given dy, and adds the parameter
@@ -93,13 +110,24 @@ func (m *Model) linearBackward(layer, p int, dy, x *tensor.Tensor, s *layerActs)
 		}
 	}
 	if lm := m.loraMod(layer, p); lm != nil {
+		in := x
+		if s.loraIn[p] != nil {
+			in = s.loraIn[p] // the dropped-out input the branch saw
+		}
 		t := tensor.New(dy.Rows(), lm.B.Shape[1])
 		m.B.MatMul(t, dy, lm.B, false, false, 1, 0) // t = dy·B
 		if lm.dB != nil {
-			m.B.MatMul(lm.dB, dy, s.lora[p], true, false, lm.scale, 1) // dB += s·dyᵀ·(x·Aᵀ)
-			m.B.MatMul(lm.dA, t, x, true, false, lm.scale, 1)          // dA += s·tᵀ·x
+			m.B.MatMul(lm.dB, dy, s.lora[p], true, false, lm.scale, 1) // dB += s·dyᵀ·(in·Aᵀ)
+			m.B.MatMul(lm.dA, t, in, true, false, lm.scale, 1)         // dA += s·tᵀ·in
 		}
-		m.B.MatMul(dx, t, lm.A, false, false, lm.scale, 1) // dx += s·t·A
+		if seed, on := m.dropoutSeed(layer, p, lm); on {
+			dxl := tensor.New(dx.Shape...)
+			m.B.MatMul(dxl, t, lm.A, false, false, lm.scale, 0)
+			m.B.Dropout(dxl, dxl, lm.dropout, seed) // the same mask, backward
+			m.B.Add(dx, dxl, 1)
+		} else {
+			m.B.MatMul(dx, t, lm.A, false, false, lm.scale, 1) // dx += s·t·A
+		}
 	}
 	return dx
 }

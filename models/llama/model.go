@@ -44,6 +44,9 @@ type Model struct {
 	lora    [][numProj]*loraModule  // [layer][projection], nil where no adapter
 	full    *fullGrads              // set while full-parameter training
 	owned   map[*tensor.Tensor]bool // weights this model allocated (not views of the checkpoint)
+
+	training     bool   // inside a Loss call with backward: LoRA dropout is active
+	dropoutCalls uint64 // counts those calls, so each draws fresh dropout masks
 }
 
 // LoadOptions says how weights are held in memory.

@@ -77,6 +77,10 @@ type Backend interface {
 	// Add: a += alpha·b (residuals, gradient sums). Scale: a *= s.
 	Add(a, b *Tensor, alpha float32)
 	Scale(a *Tensor, s float32)
+	// Dropout writes out = x·keep/(1−p), keeping element i when DropoutKeep(seed, i, p).
+	// The mask is a pure function of (seed, i), so the backward pass is the same call
+	// on the gradient and no mask is stored; out may be x.
+	Dropout(out, x *Tensor, p float32, seed uint64)
 	// SumSquares is Σx² in float64, for gradient-norm clipping.
 	SumSquares(a *Tensor) float64
 
@@ -87,4 +91,15 @@ type Backend interface {
 
 	// AdamWStep updates p with gradient g and moments m, v (all F32) in place.
 	AdamWStep(p, g, m, v *Tensor, h AdamW)
+}
+
+// DropoutKeep is the dropout mask every backend uses: a counter-based hash of (seed, i)
+// (splitmix64), so CPU and GPU drop the same elements for the same seed.
+func DropoutKeep(seed uint64, i int, p float32) bool {
+	x := seed ^ uint64(i)*0x9e3779b97f4a7c15
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	x ^= x >> 31
+	return float64(x>>11)/(1<<53) >= float64(p)
 }

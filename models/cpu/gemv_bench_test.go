@@ -15,35 +15,42 @@ func gemvReportBandwidth(b *testing.B, bytes float64, best time.Duration) {
 	b.ReportMetric(bytes/best.Seconds()*1e-9, "best-GB/s")
 }
 
-// BenchmarkSgemv: y = A·x (N) and y = Aᵀ·x (T) with A 2048×8192 (64 MiB in float32, 32 MiB in bf16:
-// neither fits the 32 MiB L3 with anything else, so A streams from memory), reporting GB/s of A read.
+// BenchmarkSgemv: y = A·x (N) and y = Aᵀ·x (T), reporting GB/s of A read. At 2048×8192 A is 64 MiB
+// in float32 and 32 MiB in bf16, about the size of the 32 MiB L3, so part of it can still be cached from
+// the previous call; at 8192×8192 (256 MiB, 128 MiB) it streams from memory, as the weights of a whole
+// model do during decode.
 func BenchmarkSgemv(b *testing.B) {
-	const m, n = 2048, 8192
-	r := rand.New(rand.NewPCG(1, 1))
-	a := gemmRandSlice(r, m*n)
-	ah := gemmToBF16(a)
-	x := gemmRandSlice(r, max(m, n))
-	y := make([]float32, max(m, n))
-	for _, trans := range []bool{false, true} {
-		for _, bf16 := range []bool{false, true} {
-			name := map[bool]string{false: "N", true: "T"}[trans] + map[bool]string{false: "-f32", true: "-bf16"}[bf16]
-			b.Run(fmt.Sprintf("%s/%dx%d", name, m, n), func(b *testing.B) {
-				bytes := 4.0 * m * n
-				if bf16 {
-					bytes = 2.0 * m * n
-				}
-				best := time.Duration(math.MaxInt64)
-				for i := 0; i < b.N; i++ {
-					t0 := time.Now()
+	for _, sh := range [][2]int{{2048, 8192}, {8192, 8192}} {
+		m, n := sh[0], sh[1]
+		r := rand.New(rand.NewPCG(1, 1))
+		a := gemmRandSlice(r, m*n)
+		ah := gemmToBF16(a)
+		x := gemmRandSlice(r, max(m, n))
+		y := make([]float32, max(m, n))
+		for _, trans := range []bool{false, true} {
+			if m == n && trans {
+				continue // the big square case is there for the memory-bound figure only
+			}
+			for _, bf16 := range []bool{false, true} {
+				name := map[bool]string{false: "N", true: "T"}[trans] + map[bool]string{false: "-f32", true: "-bf16"}[bf16]
+				b.Run(fmt.Sprintf("%s/%dx%d", name, m, n), func(b *testing.B) {
+					bytes := 4.0 * float64(m*n)
 					if bf16 {
-						SgemvBF16(trans, m, n, 1, ah, n, x, 0, y)
-					} else {
-						Sgemv(trans, m, n, 1, a, n, x, 0, y)
+						bytes = 2.0 * float64(m*n)
 					}
-					best = min(best, time.Since(t0))
-				}
-				gemvReportBandwidth(b, bytes, best)
-			})
+					best := time.Duration(math.MaxInt64)
+					for i := 0; i < b.N; i++ {
+						t0 := time.Now()
+						if bf16 {
+							SgemvBF16(trans, m, n, 1, ah, n, x, 0, y)
+						} else {
+							Sgemv(trans, m, n, 1, a, n, x, 0, y)
+						}
+						best = min(best, time.Since(t0))
+					}
+					gemvReportBandwidth(b, bytes, best)
+				})
+			}
 		}
 	}
 }

@@ -28,7 +28,7 @@ func (*Backend) Name() string { return "cpu" }
 // minParallelWork is the number of elements (touched once each, a few flops apiece) below which an
 // element-wise or row-wise op stays on the calling goroutine: waking a helper costs a few microseconds,
 // which is the whole of a small op.
-const minParallelWork = 1 << 15
+const minParallelWork = 1 << 16
 
 // parallelRange runs fn over [0, n) split into contiguous chunks on the worker pool when work (about
 // the number of elements the call touches) is large enough, or inline as fn(0, n) otherwise. Each index

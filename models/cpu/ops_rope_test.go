@@ -46,7 +46,7 @@ func refRoPE(x []float64, rows, heads, half int, pos []int32, cos, sin []float64
 	return out
 }
 
-var ropeShapes = []struct{ rows, heads, half int }{{1, 1, 1}, {3, 1, 2}, {5, 3, 4}, {7, 4, 3}, {17, 2, 8}, {64, 9, 32}}
+var ropeShapes = []struct{ rows, heads, half int }{{1, 1, 1}, {3, 1, 2}, {5, 3, 4}, {7, 4, 3}, {17, 2, 8}, {64, 9, 32}, {256, 8, 32}}
 
 func TestRoPEForward(t *testing.T) {
 	r := newRNG(7)

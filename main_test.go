@@ -175,3 +175,20 @@ func TestGenerateCommand(t *testing.T) {
 		t.Errorf("generate without --model must be a usage error, got %d", code)
 	}
 }
+
+// TestBenchCommandRuns runs `seal bench --quick --skip-1b` for its output shape only:
+// speed targets live in the figures it prints, never in a timed test.
+func TestBenchCommandRuns(t *testing.T) {
+	code, out, errOut := runCmd("bench", "--quick", "--skip-1b")
+	if code != 0 {
+		t.Fatalf("bench: code %d, %s", code, errOut)
+	}
+	for _, want := range []string{"matmul (GFLOP/s", "1024x1024x1024", "memory bandwidth", "decode batch 1", "decode batch 5", "LoRA training", "peak memory"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, _ := runCmd("bench", "--device", "tpu"); code != 2 {
+		t.Errorf("unknown device must be a usage error, got %d", code)
+	}
+}

@@ -46,21 +46,7 @@ func (*Backend) RMSNorm(out, rstd, x, w *tensor.Tensor, eps float32) {
 
 // rstdOf is 1/sqrt(mean(x²) + eps) with torch's float32 roundings (see RMSNorm).
 func rstdOf(x []float32, eps float32) float32 {
-	var s0, s1, s2, s3 float64
-	j := 0
-	for ; j+4 <= len(x); j += 4 {
-		r := x[j : j+4 : j+4]
-		a, b, c, d := float64(r[0]), float64(r[1]), float64(r[2]), float64(r[3])
-		s0 += a * a
-		s1 += b * b
-		s2 += c * c
-		s3 += d * d
-	}
-	for ; j < len(x); j++ {
-		a := float64(x[j])
-		s0 += a * a
-	}
-	variance := float32(((s0 + s1) + (s2 + s3)) / float64(len(x)))
+	variance := float32(sumSq(x) / float64(len(x)))
 	t := variance + eps
 	return 1 / float32(math.Sqrt(float64(t))) // sqrt of a float32, rounded to float32, is the float32 sqrt
 }

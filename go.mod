@@ -8,4 +8,8 @@ require (
 	golang.org/x/text v0.23.0
 )
 
-require github.com/ebitengine/purego v0.11.3 // indirect
+require (
+	github.com/BurntSushi/toml v1.6.0 // indirect
+	github.com/ebitengine/purego v0.11.3 // indirect
+	github.com/mattn/go-sqlite3 v1.14.32 // indirect
+)

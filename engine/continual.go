@@ -1,0 +1,201 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"seal/engine/knowledge"
+	"seal/models/train"
+	"seal/store"
+)
+
+// continual applies self-edits for the passages one after another, merging each update
+// into the weights, and after each step re-evaluates every earlier passage: the
+// retention matrix (row 0 is the model before any edit).
+func (x *runner) continual() error {
+	style, _ := knowledge.ParseStyle(x.spec.Style)
+	done, err := x.e.DB.Retention(x.r.ID)
+	if err != nil {
+		return err
+	}
+	have := map[[2]int]bool{}
+	for _, c := range done {
+		have[[2]int{c.Step, c.Task}] = true
+	}
+	cell := func(step, t int, acc float64) error {
+		if err := x.e.DB.SaveRetention([]store.RetentionCell{{RunID: x.r.ID, Step: step, Task: t, Accuracy: acc}}); err != nil {
+			return err
+		}
+		x.r.send(RetentionPoint{Run: x.r.ID, Step: step, Task: t, Accuracy: acc})
+		return nil
+	}
+	for t, p := range x.tasks {
+		if have[[2]int{0, t}] {
+			continue
+		}
+		s, _, err := x.evaluate(p, false, "base", 0, Where{Run: x.r.ID, Task: t})
+		if err != nil {
+			return err
+		}
+		if err := cell(0, t, s.Accuracy()); err != nil {
+			return err
+		}
+	}
+	for k, p := range x.tasks {
+		key := store.CandidateKey{Round: k, Task: k, Index: 0}
+		if id, ok := x.finished[key]; ok {
+			c, err := x.e.DB.Candidate(id)
+			if err != nil {
+				return err
+			}
+			if c.AdapterPath != "" {
+				if err := x.applySavedMerged(c.AdapterPath, c.AdapterHash); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := x.waitIfPaused(); err != nil {
+			return err
+		}
+		w := Where{Run: x.r.ID, Round: k, Task: k}
+		prompt := knowledge.SelfEditPrompt(style, p)
+		gens, err := x.sampleEdits(k, k, prompt, []int{0}, w)
+		if err != nil {
+			return err
+		}
+		edit := strings.TrimSpace(gens[0].Text) // an empty edit falls back to the passage alone
+		c := store.Candidate{RunID: x.r.ID, Round: k, Task: k, Kind: "continual", Prompt: prompt, Edit: edit, Tokens: len(gens[0].Tokens), Seed: x.seed(k, k, 0)}
+		x.r.send(EditDone{Where: w, Edit: edit, Tokens: c.Tokens})
+		var examples []train.Example
+		for _, s := range knowledge.TrainSequences(edit, p, x.spec.Split) {
+			examples = append(examples, x.example("", s))
+		}
+		a, curve, err := x.trainLoRA(x.spec.Inner, examples, c.Seed, "continual", w)
+		if err != nil {
+			x.lm.model.SetAdapter(nil)
+			return err
+		}
+		c.Curve = curve
+		var row []float64
+		for i := 0; i <= k; i++ {
+			s, items, err := x.evaluate(x.tasks[i], false, "adapted", 0, Where{Run: x.r.ID, Round: k, Task: i})
+			if err != nil {
+				return err
+			}
+			if i == k {
+				c.Evals = items
+			}
+			row = append(row, s.Accuracy())
+		}
+		if c.AdapterPath, c.AdapterHash, err = x.saveAdapter(a, fmt.Sprintf("continual-step-%d", k+1)); err != nil {
+			return err
+		}
+		if err := x.lm.model.MergeAdapter(); err != nil {
+			return err
+		}
+		c.Status, c.AdaptedScore, c.Repeats = "done", row[k], 1
+		if err := x.commit(&c, w); err != nil {
+			return err
+		}
+		for i, acc := range row {
+			if err := cell(k+1, i, acc); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// applySavedMerged re-applies a saved continual step (always merged).
+func (x *runner) applySavedMerged(dir, hash string) error {
+	merge := x.spec.Policy.Merge
+	x.spec.Policy.Merge = true
+	defer func() { x.spec.Policy.Merge = merge }()
+	return x.applySaved(dir, hash)
+}
+
+// cpt is the multi-passage mode: k self-edits for every passage, one update over all
+// of their sequences (not split into lines, each edit with the passage once), then
+// every question of every passage closed-book: micro accuracy before and after.
+func (x *runner) cpt() error {
+	style, _ := knowledge.ParseStyle(x.spec.Style)
+	var examples []train.Example
+	for t, p := range x.tasks {
+		w := Where{Run: x.r.ID, Task: t}
+		prompt := knowledge.SelfEditPrompt(style, p)
+		cands, err := x.cptEdits(t, p, prompt, w)
+		if err != nil {
+			return err
+		}
+		for _, c := range cands {
+			for _, s := range knowledge.TrainSequences(c.Edit, p, false) {
+				examples = append(examples, x.example("", s))
+			}
+		}
+	}
+	var before, after knowledge.Score
+	for t, p := range x.tasks {
+		s, _, err := x.evaluate(p, false, "base", 0, Where{Run: x.r.ID, Task: t})
+		if err != nil {
+			return err
+		}
+		before.Correct, before.Total = before.Correct+s.Correct, before.Total+s.Total
+	}
+	if _, _, err := x.trainLoRA(x.spec.Inner, examples, x.seed(0, 0, -20), "cpt", Where{Run: x.r.ID}); err != nil {
+		x.lm.model.SetAdapter(nil)
+		return err
+	}
+	for t, p := range x.tasks {
+		s, _, err := x.evaluate(p, false, "adapted", 0, Where{Run: x.r.ID, Task: t})
+		if err != nil {
+			return err
+		}
+		after.Correct, after.Total = after.Correct+s.Correct, after.Total+s.Total
+	}
+	x.lm.model.SetAdapter(nil)
+	ms := []store.Metric{{RunID: x.r.ID, Name: "cpt/base_micro", Value: before.Accuracy()}, {RunID: x.r.ID, Name: "cpt/adapted_micro", Value: after.Accuracy()}}
+	if err := x.e.DB.SaveMetrics(ms); err != nil {
+		return err
+	}
+	for _, m := range ms {
+		x.r.send(Metric{Run: x.r.ID, Name: m.Name, Value: m.Value})
+	}
+	return nil
+}
+
+// cptEdits samples (or reloads) the k edits of one passage for CPT, each committed.
+func (x *runner) cptEdits(t int, p knowledge.Passage, prompt string, w Where) ([]store.Candidate, error) {
+	var missing []int
+	out := make([]store.Candidate, x.spec.K)
+	for i := range out {
+		if id, ok := x.finished[store.CandidateKey{Task: t, Index: i}]; ok {
+			c, err := x.e.DB.Candidate(id)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	gens, err := x.sampleEdits(0, t, prompt, missing, w)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range missing {
+		cw := w
+		cw.Cand = i
+		c := store.Candidate{RunID: x.r.ID, Task: t, Index: i, Kind: "cpt", Prompt: prompt, Edit: strings.TrimSpace(gens[j].Text),
+			Tokens: len(gens[j].Tokens), Seed: x.seed(0, t, i), Status: "done"}
+		x.r.send(EditDone{Where: cw, Edit: c.Edit, Tokens: c.Tokens})
+		if err := x.commit(&c, cw); err != nil {
+			return nil, err
+		}
+		out[i] = c
+	}
+	return out, nil
+}

@@ -1,0 +1,192 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"seal/store"
+)
+
+// Engine starts and resumes runs; every finished candidate is committed to the store
+// before the next one starts.
+type Engine struct {
+	DB *store.DB
+	// Dir holds adapters saved by runs (policy updates, continual steps), by run id.
+	Dir string
+}
+
+// New makes an engine over a store; adapters go in a folder beside the database.
+func New(db *store.DB) *Engine {
+	return &Engine{DB: db, Dir: filepath.Join(filepath.Dir(db.Path()), "adapters")}
+}
+
+// Run is a started run: its events, and the controls a person has over it.
+type Run struct {
+	ID     int64
+	Spec   RunSpec
+	events chan Event
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+
+	mu      sync.Mutex
+	paused  bool
+	resume  chan struct{}
+	reviews chan review
+}
+
+type review struct {
+	store.Review
+	reply chan error
+}
+
+// Events delivers the run's events; the channel closes after Finished. Token and
+// training-step events are dropped when the reader falls behind; the others always
+// arrive.
+func (r *Run) Events() <-chan Event { return r.events }
+
+// Wait blocks until the run ends and returns its error, if any.
+func (r *Run) Wait() error {
+	<-r.done
+	return r.err
+}
+
+// Cancel stops the run; what was committed stays, and it can be resumed.
+func (r *Run) Cancel() { r.cancel() }
+
+// Pause holds the run at the next candidate boundary; Resume lets it go on.
+func (r *Run) Pause() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.paused {
+		r.paused = true
+		r.resume = make(chan struct{})
+	}
+}
+
+func (r *Run) Resume() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.paused {
+		r.paused = false
+		close(r.resume)
+	}
+}
+
+// Review records a person's verdict on a candidate ("approve" or "reject", a reject
+// needs a reason; edited is the text of an edit-then-approve). It is data: stored
+// beside the reward, and it changes what ReST-EM trains on.
+func (r *Run) Review(candidateID int64, verdict, reason, edited string) error {
+	if verdict != "approve" && verdict != "reject" {
+		return fmt.Errorf("verdict %q is not approve or reject", verdict)
+	}
+	if verdict == "reject" && reason == "" {
+		return fmt.Errorf("a rejection needs a reason")
+	}
+	rv := review{Review: store.Review{CandidateID: candidateID, Verdict: verdict, Reason: reason, Source: "human", Edited: edited, At: time.Now()}, reply: make(chan error, 1)}
+	select {
+	case r.reviews <- rv:
+		return <-rv.reply
+	case <-r.done:
+		return fmt.Errorf("run %d has ended", r.ID)
+	}
+}
+
+// Start creates a run in the store and runs it in the background.
+func (e *Engine) Start(ctx context.Context, spec RunSpec) (*Run, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	// Paths are stored absolute so `seal resume` works from any folder.
+	for _, p := range []*string{&spec.Model, &spec.Data} {
+		if abs, err := filepath.Abs(*p); err == nil {
+			*p = abs
+		}
+	}
+	if spec.Name == "" {
+		spec.Name = fmt.Sprintf("%s %s %s", spec.Mode, filepath.Base(spec.Model), time.Now().Format("2006-01-02 15:04"))
+	}
+	cfg, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	id, err := e.DB.CreateRun(store.Run{Name: spec.Name, Domain: spec.Domain, Model: spec.Model, Status: store.StatusRunning, Config: cfg})
+	if err != nil {
+		return nil, err
+	}
+	return e.launch(ctx, id, spec, false), nil
+}
+
+// Resume continues a stored run: committed candidates are kept and skipped, the policy
+// is rebuilt from the updates saved by finished rounds.
+func (e *Engine) Resume(ctx context.Context, id int64) (*Run, error) {
+	rec, err := e.DB.Run(id)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Status == store.StatusDone {
+		return nil, fmt.Errorf("run %d is already done", id)
+	}
+	var spec RunSpec
+	if err := json.Unmarshal(rec.Config, &spec); err != nil {
+		return nil, fmt.Errorf("run %d: stored config: %w", id, err)
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("run %d: %w", id, err)
+	}
+	if err := e.DB.SetRunStatus(id, store.StatusRunning, ""); err != nil {
+		return nil, err
+	}
+	return e.launch(ctx, id, spec, true), nil
+}
+
+func (e *Engine) launch(ctx context.Context, id int64, spec RunSpec, resumed bool) *Run {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &Run{ID: id, Spec: spec, events: make(chan Event, 1024), cancel: cancel, done: make(chan struct{}), reviews: make(chan review)}
+	go func() {
+		defer close(r.done)
+		defer close(r.events)
+		defer cancel()
+		x := &runner{e: e, r: r, ctx: ctx, spec: spec, resumed: resumed}
+		err := x.run()
+		status := store.StatusDone
+		msg := ""
+		switch {
+		case errors.Is(err, context.Canceled):
+			status = store.StatusCancelled
+		case err != nil:
+			status, msg = store.StatusFailed, err.Error()
+			r.send(Error{Run: id, Message: msg})
+		}
+		if serr := e.DB.SetRunStatus(id, status, msg); serr != nil && err == nil {
+			err = serr
+		}
+		r.err = err
+		r.send(Finished{Run: id, Status: status})
+	}()
+	return r
+}
+
+// send delivers an event; streams that may be coalesced are dropped when the reader is
+// behind, so engine work never waits on a slow UI.
+func (r *Run) send(ev Event) {
+	switch ev.(type) {
+	case Token, TrainStep:
+		select {
+		case r.events <- ev:
+		default:
+		}
+	default:
+		r.events <- ev
+	}
+}
+
+// adapterDir is where a run keeps a saved adapter.
+func (e *Engine) adapterDir(run int64, name string) string {
+	return filepath.Join(e.Dir, fmt.Sprint(run), name)
+}

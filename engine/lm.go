@@ -1,0 +1,92 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"seal/models/cpu"
+	"seal/models/llama"
+	"seal/models/tokenizer"
+)
+
+// lm is the policy: one model and its tokenizer. SEAL's policy writes the self-edits
+// and is the model each edit adapts; ReST-EM merges its updates into these weights.
+type lm struct {
+	ck    *llama.Checkpoint
+	model *llama.Model
+	tok   *tokenizer.Tokenizer
+	eos   []int32
+}
+
+// loadLM opens a Hugging Face folder. Weights stay memory-mapped until an update is
+// merged, which copies only the projections it changes.
+func loadLM(dir string) (*lm, error) {
+	ck, err := llama.OpenCheckpoint(dir)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenizer.Load(filepath.Join(dir, "tokenizer.json"))
+	if err != nil {
+		ck.Close()
+		return nil, err
+	}
+	tcfg, err := tokenizer.LoadConfig(dir)
+	if err != nil {
+		ck.Close()
+		return nil, err
+	}
+	m, err := llama.Load(ck, cpu.New(), llama.LoadOptions{})
+	if err != nil {
+		ck.Close()
+		return nil, err
+	}
+	l := &lm{ck: ck, model: m, tok: tok}
+	for _, id := range ck.Config.EOSTokenIDs {
+		l.eos = append(l.eos, int32(id))
+	}
+	if id, ok := tok.TokenID(tcfg.EOSToken); ok && tcfg.EOSToken != "" {
+		l.eos = append(l.eos, int32(id))
+	}
+	if len(l.eos) == 0 {
+		ck.Close()
+		return nil, fmt.Errorf("model %s: no EOS token in config.json or tokenizer_config.json", dir)
+	}
+	return l, nil
+}
+
+func (l *lm) close() { l.ck.Close() }
+
+// encode tokenizes a raw-text prompt the way Hugging Face tokenizer(text) does (the
+// post-processor adds BOS for models that use one; Qwen adds none).
+func (l *lm) encode(text string) []int32 {
+	ids := l.tok.EncodeSpecial(text)
+	out := make([]int32, len(ids))
+	for i, id := range ids {
+		out[i] = int32(id)
+	}
+	return out
+}
+
+func (l *lm) decode(ids []int32) string {
+	in := make([]int, len(ids))
+	for i, id := range ids {
+		in[i] = int(id)
+	}
+	s, _ := l.tok.DecodeSkipSpecial(in)
+	return s
+}
+
+// generate continues each prompt n times and returns the decoded texts, trimmed of
+// surrounding whitespace as the reference stores completions.
+func (l *lm) generate(ctx context.Context, prompts []string, n, maxTokens int, sample llama.SampleConfig, onToken func(seq int, text string)) ([]llama.Generation, error) {
+	ids := make([][]int32, len(prompts))
+	for i, p := range prompts {
+		ids[i] = l.encode(p)
+	}
+	cfg := llama.GenerateConfig{MaxNewTokens: maxTokens, N: n, Sample: sample, StopIDs: l.eos, Decode: l.decode}
+	if onToken != nil {
+		cfg.OnToken = func(seq int, t int32) { onToken(seq, l.decode([]int32{t})) }
+	}
+	return l.model.Generate(ctx, ids, cfg)
+}

@@ -1,0 +1,513 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"seal/engine/knowledge"
+	"seal/models/llama"
+	"seal/models/lora"
+	"seal/models/train"
+	"seal/store"
+)
+
+// runner is one run's state while it executes.
+type runner struct {
+	e       *Engine
+	r       *Run
+	ctx     context.Context
+	spec    RunSpec
+	resumed bool
+
+	lm       *lm
+	tasks    []knowledge.Passage
+	grader   knowledge.Grader
+	finished map[store.CandidateKey]int64
+}
+
+// Candidate indexes below 0 are the baselines stored beside a round's candidates.
+const (
+	idxPassage = -1 // trained on the passage only
+	idxContext = -2 // passage in the prompt, no training
+	idxBase    = -3 // no update at all
+)
+
+func (x *runner) run() error {
+	var err error
+	if x.lm, err = loadLM(x.spec.Model); err != nil {
+		return err
+	}
+	defer x.lm.close()
+	all, err := knowledge.LoadSQuAD(x.spec.Data)
+	if err != nil {
+		return err
+	}
+	if x.spec.Offset >= len(all) {
+		return fmt.Errorf("%s has %d passages; offset %d is past the end", x.spec.Data, len(all), x.spec.Offset)
+	}
+	end := len(all)
+	if x.spec.Tasks > 0 {
+		end = min(end, x.spec.Offset+x.spec.Tasks)
+	}
+	var rows []store.Task
+	for i, p := range all[x.spec.Offset:end] {
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("%s: passage %d: %w", x.spec.Data, x.spec.Offset+i, err)
+		}
+		x.tasks = append(x.tasks, p)
+		qs := make([]store.QA, len(p.Questions))
+		for j, q := range p.Questions {
+			qs[j] = store.QA{Question: q.Question, Answer: q.Answer}
+		}
+		rows = append(rows, store.Task{RunID: x.r.ID, Index: i, Key: fmt.Sprint(x.spec.Offset + i), Title: p.Title, Context: p.Context, Questions: qs})
+	}
+	if err := x.e.DB.SaveTasks(x.r.ID, rows); err != nil {
+		return err
+	}
+	if x.grader, err = x.makeGrader(); err != nil {
+		return err
+	}
+	if x.finished, err = x.e.DB.Finished(x.r.ID); err != nil {
+		return err
+	}
+	x.r.send(RunStarted{Run: x.r.ID, Name: x.spec.Name, Tasks: len(x.tasks), Resumed: x.resumed})
+	switch x.spec.Mode {
+	case "continual":
+		return x.continual()
+	case "cpt":
+		return x.cpt()
+	}
+	return x.restem()
+}
+
+func (x *runner) makeGrader() (knowledge.Grader, error) {
+	judge := knowledge.JudgeGrader(func(ctx context.Context, prompt string) (string, error) {
+		g, err := x.lm.generate(ctx, []string{prompt}, 1, 8, llama.SampleConfig{}, nil)
+		if err != nil {
+			return "", err
+		}
+		return g[0].Text, nil
+	})
+	switch x.spec.Grader {
+	case "judge":
+		return judge, nil
+	case "hybrid":
+		return knowledge.HybridGrader(judge), nil
+	case "http":
+		return knowledge.HTTPGrader(knowledge.HTTPGraderConfig{BaseURL: x.spec.GraderURL, APIKey: os.Getenv("SEAL_GRADER_KEY"),
+			Model: x.spec.GraderName, Timeout: 30 * time.Second, Retries: 3, Backoff: time.Second})
+	}
+	return knowledge.ContainmentGrader(), nil
+}
+
+// waitIfPaused holds the run at a candidate boundary while paused, and records
+// reviews that arrive meanwhile.
+func (x *runner) waitIfPaused() error {
+	for {
+		x.r.mu.Lock()
+		paused, ch := x.r.paused, x.r.resume
+		x.r.mu.Unlock()
+		if !paused {
+			return x.ctx.Err()
+		}
+		x.r.send(Status{Run: x.r.ID, Status: store.StatusPaused})
+		select {
+		case <-ch:
+			x.r.send(Status{Run: x.r.ID, Status: store.StatusRunning})
+		case rv := <-x.r.reviews:
+			x.recordReview(rv)
+		case <-x.ctx.Done():
+			return x.ctx.Err()
+		}
+	}
+}
+
+func (x *runner) recordReview(rv review) {
+	_, err := x.e.DB.SaveReview(rv.Review)
+	rv.reply <- err
+	if err == nil {
+		x.r.send(Reviewed{CandidateID: rv.CandidateID, Verdict: rv.Verdict, Reason: rv.Reason})
+	}
+}
+
+// drainReviews records reviews that are waiting, without blocking.
+func (x *runner) drainReviews() {
+	for {
+		select {
+		case rv := <-x.r.reviews:
+			x.recordReview(rv)
+		default:
+			return
+		}
+	}
+}
+
+func (x *runner) seed(round, task, idx int) uint64 {
+	return x.spec.Seed*1_000_003 + uint64(round)*10_007 + uint64(task)*101 + uint64(idx+3)
+}
+
+// restem runs ReST-EM: per round, sample k self-edits per passage, score each by its
+// inner loop, keep the best (or the positive) ones that no person rejected, finetune
+// the policy on (prompt, edit) pairs, merge, and go on with the new policy.
+func (x *runner) restem() error {
+	style, _ := knowledge.ParseStyle(x.spec.Style)
+	rounds, err := x.e.DB.Rounds(x.r.ID)
+	if err != nil {
+		return err
+	}
+	for round := 0; round < x.spec.Rounds; round++ {
+		if done := roundRecord(rounds, round); done != nil {
+			// A finished round: rebuild the policy from its saved update.
+			if done.PolicyAdapterPath != "" {
+				if err := x.applySaved(done.PolicyAdapterPath, done.PolicyHash); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		var rewards []float64
+		type kept struct {
+			prompt, edit string
+			adapted      float64
+		}
+		var keep []kept
+		for t, p := range x.tasks {
+			w := Where{Run: x.r.ID, Round: round, Task: t}
+			base, err := x.baseline(round, t, p)
+			if err != nil {
+				return err
+			}
+			if round == 0 && x.spec.Baselines {
+				if err := x.baselines(t, p, base); err != nil {
+					return err
+				}
+			}
+			prompt := knowledge.SelfEditPrompt(style, p)
+			cands, err := x.candidates(round, t, p, prompt, base, w)
+			if err != nil {
+				return err
+			}
+			if x.spec.ReviewGate {
+				if err := x.awaitReviews(cands); err != nil {
+					return err
+				}
+			}
+			reviews, err := x.e.DB.LatestReviews(x.r.ID)
+			if err != nil {
+				return err
+			}
+			var means []float64
+			var usable []store.Candidate
+			for _, c := range cands {
+				rewards = append(rewards, c.Reward)
+				rv, reviewed := reviews[c.ID]
+				if c.Status != "done" || reviewed && rv.Verdict == "reject" {
+					continue
+				}
+				if reviewed && rv.Edited != "" {
+					c.Edit = rv.Edited
+				}
+				usable = append(usable, c)
+				means = append(means, c.AdaptedScore)
+			}
+			if len(usable) == 0 {
+				continue
+			}
+			if x.spec.Filter == "best" {
+				b := usable[knowledge.BestOfK(means)]
+				keep = append(keep, kept{prompt, b.Edit, b.AdaptedScore})
+			} else {
+				for _, c := range usable {
+					if c.Reward > 0 {
+						keep = append(keep, kept{prompt, c.Edit, c.AdaptedScore})
+					}
+				}
+			}
+		}
+		mean, std := knowledge.MeanStd(rewards)
+		rec := store.Round{RunID: x.r.ID, Round: round, MeanReward: mean, StdReward: std, Kept: len(keep), At: time.Now()}
+		if len(keep) > 0 {
+			var examples []train.Example
+			for _, k := range keep {
+				examples = append(examples, x.example(k.prompt, k.edit))
+			}
+			a, curve, err := x.trainLoRA(x.spec.Policy, examples, x.seed(round, 0, -10), "policy", Where{Run: x.r.ID, Round: round})
+			if err != nil {
+				x.lm.model.SetAdapter(nil)
+				return err
+			}
+			if len(curve) > 0 {
+				rec.TrainLoss = curve[len(curve)-1].Loss
+			}
+			if rec.PolicyAdapterPath, rec.PolicyHash, err = x.saveAdapter(a, fmt.Sprintf("policy-round-%d", round)); err != nil {
+				return err
+			}
+			if err := x.finishPolicyUpdate(); err != nil {
+				return err
+			}
+		}
+		if err := x.e.DB.SaveRound(rec); err != nil {
+			return err
+		}
+		x.r.send(RoundDone{Run: x.r.ID, Round: round, MeanReward: mean, StdReward: std, Kept: len(keep), PolicyLoss: rec.TrainLoss})
+	}
+	return x.summarize()
+}
+
+// summarize stores the baseline table: macro accuracy (the mean over passages of each
+// passage's accuracy) of every condition, per round for the self-edits.
+func (x *runner) summarize() error {
+	cands, err := x.e.DB.Candidates(x.r.ID, false)
+	if err != nil {
+		return err
+	}
+	perTask := map[string]map[int][]float64{} // metric → task → scores
+	add := func(name string, task int, v float64) {
+		if perTask[name] == nil {
+			perTask[name] = map[int][]float64{}
+		}
+		perTask[name][task] = append(perTask[name][task], v)
+	}
+	for _, c := range cands {
+		switch {
+		case c.Kind == "baseline_base":
+			add(fmt.Sprintf("round%d/base", c.Round), c.Task, c.AdaptedScore)
+		case c.Kind == "self_edit" && c.Status == "done":
+			add(fmt.Sprintf("round%d/self_edit", c.Round), c.Task, c.AdaptedScore)
+			add(fmt.Sprintf("round%d/reward", c.Round), c.Task, c.Reward)
+		case c.Kind == "baseline_passage" || c.Kind == "baseline_context":
+			add(c.Kind[len("baseline_"):], c.Task, c.AdaptedScore)
+		}
+	}
+	var ms []store.Metric
+	for name, tasks := range perTask {
+		var macro []float64
+		for _, v := range tasks {
+			m, _ := knowledge.MeanStd(v)
+			macro = append(macro, m)
+		}
+		ms = append(ms, store.Metric{RunID: x.r.ID, Name: name, Value: knowledge.MacroAccuracy(macro)})
+	}
+	if err := x.e.DB.SaveMetrics(ms); err != nil {
+		return err
+	}
+	for _, m := range ms {
+		x.r.send(Metric{Run: x.r.ID, Name: m.Name, Value: m.Value})
+	}
+	return nil
+}
+
+// finishPolicyUpdate merges the attached policy adapter (or keeps it attached when the
+// spec says not to merge).
+func (x *runner) finishPolicyUpdate() error {
+	if x.spec.Policy.Merge {
+		return x.lm.model.MergeAdapter()
+	}
+	return nil
+}
+
+// applySaved re-applies a saved update after checking its content hash: nothing is
+// trusted by name alone.
+func (x *runner) applySaved(dir, hash string) error {
+	h, err := hashFile(dir + "/adapter_model.safetensors")
+	if err != nil {
+		return err
+	}
+	if h != hash {
+		return fmt.Errorf("saved adapter %s has hash %s, the store recorded %s", dir, h, hash)
+	}
+	a, err := lora.Load(dir)
+	if err != nil {
+		return err
+	}
+	if err := x.lm.model.SetAdapter(a); err != nil {
+		return err
+	}
+	return x.finishPolicyUpdate()
+}
+
+func roundRecord(rs []store.Round, round int) *store.Round {
+	for i := range rs {
+		if rs[i].Round == round {
+			return &rs[i]
+		}
+	}
+	return nil
+}
+
+// baseline is the current policy's closed-book accuracy on a passage, committed once
+// per round as a candidate of kind baseline_base (greedy decoding makes it
+// deterministic, so it is not repeated).
+func (x *runner) baseline(round, t int, p knowledge.Passage) (float64, error) {
+	key := store.CandidateKey{Round: round, Task: t, Index: idxBase}
+	if id, ok := x.finished[key]; ok {
+		c, err := x.e.DB.Candidate(id)
+		return c.AdaptedScore, err
+	}
+	w := Where{Run: x.r.ID, Round: round, Task: t, Cand: idxBase}
+	s, items, err := x.evaluate(p, false, "base", 0, w)
+	if err != nil {
+		return 0, err
+	}
+	c := store.Candidate{RunID: x.r.ID, Round: round, Task: t, Index: idxBase, Kind: "baseline_base", Status: "done",
+		BaseScore: s.Accuracy(), AdaptedScore: s.Accuracy(), Repeats: 1, Evals: items}
+	return s.Accuracy(), x.commit(&c, w)
+}
+
+// baselines scores the passage-only update and the passage in context, beside the
+// self-edits, on the same questions.
+func (x *runner) baselines(t int, p knowledge.Passage, base float64) error {
+	w := Where{Run: x.r.ID, Task: t, Cand: idxPassage}
+	if _, ok := x.finished[store.CandidateKey{Task: t, Index: idxPassage}]; !ok {
+		c := store.Candidate{RunID: x.r.ID, Task: t, Index: idxPassage, Kind: "baseline_passage", Seed: x.seed(0, t, idxPassage), BaseScore: base}
+		accs, err := x.innerLoop(p, "", true, c.Seed, "baseline_passage", w, &c)
+		if err != nil {
+			return err
+		}
+		x.score(&c, accs, base)
+		if err := x.commit(&c, w); err != nil {
+			return err
+		}
+	}
+	w.Cand = idxContext
+	if _, ok := x.finished[store.CandidateKey{Task: t, Index: idxContext}]; !ok {
+		s, items, err := x.evaluate(p, true, "context", 0, w)
+		if err != nil {
+			return err
+		}
+		c := store.Candidate{RunID: x.r.ID, Task: t, Index: idxContext, Kind: "baseline_context", Status: "done",
+			BaseScore: base, AdaptedScore: s.Accuracy(), Reward: s.Accuracy() - base, Repeats: 1, Evals: items}
+		return x.commit(&c, w)
+	}
+	return nil
+}
+
+func (x *runner) score(c *store.Candidate, accs []float64, base float64) {
+	mean, std := knowledge.MeanStd(accs)
+	c.Status, c.AdaptedScore, c.Reward, c.RewardStd, c.Repeats = "done", mean, mean-base, std, len(accs)
+}
+
+func (x *runner) commit(c *store.Candidate, w Where) error {
+	id, err := x.e.DB.SaveCandidate(c)
+	if err != nil {
+		return err
+	}
+	c.ID = id
+	x.finished[store.CandidateKey{Round: c.Round, Task: c.Task, Index: c.Index}] = id
+	x.r.send(Reward{Where: w, CandidateID: id, Kind: c.Kind, Status: c.Status, Reason: c.Reason,
+		Base: c.BaseScore, Adapted: c.AdaptedScore, Reward: c.Reward, Std: c.RewardStd})
+	x.drainReviews()
+	return nil
+}
+
+// candidates samples, applies and scores the k self-edits of one passage, skipping
+// those a previous attempt committed; each is committed before the next starts.
+func (x *runner) candidates(round, t int, p knowledge.Passage, prompt string, base float64, w Where) ([]store.Candidate, error) {
+	out := make([]store.Candidate, x.spec.K)
+	var missing []int
+	for i := range out {
+		if id, ok := x.finished[store.CandidateKey{Round: round, Task: t, Index: i}]; ok {
+			c, err := x.e.DB.Candidate(id)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	edits, err := x.sampleEdits(round, t, prompt, missing, w)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range missing {
+		if err := x.waitIfPaused(); err != nil {
+			return nil, err
+		}
+		cw := w
+		cw.Cand = i
+		g := edits[j]
+		c := store.Candidate{RunID: x.r.ID, Round: round, Task: t, Index: i, Kind: "self_edit", Prompt: prompt,
+			Edit: strings.TrimSpace(g.Text), Tokens: len(g.Tokens), Seed: x.seed(round, t, i), BaseScore: base,
+			Sampling: []byte(fmt.Sprintf(`{"temperature":%g,"top_p":%g,"max_tokens":%d}`, x.spec.Temp, x.spec.TopP, x.spec.EditTokens))}
+		x.r.send(EditDone{Where: cw, Edit: c.Edit, Tokens: c.Tokens})
+		if c.Edit == "" && prompt != "" {
+			c.Status, c.Reason, c.Reward = "invalid", "the self-edit is empty", 0
+		} else {
+			accs, err := x.innerLoop(p, c.Edit, x.spec.Split, c.Seed, "adapted", cw, &c)
+			if err != nil {
+				return nil, err
+			}
+			x.score(&c, accs, base)
+		}
+		if err := x.commit(&c, cw); err != nil {
+			return nil, err
+		}
+		if x.spec.ReviewGate {
+			x.r.send(NeedsReview{Where: cw, CandidateID: c.ID, Edit: c.Edit, Reward: c.Reward})
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+// sampleEdits draws the missing candidates. Candidate i always samples with seed
+// seed(round, task, i), consecutive in i, so a whole passage goes in one batch (the
+// generator gives candidate i seed+i) and a resumed run draws one by one exactly what
+// the first attempt would have drawn.
+func (x *runner) sampleEdits(round, t int, prompt string, idx []int, w Where) ([]llama.Generation, error) {
+	if prompt == "" { // the "passage" style writes nothing: the update is the passage alone
+		return make([]llama.Generation, len(idx)), nil
+	}
+	sample := func(first, n int) ([]llama.Generation, error) {
+		sc := llama.SampleConfig{Temperature: x.spec.Temp, TopP: x.spec.TopP, Seed: x.seed(round, t, first)}
+		return x.lm.generate(x.ctx, []string{prompt}, n, x.spec.EditTokens, sc, func(seq int, text string) {
+			cw := w
+			cw.Cand = first + seq
+			x.r.send(Token{Where: cw, Text: text})
+		})
+	}
+	if len(idx) == x.spec.K {
+		return sample(0, x.spec.K)
+	}
+	var out []llama.Generation
+	for _, i := range idx {
+		gens, err := sample(i, 1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, gens[0])
+	}
+	return out, nil
+}
+
+// awaitReviews blocks until every committed candidate of the list has a verdict.
+func (x *runner) awaitReviews(cands []store.Candidate) error {
+	for {
+		reviews, err := x.e.DB.LatestReviews(x.r.ID)
+		if err != nil {
+			return err
+		}
+		pending := 0
+		for _, c := range cands {
+			if _, ok := reviews[c.ID]; !ok && c.Status == "done" {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return nil
+		}
+		select {
+		case rv := <-x.r.reviews:
+			x.recordReview(rv)
+		case <-x.ctx.Done():
+			return x.ctx.Err()
+		}
+	}
+}

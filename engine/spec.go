@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+
+	"seal/engine/knowledge"
+	"seal/models/llama"
+)
+
+// RunSpec is everything that defines a run. It is stored whole with the run, so a run
+// can be resumed, compared and reproduced from the store alone. Secrets (grader API
+// keys) never go in it.
+type RunSpec struct {
+	Name   string `json:"name" toml:"name"`
+	Domain string `json:"domain" toml:"domain"` // "knowledge"
+	Mode   string `json:"mode" toml:"mode"`     // "restem", "cpt", "continual"
+	Model  string `json:"model" toml:"model"`   // a Hugging Face model folder
+	Data   string `json:"data" toml:"data"`     // SQuAD-format JSON
+	Offset int    `json:"offset" toml:"offset"` // first passage used
+	Tasks  int    `json:"tasks" toml:"tasks"`   // passages used (0 = all)
+
+	Style      string  `json:"style" toml:"style"`
+	K          int     `json:"k" toml:"k"` // candidates per passage
+	Rounds     int     `json:"rounds" toml:"rounds"`
+	Repeats    int     `json:"repeats" toml:"repeats"` // inner-loop repeats per candidate (seeds)
+	Filter     string  `json:"filter" toml:"filter"`   // "best" (best of k) or "positive"
+	Temp       float32 `json:"temperature" toml:"temperature"`
+	TopP       float32 `json:"top_p" toml:"top_p"`
+	EditTokens int     `json:"edit_tokens" toml:"edit_tokens"` // most tokens of a self-edit
+	QATokens   int     `json:"qa_tokens" toml:"qa_tokens"`
+	Split      bool    `json:"split_newlines" toml:"split_newlines"`
+	Baselines  bool    `json:"baselines" toml:"baselines"`
+	ReviewGate bool    `json:"review_gate" toml:"review_gate"`
+	Seed       uint64  `json:"seed" toml:"seed"`
+
+	Inner  Update `json:"inner" toml:"inner"`   // the LoRA trained from each self-edit
+	Policy Update `json:"policy" toml:"policy"` // the ReST-EM policy update
+
+	Grader     string `json:"grader" toml:"grader"`         // "contains", "judge", "hybrid", "http"
+	GraderURL  string `json:"grader_url" toml:"grader_url"` // OpenAI-compatible base URL (key from SEAL_GRADER_KEY)
+	GraderName string `json:"grader_model" toml:"grader_model"`
+}
+
+// Update is one LoRA training recipe.
+type Update struct {
+	Rank    int      `json:"rank" toml:"rank"`
+	Alpha   float64  `json:"alpha" toml:"alpha"`
+	Dropout float64  `json:"dropout" toml:"dropout"`
+	Targets []string `json:"targets" toml:"targets"`
+	LR      float64  `json:"lr" toml:"lr"`
+	Epochs  int      `json:"epochs" toml:"epochs"`
+	Batch   int      `json:"batch" toml:"batch"`
+	Merge   bool     `json:"merge" toml:"merge"` // fold into the weights afterwards
+}
+
+// DefaultSpec follows seal-method.md: inner LoRA r32/α64 on q,v, lr 1e-3, 10 epochs,
+// batch 1; 5 candidates at T 1.0, top-p 0.95; 3 repeats; best of k; the policy update
+// r64/α128 on all seven projections, lr 3e-4, 2 epochs, merged.
+func DefaultSpec() RunSpec {
+	return RunSpec{
+		Domain: "knowledge", Mode: "restem", Tasks: 3, Style: "implications", K: 5, Rounds: 2, Repeats: 3,
+		Filter: "best", Temp: 1, TopP: 0.95, EditTokens: 256, QATokens: 64, Split: true, Baselines: true,
+		Seed: 1, Grader: "contains",
+		Inner:  Update{Rank: 32, Alpha: 64, Targets: []string{"q_proj", "v_proj"}, LR: 1e-3, Epochs: 10, Batch: 1},
+		Policy: Update{Rank: 64, Alpha: 128, Targets: llama.Projections, LR: 3e-4, Epochs: 2, Batch: 1, Merge: true},
+	}
+}
+
+// Validate reports the first setting that cannot work, naming it.
+func (s RunSpec) Validate() error {
+	switch {
+	case s.Domain != "knowledge":
+		return fmt.Errorf("domain %q is not supported (knowledge)", s.Domain)
+	case !slices.Contains([]string{"restem", "cpt", "continual"}, s.Mode):
+		return fmt.Errorf("mode %q is not one of restem, cpt, continual", s.Mode)
+	case s.Model == "":
+		return fmt.Errorf("no model folder given")
+	case s.Data == "":
+		return fmt.Errorf("no data file given")
+	case s.Tasks < 0 || s.Offset < 0:
+		return fmt.Errorf("tasks and offset must not be negative")
+	case s.K < 1:
+		return fmt.Errorf("k = %d: need at least one candidate", s.K)
+	case s.Rounds < 1:
+		return fmt.Errorf("rounds = %d: need at least one", s.Rounds)
+	case s.Repeats < 1:
+		return fmt.Errorf("repeats = %d: need at least one", s.Repeats)
+	case s.Filter != "best" && s.Filter != "positive":
+		return fmt.Errorf("filter %q is not best or positive", s.Filter)
+	case s.EditTokens < 1 || s.QATokens < 1:
+		return fmt.Errorf("edit_tokens and qa_tokens must be positive")
+	case !slices.Contains([]string{"contains", "judge", "hybrid", "http"}, s.Grader):
+		return fmt.Errorf("grader %q is not one of contains, judge, hybrid, http", s.Grader)
+	case s.Grader == "http" && s.GraderURL == "":
+		return fmt.Errorf("the http grader needs grader_url")
+	}
+	if _, err := knowledge.ParseStyle(s.Style); err != nil {
+		return err
+	}
+	for _, u := range []struct {
+		name string
+		u    Update
+	}{{"inner", s.Inner}, {"policy", s.Policy}} {
+		if u.u.Rank < 1 || u.u.Alpha <= 0 || u.u.LR <= 0 || u.u.Epochs < 1 || u.u.Batch < 1 || len(u.u.Targets) == 0 {
+			return fmt.Errorf("%s update: rank, alpha, lr, epochs, batch and targets must be set (%+v)", u.name, u.u)
+		}
+		if u.u.Dropout < 0 || u.u.Dropout >= 1 {
+			return fmt.Errorf("%s update: dropout %g is outside [0, 1)", u.name, u.u.Dropout)
+		}
+		for _, t := range u.u.Targets {
+			if !slices.Contains(llama.Projections, t) {
+				return fmt.Errorf("%s update: target %q is not one of %v", u.name, t, llama.Projections)
+			}
+		}
+	}
+	return nil
+}

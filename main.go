@@ -34,6 +34,12 @@ Commands:
                  tokenizer.json, chat template) or a PEFT adapter folder
   generate       generate text with a local Hugging Face model folder
                  (seal generate --model DIR --prompt "...")
+  run            run SEAL headless on a model folder and a SQuAD-format file
+                 (JSON lines of events on stdout; every result kept in SQLite)
+  resume RUN     continue a stopped or killed run
+  runs           list runs;  show RUN: one run in full
+  compare RUN..  config differences and metric deltas against the first run
+  export RUN     a run as JSON lines or CSV
   bench          measure matmul (against OpenBLAS when installed), memory bandwidth,
                  decode and LoRA-training speed, and peak memory
   help           show this text
@@ -61,6 +67,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdGenerate(args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(args[1:], stdout, stderr)
+	case "run":
+		return cmdRun(args[1:], stdout, stderr)
+	case "resume":
+		return cmdResume(args[1:], stdout, stderr)
+	case "runs":
+		return cmdRuns(args[1:], stdout, stderr)
+	case "show":
+		return cmdShow(args[1:], stdout, stderr)
+	case "compare":
+		return cmdCompare(args[1:], stdout, stderr)
+	case "export":
+		return cmdExport(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "seal: unknown command %q\n\n%s", args[0], usage)
 	return 2

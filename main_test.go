@@ -1,12 +1,11 @@
 package main
 
 import (
-	"fmt"
-
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
-	"seal/models/tokenizer"
+	"seal/models/llama/llamatest"
 	"strings"
 	"testing"
 )
@@ -95,25 +94,9 @@ func sharedPath(t *testing.T, elem ...string) string {
 	return p
 }
 
-// byteLevel is GPT-2's bytes_to_unicode: the printable stand-in for each byte that
-// byte-level BPE vocabularies are written in.
-func byteLevel() []string {
-	var out [256]string
-	n := 0
-	for b := 0; b < 256; b++ {
-		if (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF) {
-			out[b] = string(rune(b))
-		} else {
-			out[b] = string(rune(256 + n))
-			n++
-		}
-	}
-	return out[:]
-}
-
 // modelFolder makes a complete model folder from the golden tiny Llama: its config and
-// weights, plus a tokenizer the test builds (256 bytes + 256 added tokens, so every id of
-// the 512-token vocabulary decodes) and a chat template.
+// weights, plus llamatest's byte-level tokenizer (every id of the 512-token vocabulary
+// decodes) and chat template.
 func modelFolder(t *testing.T) string {
 	t.Helper()
 	src := filepath.Join(sharedPath(t, "data", "golden"), "llama32_tiny")
@@ -125,25 +108,9 @@ func modelFolder(t *testing.T) string {
 		}
 		os.WriteFile(filepath.Join(dir, f), b, 0o644)
 	}
-	vocab := map[string]int{}
-	for i, s := range byteLevel() {
-		vocab[s] = i
-	}
-	var added []tokenizer.AddedToken
-	for id := 256; id < 512; id++ {
-		added = append(added, tokenizer.AddedToken{ID: id, Content: fmt.Sprintf("<t%d>", id), Special: id < 260})
-	}
-	tok, err := tokenizer.New(vocab, nil, added, tokenizer.Options{Pattern: tokenizer.PatternLlama3})
-	if err != nil {
+	if err := llamatest.WriteTokenizer(dir); err != nil {
 		t.Fatal(err)
 	}
-	js, err := tok.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "tokenizer.json"), js, 0o644)
-	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"eos_token": "<t257>",
-		"chat_template": "{% for m in messages %}<t300>{{ m.role }}:{{ m.content }}{% endfor %}{% if add_generation_prompt %}<t301>{% endif %}"}`), 0o644)
 	return dir
 }
 
@@ -190,5 +157,92 @@ func TestBenchCommandRuns(t *testing.T) {
 	}
 	if code, _, _ := runCmd("bench", "--device", "tpu"); code != 2 {
 		t.Errorf("unknown device must be a usage error, got %d", code)
+	}
+}
+
+// TestRunCommands drives the headless CLI: a run from a TOML file with a flag over it,
+// then runs, show, compare, export and resume on the store it wrote.
+func TestRunCommands(t *testing.T) {
+	dir := t.TempDir()
+	model, err := llamatest.Folder(filepath.Join(dir, "model"), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data.json")
+	os.WriteFile(data, []byte(`[{"title": "Varn", "context": "Varn is a town on the river Ossa.", "questions": [{"question": "Which river is Varn on?", "answer": "Ossa"}]},
+		{"title": "Rask", "context": "Rask is a painter born in 1877.", "questions": [{"question": "When was Rask born?", "answer": "1877"}]}]`), 0o644)
+	cfg := filepath.Join(dir, "run.toml")
+	os.WriteFile(cfg, []byte(`model = "`+model+`"
+data = "`+data+`"
+tasks = 2
+k = 2
+rounds = 1
+repeats = 1
+edit_tokens = 16
+qa_tokens = 4
+[inner]
+rank = 4
+alpha = 8
+targets = ["q_proj", "v_proj"]
+lr = 0.001
+epochs = 1
+batch = 1
+[policy]
+rank = 4
+alpha = 8
+targets = ["q_proj"]
+lr = 0.0003
+epochs = 1
+batch = 1
+merge = true
+`), 0o644)
+	db := filepath.Join(dir, "seal.db")
+	code, out, errOut := runCmd("run", "--db", db, "--config", cfg, "--name", "from-toml", "--k", "3")
+	if code != 0 {
+		t.Fatalf("run: %d\n%s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var first, last map[string]any
+	json.Unmarshal([]byte(lines[0]), &first)
+	json.Unmarshal([]byte(lines[len(lines)-1]), &last)
+	if first["type"] != "run_started" || last["type"] != "finished" || last["status"] != "done" {
+		t.Errorf("events from %v to %v", first, last)
+	}
+	if !strings.Contains(errOut, "round0/self_edit") {
+		t.Errorf("the run should end with its baseline table on stderr:\n%s", errOut)
+	}
+	code, out, _ = runCmd("show", "--db", db, "1")
+	// The flag (--k 3) wins over the file (k = 2): 2 passages x 3 candidates.
+	if code != 0 || strings.Count(out, " self_edit ") != 6 || !strings.Contains(out, `"name": "from-toml"`) {
+		t.Errorf("show:\n%s", out)
+	}
+	runCmd("run", "--db", db, "--config", cfg, "--name", "second", "--lr", "0.01")
+	code, out, _ = runCmd("runs", "--db", db)
+	if code != 0 || !strings.Contains(out, "from-toml") || !strings.Contains(out, "second") {
+		t.Errorf("runs:\n%s", out)
+	}
+	code, out, _ = runCmd("compare", "--db", db, "1", "2")
+	if code != 0 || !strings.Contains(out, "inner.lr") || strings.Contains(out, "inner.rank") || !strings.Contains(out, "round0/base") {
+		t.Errorf("compare should list only differing settings and the metrics:\n%s", out)
+	}
+	code, out, _ = runCmd("export", "--db", db, "--format", "csv", "1")
+	if code != 0 || !strings.HasPrefix(out, "id,round,task") || strings.Count(out, "\n") < 7 {
+		t.Errorf("export csv:\n%s", out)
+	}
+	code, out, _ = runCmd("export", "--db", db, "1")
+	if code != 0 || !strings.Contains(out, `"type":"candidate"`) {
+		t.Errorf("export jsonl:\n%.300s", out)
+	}
+	if code, _, errOut := runCmd("resume", "--db", db, "1"); code != 1 || !strings.Contains(errOut, "already done") {
+		t.Errorf("resume of a finished run: %d %s", code, errOut)
+	}
+	if code, _, errOut := runCmd("show", "--db", db, "99"); code != 1 || !strings.Contains(errOut, "99") {
+		t.Errorf("show of a missing run: %d %s", code, errOut)
+	}
+	if code, _, errOut := runCmd("run", "--db", db, "--model", model); code != 2 || !strings.Contains(errOut, "data") {
+		t.Errorf("run without data: %d %s", code, errOut)
+	}
+	if code, _, errOut := runCmd("runs", "--db", filepath.Join(dir, "none.db")); code != 1 || !strings.Contains(errOut, "none.db") {
+		t.Errorf("runs on a missing store: %d %s", code, errOut)
 	}
 }

@@ -94,21 +94,12 @@ func sharedPath(t *testing.T, elem ...string) string {
 	return p
 }
 
-// modelFolder makes a complete model folder from the golden tiny Llama: its config and
-// weights, plus llamatest's byte-level tokenizer (every id of the 512-token vocabulary
-// decodes) and chat template.
+// modelFolder makes a complete model folder from the golden tiny Llama (weights made
+// by transformers) with llamatest's byte-level tokenizer and chat template.
 func modelFolder(t *testing.T) string {
 	t.Helper()
-	src := filepath.Join(sharedPath(t, "data", "golden"), "llama32_tiny")
-	dir := t.TempDir()
-	for _, f := range []string{"config.json", "model.safetensors"} {
-		b, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(dir, f), b, 0o644)
-	}
-	if err := llamatest.WriteTokenizer(dir); err != nil {
+	dir, err := llamatest.GoldenFolder(t.TempDir(), "llama32_tiny")
+	if err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -19,11 +19,12 @@ import (
 	"seal/store"
 )
 
-// fixture is a tiny random model folder and a small SQuAD-format file.
+// fixture is the golden tiny Llama (transformers weights) with a byte-level tokenizer,
+// and a small SQuAD-format file.
 type fixture struct{ model, data string }
 
 func newFixture(t testing.TB, dir string) fixture {
-	model, err := llamatest.Folder(filepath.Join(dir, "model"), 7)
+	model, err := llamatest.GoldenFolder(filepath.Join(dir, "model"), "llama32_tiny")
 	if err != nil {
 		t.Fatal(err)
 	}

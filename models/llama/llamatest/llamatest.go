@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"seal/models/cpu"
+	"seal/models/internal/shareddata"
 	"seal/models/llama"
 	"seal/models/tokenizer"
 )
@@ -73,4 +74,28 @@ func ByteLevel() []string {
 		}
 	}
 	return out[:]
+}
+
+// GoldenFolder writes a model folder from one of the golden fixtures (e.g.
+// "llama32_tiny", weights made by transformers) with this package's tokenizer, for
+// tests that want a real checkpoint rather than random weights. The fixture's
+// vocabulary must be Vocab tokens.
+func GoldenFolder(dir, fixture string) (string, error) {
+	golden, err := shareddata.Golden()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	for _, f := range []string{"config.json", "model.safetensors"} {
+		b, err := os.ReadFile(filepath.Join(golden, fixture, f))
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, WriteTokenizer(dir)
 }

@@ -1,0 +1,113 @@
+package world
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+
+	"seal/engine/knowledge"
+)
+
+// Shares of the train subjects that get a self-edit document and an in-context QA
+// document in the corpus.
+const (
+	selfEditShare  = 0.6
+	inContextShare = 0.3
+)
+
+// Corpus returns the pretraining documents, from the train split only, shuffled: each
+// string is one document (the trainer separates documents, for instance with EOS). It
+// holds, per train passage p:
+//
+//   - the passage, title line first ("title\ncontext"), as the inner loop trains on it;
+//   - for about 60% of subjects, knowledge.SelfEditPrompt(StyleImplications, p), the
+//     implications as a numbered list ("1. ...\n2. ...\n") and a blank line ("\n");
+//   - for every question, knowledge.QAPrompt(p, q) followed by the answer (closed book);
+//   - for about 30% of subjects, one question in context: knowledge.InContextPrompt(p, q)
+//     followed by the answer.
+//
+// Documents are taken in shuffled order while their total length in bytes (characters:
+// the text is ASCII) stays within maxChars; maxChars ≤ 0 means no limit. The choice and
+// order depend only on the world and seed.
+func (w *World) Corpus(seed uint64, maxChars int) []string {
+	r := rand.New(rand.NewPCG(w.cfg.Seed^0xc0b905, seed))
+	var docs []string
+	for _, p := range w.passages[Train] {
+		docs = append(docs, p.Title+"\n"+p.Context)
+		if r.Float64() < selfEditShare {
+			docs = append(docs, SelfEditDocument(p, w.implics[p.Title]))
+		}
+		for _, q := range p.Questions {
+			docs = append(docs, knowledge.QAPrompt(p, q)+q.Answer)
+		}
+		if r.Float64() < inContextShare {
+			q := p.Questions[r.IntN(len(p.Questions))]
+			docs = append(docs, knowledge.InContextPrompt(p, q)+q.Answer)
+		}
+	}
+	r.Shuffle(len(docs), func(i, j int) { docs[i], docs[j] = docs[j], docs[i] })
+	if maxChars <= 0 {
+		return docs
+	}
+	total := 0
+	for i, d := range docs {
+		if total+len(d) > maxChars {
+			return docs[:i:i]
+		}
+		total += len(d)
+	}
+	return docs
+}
+
+// SelfEditDocument is the self-edit prompt for p in the implications style followed by
+// the implications as a numbered list and a blank line: the document that teaches the
+// self-edit skill with the project's real prompt.
+func SelfEditDocument(p knowledge.Passage, implications []string) string {
+	var b strings.Builder
+	b.WriteString(knowledge.SelfEditPrompt(knowledge.StyleImplications, p))
+	b.WriteString(NumberedList(implications))
+	b.WriteString("\n")
+	return b.String()
+}
+
+// NumberedList writes lines as "1. a\n2. b\n".
+func NumberedList(lines []string) string {
+	var b strings.Builder
+	for i, l := range lines {
+		b.WriteString(strconv.Itoa(i + 1))
+		b.WriteString(". ")
+		b.WriteString(l)
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// WriteSQuAD writes passages as the SQuAD-format JSON array the engine reads
+// (knowledge.LoadSQuAD): [{title, context, questions: [{question, answer}]}]. A passage
+// that LoadSQuAD would reject (an empty title, context, question or answer) is an error
+// and nothing is written; a passage without questions is written with an empty list.
+func WriteSQuAD(path string, ps []knowledge.Passage) error {
+	out := make([]knowledge.Passage, len(ps))
+	for i, p := range ps {
+		if err := p.Validate(); err != nil && !errors.Is(err, knowledge.ErrNoQuestions) {
+			return fmt.Errorf("%s: passage %d (%q): %w", path, i, p.Title, err)
+		}
+		if p.Questions == nil {
+			p.Questions = []knowledge.Question{}
+		}
+		out[i] = p
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}

@@ -113,17 +113,25 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seal run: %v\n", err)
 		return 2
 	}
-	d, err := openDB(dbPath(*db), true)
+	return startAndFollow("seal run", dbPath(*db), stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
+		return e.Start(ctx, spec)
+	})
+}
+
+// startAndFollow opens the store, starts (or resumes) a run that Ctrl-C cancels
+// cleanly, and follows it to the end.
+func startAndFollow(cmd, db string, stdout, stderr io.Writer, start func(*engine.Engine, context.Context) (*engine.Run, error)) int {
+	d, err := openDB(db, true)
 	if err != nil {
-		fmt.Fprintf(stderr, "seal run: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
 		return 1
 	}
 	defer d.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r, err := engine.New(d).Start(ctx, spec)
+	r, err := start(engine.New(d), ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "seal run: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
 		return 1
 	}
 	return follow(r, d, stdout, stderr)
@@ -144,20 +152,9 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
-	d, err := openDB(dbPath(*db), true)
-	if err != nil {
-		fmt.Fprintf(stderr, "seal resume: %v\n", err)
-		return 1
-	}
-	defer d.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	r, err := engine.New(d).Resume(ctx, id)
-	if err != nil {
-		fmt.Fprintf(stderr, "seal resume: %v\n", err)
-		return 1
-	}
-	return follow(r, d, stdout, stderr)
+	return startAndFollow("seal resume", dbPath(*db), stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
+		return e.Resume(ctx, id)
+	})
 }
 
 // follow writes a run's events as JSON lines and, on a terminal, a progress line.

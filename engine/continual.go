@@ -166,21 +166,9 @@ func (x *runner) cpt() error {
 
 // cptEdits samples (or reloads) the k edits of one passage for CPT, each committed.
 func (x *runner) cptEdits(t int, p knowledge.Passage, prompt string, w Where) ([]store.Candidate, error) {
-	var missing []int
-	out := make([]store.Candidate, x.spec.K)
-	for i := range out {
-		if id, ok := x.finished[store.CandidateKey{Task: t, Index: i}]; ok {
-			c, err := x.e.DB.Candidate(id)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = c
-		} else {
-			missing = append(missing, i)
-		}
-	}
-	if len(missing) == 0 {
-		return out, nil
+	out, missing, err := x.committed(0, t)
+	if err != nil || len(missing) == 0 {
+		return out, err
 	}
 	gens, err := x.sampleEdits(0, t, prompt, missing, w)
 	if err != nil {

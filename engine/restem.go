@@ -406,21 +406,9 @@ func (x *runner) commit(c *store.Candidate, w Where) error {
 // candidates samples, applies and scores the k self-edits of one passage, skipping
 // those a previous attempt committed; each is committed before the next starts.
 func (x *runner) candidates(round, t int, p knowledge.Passage, prompt string, base float64, w Where) ([]store.Candidate, error) {
-	out := make([]store.Candidate, x.spec.K)
-	var missing []int
-	for i := range out {
-		if id, ok := x.finished[store.CandidateKey{Round: round, Task: t, Index: i}]; ok {
-			c, err := x.e.DB.Candidate(id)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = c
-		} else {
-			missing = append(missing, i)
-		}
-	}
-	if len(missing) == 0 {
-		return out, nil
+	out, missing, err := x.committed(round, t)
+	if err != nil || len(missing) == 0 {
+		return out, err
 	}
 	edits, err := x.sampleEdits(round, t, prompt, missing, w)
 	if err != nil {
@@ -455,6 +443,26 @@ func (x *runner) candidates(round, t int, p knowledge.Passage, prompt string, ba
 		out[i] = c
 	}
 	return out, nil
+}
+
+// committed loads the candidates 0..k-1 of a passage that a previous attempt already
+// committed, and lists the indexes still to do.
+func (x *runner) committed(round, t int) ([]store.Candidate, []int, error) {
+	out := make([]store.Candidate, x.spec.K)
+	var missing []int
+	for i := range out {
+		id, ok := x.finished[store.CandidateKey{Round: round, Task: t, Index: i}]
+		if !ok {
+			missing = append(missing, i)
+			continue
+		}
+		c, err := x.e.DB.Candidate(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		out[i] = c
+	}
+	return out, missing, nil
 }
 
 // sampleEdits draws the missing candidates. Candidate i always samples with seed

@@ -40,6 +40,8 @@ Commands:
   runs           list runs;  show RUN: one run in full
   compare RUN..  config differences and metric deltas against the first run
   export RUN     a run as JSON lines or CSV
+  pretrain       make a small model from nothing: the synthetic world, a BPE
+                 tokenizer and full-parameter pretraining (resumable)
   bench          measure matmul (against OpenBLAS when installed), memory bandwidth,
                  decode and LoRA-training speed, and peak memory
   help           show this text
@@ -69,6 +71,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdBench(args[1:], stdout, stderr)
 	case "run":
 		return cmdRun(args[1:], stdout, stderr)
+	case "pretrain":
+		return cmdPretrain(args[1:], stdout, stderr)
 	case "resume":
 		return cmdResume(args[1:], stdout, stderr)
 	case "runs":

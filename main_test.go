@@ -237,3 +237,37 @@ merge = true
 		t.Errorf("runs on a missing store: %d %s", code, errOut)
 	}
 }
+
+// TestPretrainCommand makes a very small model from the synthetic world, resumes it,
+// and checks the folder is a complete, loadable model with its data splits.
+func TestPretrainCommand(t *testing.T) {
+	out := t.TempDir()
+	args := []string{"pretrain", "--out", out, "--chars", "300000", "--vocab", "400", "--hidden", "32", "--layers", "1",
+		"--heads", "4", "--kv-heads", "2", "--intermediate", "64", "--steps", "20", "--batch", "2", "--seq", "32", "--checkpoint-every", "10"}
+	code, stdout, errOut := runCmd(args...)
+	if code != 0 || !strings.Contains(stdout, "step 20/20") {
+		t.Fatalf("pretrain: %d\n%s\n%s", code, stdout, errOut)
+	}
+	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "data/train.json", "data/val.json", "data/test.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s missing: %v", f, err)
+		}
+	}
+	code, _, errOut = runCmd("inspect", out)
+	if code != 0 {
+		t.Errorf("the pretrained folder does not inspect: %s", errOut)
+	}
+	// Generation runs on it end to end (raw prompt, no chat template).
+	if code, _, errOut := runCmd("generate", "--model", out, "--prompt", "Question:", "--max-tokens", "4"); code != 0 {
+		t.Errorf("generate on the pretrained model: %s", errOut)
+	}
+	// A longer run in the same folder resumes from its checkpoint instead of starting over.
+	args[len(args)-7] = "30"
+	args[len(args)-1] = "10"
+	code, stdout, errOut = runCmd(args...)
+	if code == 0 {
+		t.Errorf("a finished folder with another recipe must not silently restart: %s", stdout)
+	} else if !strings.Contains(errOut, "another recipe") {
+		t.Errorf("error should say the recipe differs: %s", errOut)
+	}
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"seal/engine/knowledge/world"
+	"seal/models/llama"
+	"seal/models/tiny"
+	"seal/models/tokenizer"
+)
+
+const (
+	bosToken = "<|begin_of_text|>"
+	eosToken = "<|end_of_text|>"
+)
+
+// cmdPretrain makes a small model from nothing: the synthetic world, a BPE tokenizer
+// trained on its corpus, and full-parameter pretraining, resumable from checkpoints.
+func cmdPretrain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pretrain", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "folder for the model (config.json, model.safetensors, tokenizer.json) and its data splits")
+	seed := fs.Uint64("seed", 1, "seed of the world, the corpus, the weights and the batches")
+	chars := fs.Int("chars", 10_000_000, "corpus size in characters (the world's train split only)")
+	vocab := fs.Int("vocab", 4096, "tokenizer vocabulary size")
+	hidden := fs.Int("hidden", 256, "hidden size")
+	layers := fs.Int("layers", 4, "layers")
+	heads := fs.Int("heads", 8, "attention heads")
+	kvHeads := fs.Int("kv-heads", 4, "key/value heads")
+	inter := fs.Int("intermediate", 688, "MLP size")
+	steps := fs.Int("steps", 3000, "optimizer steps")
+	batch := fs.Int("batch", 16, "sequences per step")
+	seq := fs.Int("seq", 256, "tokens per sequence")
+	lr := fs.Float64("lr", 1e-3, "peak learning rate (cosine decay after warmup)")
+	warmup := fs.Int("warmup", 100, "warmup steps")
+	every := fs.Int("checkpoint-every", 100, "steps between checkpoints")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: seal pretrain --out DIR [flags]\n\nPretrains a small Llama on the project's synthetic world. Run the same command again to resume.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *out == "" {
+		fs.Usage()
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c := llama.Config{Arch: llama.ArchLlama, ModelType: "llama", VocabSize: *vocab, HiddenSize: *hidden, IntermediateSize: *inter,
+		NumLayers: *layers, NumHeads: *heads, NumKVHeads: *kvHeads, HeadDim: *hidden / max(*heads, 1), MaxPositions: 2048,
+		RMSNormEps: 1e-5, RopeTheta: 10000, RopeScaling: llama.RopeScaling{Type: "default"}, TieWordEmbeddings: true, PadTokenID: -1}
+	cfg := tiny.PretrainConfig{Model: c, Steps: *steps, Batch: *batch, SeqLen: *seq, LR: *lr, Warmup: *warmup,
+		WeightDecay: 0.1, Seed: *seed, CheckpointEvery: *every}
+	if err := pretrain(ctx, *out, *seed, *chars, cfg, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "seal pretrain: %v\n", err)
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(stderr, "run the same command again to resume from the last checkpoint\n")
+		}
+		return 1
+	}
+	return 0
+}
+
+func pretrain(ctx context.Context, out string, seed uint64, chars int, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
+	if err := os.MkdirAll(filepath.Join(out, "data"), 0o755); err != nil {
+		return err
+	}
+	w := world.Generate(world.Config{Seed: seed, People: world.DefaultConfig().People, Places: world.DefaultConfig().Places,
+		Orgs: world.DefaultConfig().Orgs, Events: world.DefaultConfig().Events, HeldOut: world.DefaultConfig().HeldOut})
+	for _, s := range world.Splits() {
+		if err := world.WriteSQuAD(filepath.Join(out, "data", string(s)+".json"), w.Passages(s)); err != nil {
+			return err
+		}
+	}
+	docs := w.Corpus(seed, chars)
+	total := 0
+	for _, d := range docs {
+		total += len(d)
+	}
+	tok, err := trainedTokenizer(out, docs, cfg.Model.VocabSize)
+	if err != nil {
+		return err
+	}
+	bos, _ := tok.TokenID(bosToken)
+	eos, _ := tok.TokenID(eosToken)
+	cfg.Model.BOSTokenID, cfg.Model.EOSTokenIDs = bos, []int{eos}
+	var tokens []int32
+	for _, d := range docs {
+		for _, id := range tok.EncodeSpecial(d) { // BOS + document
+			tokens = append(tokens, int32(id))
+		}
+		tokens = append(tokens, int32(eos))
+	}
+	fmt.Fprintf(stderr, "world seed %d: %d documents, %d characters, %d tokens (vocabulary %d); model %.2f M parameters\n",
+		seed, len(docs), total, len(tokens), tok.VocabSize(), float64(cfg.Model.NumParams())/1e6)
+	_, err = tiny.Pretrain(ctx, out, tokens, cfg, func(p tiny.Progress) {
+		if p.Step%10 == 0 || p.Step == p.Steps {
+			fmt.Fprintf(stdout, "step %d/%d loss %.4f lr %.2e %.0f tokens/s\n", p.Step, p.Steps, p.Loss, p.LR, p.TokensPerS)
+		}
+	})
+	return err
+}
+
+// trainedTokenizer trains the BPE tokenizer once and reuses it on a resumed run, so the
+// token ids of a checkpoint never change under it.
+func trainedTokenizer(out string, docs []string, vocab int) (*tokenizer.Tokenizer, error) {
+	path := filepath.Join(out, "tokenizer.json")
+	if _, err := os.Stat(path); err == nil {
+		return tokenizer.Load(path)
+	}
+	tok, err := tokenizer.Train(docs, tokenizer.TrainConfig{VocabSize: vocab, MinFrequency: 2, Added: []string{bosToken, eosToken}, BOS: bosToken})
+	if err != nil {
+		return nil, err
+	}
+	js, err := tok.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, js, 0o644); err != nil {
+		return nil, err
+	}
+	tc := fmt.Sprintf(`{"bos_token": %q, "eos_token": %q, "add_bos_token": true, "tokenizer_class": "PreTrainedTokenizerFast"}`, bosToken, eosToken)
+	return tok, os.WriteFile(filepath.Join(out, "tokenizer_config.json"), []byte(tc), 0o644)
+}

@@ -17,6 +17,8 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"seal/engine"
+	"seal/engine/knowledge/world"
+	"seal/models/tiny"
 	"seal/store"
 )
 
@@ -57,8 +59,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	config := fs.String("config", "", "TOML file with the run settings (flags given as well override it)")
 	fs.StringVar(&spec.Name, "name", "", "a name for the run")
 	fs.StringVar(&spec.Mode, "mode", spec.Mode, "restem, cpt (one update over all passages) or continual (edits merged one after another)")
-	fs.StringVar(&spec.Model, "model", "", "Hugging Face model folder (config.json, *.safetensors, tokenizer.json)")
-	fs.StringVar(&spec.Data, "data", "", "SQuAD-format JSON: [{title, context, questions: [{question, answer}]}]")
+	fs.StringVar(&spec.Model, "model", "", "Hugging Face model folder (config.json, *.safetensors, tokenizer.json); default: the embedded model")
+	fs.StringVar(&spec.Data, "data", "", "SQuAD-format JSON: [{title, context, questions: [{question, answer}]}]; default: the synthetic world's held-out val split")
 	fs.IntVar(&spec.Offset, "offset", spec.Offset, "first passage to use")
 	fs.IntVar(&spec.Tasks, "passages", spec.Tasks, "how many passages (0 = all)")
 	fs.StringVar(&spec.Style, "style", spec.Style, "self-edit style: implications, implications-long, implications-very-long, rewrite, self-qa")
@@ -108,6 +110,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	if *config == "" || given["targets"] {
 		spec.Inner.Targets = strings.Split(*targets, ",")
+	}
+	if err := defaultModelAndData(&spec); err != nil {
+		fmt.Fprintf(stderr, "seal run: %v\n", err)
+		return 1
 	}
 	if err := spec.Validate(); err != nil {
 		fmt.Fprintf(stderr, "seal run: %v\n", err)
@@ -491,4 +497,37 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// defaultModelAndData fills in the embedded model and the synthetic world's held-out
+// passages (which the embedded model never saw) when no folder or file is given.
+func defaultModelAndData(spec *engine.RunSpec) error {
+	if spec.Model == "" {
+		dir, err := tiny.Dir()
+		if err != nil {
+			return err
+		}
+		spec.Model = dir
+	}
+	if spec.Data == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			base = os.TempDir()
+		}
+		path := filepath.Join(base, "seal", "world-seed1-val.json")
+		if _, err := os.Stat(path); err != nil {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return err
+			}
+			tmp := path + ".tmp"
+			if err := world.WriteSQuAD(tmp, world.Generate(world.DefaultConfig()).Passages(world.Val)); err != nil {
+				return err
+			}
+			if err := os.Rename(tmp, path); err != nil {
+				return err
+			}
+		}
+		spec.Data = path
+	}
+	return nil
 }

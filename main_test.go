@@ -230,8 +230,8 @@ merge = true
 	if code, _, errOut := runCmd("show", "--db", db, "99"); code != 1 || !strings.Contains(errOut, "99") {
 		t.Errorf("show of a missing run: %d %s", code, errOut)
 	}
-	if code, _, errOut := runCmd("run", "--db", db, "--model", model); code != 2 || !strings.Contains(errOut, "data") {
-		t.Errorf("run without data: %d %s", code, errOut)
+	if code, _, errOut := runCmd("run", "--db", db, "--model", model, "--data", filepath.Join(dir, "missing.json")); code != 1 || !strings.Contains(errOut, "missing.json") {
+		t.Errorf("run with a missing data file: %d %s", code, errOut)
 	}
 	if code, _, errOut := runCmd("runs", "--db", filepath.Join(dir, "none.db")); code != 1 || !strings.Contains(errOut, "none.db") {
 		t.Errorf("runs on a missing store: %d %s", code, errOut)

@@ -269,21 +269,38 @@ func cmdRuns(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func cmdShow(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("show", flag.ContinueOnError)
+// openRunArg parses the flags of a command that reads one run (--db, plus what more
+// adds) and opens the store read-only; d is nil when it failed, with the exit code.
+func openRunArg(name string, args []string, stderr io.Writer, more func(*flag.FlagSet)) (d *store.DB, id int64, code int) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	db := fs.String("db", "", "SQLite file of the run history")
+	if more != nil {
+		more(fs)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: seal %s [flags] RUN\n\n", name)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return nil, 0, 2
 	}
 	id, ok := runArg(fs, stderr)
 	if !ok {
-		return 2
+		return nil, 0, 2
 	}
 	d, err := openDB(dbPath(*db), false)
 	if err != nil {
-		fmt.Fprintf(stderr, "seal show: %v\n", err)
-		return 1
+		fmt.Fprintf(stderr, "seal %s: %v\n", name, err)
+		return nil, 0, 1
+	}
+	return d, id, 0
+}
+
+func cmdShow(args []string, stdout, stderr io.Writer) int {
+	d, id, code := openRunArg("show", args, stderr, nil)
+	if d == nil {
+		return code
 	}
 	defer d.Close()
 	run, err := d.Run(id)
@@ -466,23 +483,15 @@ func clipString(s string, n int) string {
 }
 
 func cmdExport(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	db := fs.String("db", "", "SQLite file of the run history")
-	format := fs.String("format", "jsonl", "jsonl (everything) or csv (one row per candidate)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	id, ok := runArg(fs, stderr)
-	if !ok {
-		return 2
-	}
-	d, err := openDB(dbPath(*db), false)
-	if err != nil {
-		fmt.Fprintf(stderr, "seal export: %v\n", err)
-		return 1
+	var format *string
+	d, id, code := openRunArg("export", args, stderr, func(fs *flag.FlagSet) {
+		format = fs.String("format", "jsonl", "jsonl (everything) or csv (one row per candidate)")
+	})
+	if d == nil {
+		return code
 	}
 	defer d.Close()
+	var err error
 	switch *format {
 	case "jsonl":
 		err = d.ExportJSONL(id, stdout)

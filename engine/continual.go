@@ -49,7 +49,7 @@ func (x *runner) continual() error {
 				return err
 			}
 			if c.AdapterPath != "" {
-				if err := x.applySavedMerged(c.AdapterPath, c.AdapterHash); err != nil {
+				if err := x.applySaved(c.AdapterPath, c.AdapterHash, true); err != nil { // continual steps are always merged
 					return err
 				}
 			}
@@ -105,14 +105,6 @@ func (x *runner) continual() error {
 		}
 	}
 	return nil
-}
-
-// applySavedMerged re-applies a saved continual step (always merged).
-func (x *runner) applySavedMerged(dir, hash string) error {
-	merge := x.spec.Policy.Merge
-	x.spec.Policy.Merge = true
-	defer func() { x.spec.Policy.Merge = merge }()
-	return x.applySaved(dir, hash)
 }
 
 // cpt is the multi-passage mode: k self-edits for every passage, one update over all

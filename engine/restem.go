@@ -162,7 +162,7 @@ func (x *runner) restem() error {
 		if done := roundRecord(rounds, round); done != nil {
 			// A finished round: rebuild the policy from its saved update.
 			if done.PolicyAdapterPath != "" {
-				if err := x.applySaved(done.PolicyAdapterPath, done.PolicyHash); err != nil {
+				if err := x.applySaved(done.PolicyAdapterPath, done.PolicyHash, x.spec.Policy.Merge); err != nil {
 					return err
 				}
 			}
@@ -309,9 +309,9 @@ func (x *runner) finishPolicyUpdate() error {
 	return nil
 }
 
-// applySaved re-applies a saved update after checking its content hash: nothing is
-// trusted by name alone.
-func (x *runner) applySaved(dir, hash string) error {
+// applySaved re-applies a saved update after checking its content hash (nothing is
+// trusted by name alone), merging it into the weights or keeping it attached.
+func (x *runner) applySaved(dir, hash string, merge bool) error {
 	h, err := hashFile(dir + "/adapter_model.safetensors")
 	if err != nil {
 		return err
@@ -326,7 +326,10 @@ func (x *runner) applySaved(dir, hash string) error {
 	if err := x.lm.model.SetAdapter(a); err != nil {
 		return err
 	}
-	return x.finishPolicyUpdate()
+	if merge {
+		return x.lm.model.MergeAdapter()
+	}
+	return nil
 }
 
 func roundRecord(rs []store.Round, round int) *store.Round {

@@ -134,7 +134,7 @@ func (m *Model) Loss(ids, targets []int32, B, T int, backward bool, gradScale fl
 		defer func() { m.training = false }()
 	}
 	xnf, a := m.forward(ids, B, T, nil, backward)
-	logits := m.logits(xnf, nil, a)
+	logits := m.logits(xnf, nil)
 	var dlogits *tensor.Tensor
 	if backward {
 		dlogits = tensor.New(logits.Shape...)

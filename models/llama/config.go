@@ -205,10 +205,10 @@ func ParseConfig(data []byte) (*Config, error) {
 		return nil, fmt.Errorf("rope_theta = %g must be positive", c.RopeTheta)
 	}
 	c.setBiases(r)
-	if c.BOSTokenID, err = tokenIDs("bos_token_id", r.BOSTokenID, c.VocabSize, true); err != nil {
+	if c.BOSTokenID, err = tokenID("bos_token_id", r.BOSTokenID, c.VocabSize); err != nil {
 		return nil, err
 	}
-	if c.PadTokenID, err = tokenIDs("pad_token_id", r.PadTokenID, c.VocabSize, true); err != nil {
+	if c.PadTokenID, err = tokenID("pad_token_id", r.PadTokenID, c.VocabSize); err != nil {
 		return nil, err
 	}
 	if c.EOSTokenIDs, err = eosIDs(r.EOSTokenID, c.VocabSize); err != nil {
@@ -296,15 +296,15 @@ func (c *Config) setBiases(r rawConfig) {
 	c.TieWordEmbeddings = flag(r.TieWordEmbeddings)
 }
 
-// tokenIDs reads an optional single token id; -1 when absent or null.
-func tokenIDs(name string, raw json.RawMessage, vocab int, allowList bool) (int, error) {
+// tokenID reads an optional token id (of a list, the first); -1 when absent or null.
+func tokenID(name string, raw json.RawMessage, vocab int) (int, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return -1, nil
 	}
 	var id int
 	if err := json.Unmarshal(raw, &id); err != nil {
 		var ids []int
-		if allowList && json.Unmarshal(raw, &ids) == nil && len(ids) > 0 {
+		if json.Unmarshal(raw, &ids) == nil && len(ids) > 0 {
 			id = ids[0]
 		} else {
 			return 0, fmt.Errorf("%s: want an integer, got %s", name, raw)

@@ -72,7 +72,7 @@ func (m *Model) Forward(ids []int32, B, T int, cache *KVCache, rows []int) (*ten
 		return nil, err
 	}
 	x, _ := m.forward(ids, B, T, cache, false)
-	return m.logits(x, rows, nil), nil
+	return m.logits(x, rows), nil
 }
 
 func (m *Model) checkInput(ids []int32, B, T int, cache *KVCache) error {
@@ -198,7 +198,7 @@ func appendCache(dst, src *tensor.Tensor, cache *KVCache, T int) {
 }
 
 // logits projects rows of the final hidden state through lm_head.
-func (m *Model) logits(xn *tensor.Tensor, rows []int, _ *acts) *tensor.Tensor {
+func (m *Model) logits(xn *tensor.Tensor, rows []int) *tensor.Tensor {
 	sel := xn
 	if rows != nil {
 		sel = tensor.New(len(rows), xn.Cols())

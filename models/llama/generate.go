@@ -112,8 +112,9 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int32, cfg GenerateCon
 				cfg.OnToken(g, tok)
 			}
 			if len(cfg.StopStrings) > 0 {
-				if cut, hit := stops.Check(cfg.Decode(gens[g].Tokens)); hit {
-					gens[g].Reason, gens[g].Text = StopString, cfg.Decode(gens[g].Tokens)[:cut]
+				text := cfg.Decode(gens[g].Tokens)
+				if cut, hit := stops.Check(text); hit {
+					gens[g].Reason, gens[g].Text = StopString, text[:cut]
 					continue
 				}
 			}

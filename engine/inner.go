@@ -52,43 +52,14 @@ func (x *runner) trainLoRA(u Update, examples []train.Example, seed uint64, phas
 	if err := m.SetAdapter(a); err != nil {
 		return nil, nil, err
 	}
-	params, err := m.TrainLoRA()
+	var curve []store.TrainPoint
+	_, err = m.FitLoRA(x.ctx, examples, llama.FitConfig{LR: u.LR, Epochs: u.Epochs, Batch: u.Batch, Seed: seed, Pad: x.lm.eos[0],
+		OnStep: func(p llama.FitStep) {
+			curve = append(curve, store.TrainPoint{Step: p.Step, Loss: p.Loss, LR: p.LR})
+			x.r.send(TrainStep{Where: w, Phase: phase, Step: p.Step, Steps: p.Steps, Loss: p.Loss, LR: p.LR})
+		}})
 	if err != nil {
 		return nil, nil, err
-	}
-	defer m.StopTraining()
-	batches := (len(examples) + u.Batch - 1) / u.Batch
-	total := batches * u.Epochs
-	opt := train.NewAdamW(m.B, params, train.AdamWConfig{LR: float32(u.LR), Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, MaxGradNorm: 1}, train.Linear(0, total))
-	var curve []store.TrainPoint
-	pad := x.lm.eos[0]
-	for epoch := 0; epoch < u.Epochs; epoch++ {
-		order := train.Shuffle(len(examples), seed, epoch)
-		for b := 0; b < batches; b++ {
-			if err := x.ctx.Err(); err != nil {
-				return nil, nil, err
-			}
-			var group []train.Example
-			for _, i := range order[b*u.Batch : min((b+1)*u.Batch, len(order))] {
-				group = append(group, examples[i])
-			}
-			ids, labels := train.Pack(group, pad)
-			T := len(ids[0])
-			flatIDs, flatTargets := make([]int32, 0, len(ids)*T), make([]int32, 0, len(ids)*T)
-			for j := range ids {
-				flatIDs = append(flatIDs, ids[j]...)
-				flatTargets = append(flatTargets, train.ShiftedTargets(ids[j], labels[j])...)
-			}
-			opt.ZeroGrad()
-			loss, _, err := m.Loss(flatIDs, flatTargets, len(ids), T, true, 1)
-			if err != nil {
-				return nil, nil, err
-			}
-			lr, _ := opt.Step()
-			step := len(curve) + 1
-			curve = append(curve, store.TrainPoint{Step: step, Loss: loss, LR: float64(lr)})
-			x.r.send(TrainStep{Where: w, Phase: phase, Step: step, Steps: total, Loss: loss, LR: float64(lr)})
-		}
 	}
 	return a, curve, nil
 }

@@ -1,0 +1,86 @@
+package llama
+
+import (
+	"context"
+	"fmt"
+
+	"seal/models/train"
+)
+
+// FitConfig is one LoRA fine-tune as the HF Trainer runs it for SEAL's inner loops:
+// AdamW (β 0.9/0.999, ε 1e-8, weight decay 0, clipping at 1.0), a reshuffle every
+// epoch, the loss averaged over the unmasked targets of each batch.
+type FitConfig struct {
+	LR     float64
+	Epochs int
+	Batch  int
+	Seed   uint64 // drives the per-epoch shuffle
+	Pad    int32  // right-padding token; padding never counts in the loss
+	// Schedule builds the lr schedule from the total number of steps; nil is linear
+	// decay with no warmup (the Trainer's default).
+	Schedule func(totalSteps int) train.Schedule
+	// OnStep, when set, sees every optimizer step as it finishes (1-based).
+	OnStep func(p FitStep)
+}
+
+// FitStep is one point of a training curve.
+type FitStep struct {
+	Step, Steps int
+	Loss, LR    float64
+}
+
+// FitSteps is how many optimizer steps Fit takes for n examples.
+func FitSteps(n, batch, epochs int) int { return (n + max(batch, 1) - 1) / max(batch, 1) * epochs }
+
+// FitLoRA trains the attached adapter in place on examples and returns the curve. It
+// stops between steps when ctx is cancelled (returning ctx.Err() and the curve so
+// far) and always drops the gradient buffers; the adapter stays attached.
+func (m *Model) FitLoRA(ctx context.Context, examples []train.Example, cfg FitConfig) ([]FitStep, error) {
+	if cfg.Batch < 1 || cfg.Epochs < 0 {
+		return nil, fmt.Errorf("llama: fit needs batch ≥ 1 and epochs ≥ 0 (got %d, %d)", cfg.Batch, cfg.Epochs)
+	}
+	params, err := m.TrainLoRA()
+	if err != nil {
+		return nil, err
+	}
+	defer m.StopTraining()
+	batches := (len(examples) + cfg.Batch - 1) / cfg.Batch
+	total := batches * cfg.Epochs
+	sched := train.Linear(0, total)
+	if cfg.Schedule != nil {
+		sched = cfg.Schedule(total)
+	}
+	opt := train.NewAdamW(m.B, params, train.AdamWConfig{LR: float32(cfg.LR), Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, MaxGradNorm: 1}, sched)
+	var curve []FitStep
+	for epoch := 0; epoch < cfg.Epochs; epoch++ {
+		order := train.Shuffle(len(examples), cfg.Seed, epoch)
+		for b := 0; b < batches; b++ {
+			if err := ctx.Err(); err != nil {
+				return curve, err
+			}
+			var group []train.Example
+			for _, i := range order[b*cfg.Batch : min((b+1)*cfg.Batch, len(order))] {
+				group = append(group, examples[i])
+			}
+			ids, labels := train.Pack(group, cfg.Pad)
+			T := len(ids[0])
+			flatIDs, flatTargets := make([]int32, 0, len(ids)*T), make([]int32, 0, len(ids)*T)
+			for j := range ids {
+				flatIDs = append(flatIDs, ids[j]...)
+				flatTargets = append(flatTargets, train.ShiftedTargets(ids[j], labels[j])...)
+			}
+			opt.ZeroGrad()
+			loss, _, err := m.Loss(flatIDs, flatTargets, len(ids), T, true, 1)
+			if err != nil {
+				return curve, err
+			}
+			lr, _ := opt.Step()
+			p := FitStep{Step: len(curve) + 1, Steps: total, Loss: loss, LR: float64(lr)}
+			curve = append(curve, p)
+			if cfg.OnStep != nil {
+				cfg.OnStep(p)
+			}
+		}
+	}
+	return curve, nil
+}

@@ -1,0 +1,91 @@
+package arc
+
+import "strings"
+
+// Pair is one demonstration or test: an input grid and its output (nil for a test
+// whose solution is not known).
+type Pair struct {
+	Input  Grid `json:"input"`
+	Output Grid `json:"output,omitempty"`
+}
+
+// Task is one ARC task: demonstrations and one or more tests. A task counts as solved
+// only when every test is (seal-method.md §2.6).
+type Task struct {
+	ID    string
+	Train []Pair
+	Test  []Pair
+}
+
+// Solved reports whether every test has a known output (a solutions file was given).
+func (t Task) Solved() bool {
+	for _, p := range t.Test {
+		if p.Output == nil {
+			return false
+		}
+	}
+	return len(t.Test) > 0
+}
+
+// Clone returns a deep copy.
+func (t Task) Clone() Task {
+	c := Task{ID: t.ID, Train: clonePairs(t.Train), Test: clonePairs(t.Test)}
+	return c
+}
+
+func clonePairs(ps []Pair) []Pair {
+	if ps == nil {
+		return nil
+	}
+	out := make([]Pair, len(ps))
+	for i, p := range ps {
+		out[i] = Pair{Input: p.Input.Clone()}
+		if p.Output != nil {
+			out[i].Output = p.Output.Clone()
+		}
+	}
+	return out
+}
+
+// grids calls f on every grid of the task (demonstrations, then tests), in order.
+func (t Task) mapGrids(f func(Grid) Grid) Task {
+	out := Task{ID: t.ID, Train: make([]Pair, len(t.Train)), Test: make([]Pair, len(t.Test))}
+	for i, p := range t.Train {
+		out.Train[i] = Pair{Input: f(p.Input), Output: f(p.Output)}
+	}
+	for i, p := range t.Test {
+		out.Test[i] = Pair{Input: f(p.Input)}
+		if p.Output != nil {
+			out.Test[i].Output = f(p.Output)
+		}
+	}
+	return out
+}
+
+// maxSide is the largest side of any grid in the task.
+func (t Task) maxSide() int {
+	m := 0
+	for _, ps := range [][]Pair{t.Train, t.Test} {
+		for _, p := range ps {
+			for _, g := range []Grid{p.Input, p.Output} {
+				m = max(m, g.Rows(), g.Cols())
+			}
+		}
+	}
+	return m
+}
+
+// key identifies the task's grids (not its id), for de-duplication.
+func (t Task) key() string {
+	var b strings.Builder
+	for _, ps := range [][]Pair{t.Train, t.Test} {
+		for _, p := range ps {
+			b.WriteString(p.Input.key())
+			b.WriteByte('>')
+			b.WriteString(p.Output.key())
+			b.WriteByte('|')
+		}
+		b.WriteByte('#')
+	}
+	return b.String()
+}

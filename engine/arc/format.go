@@ -100,30 +100,35 @@ func (p Prompter) Query(demos []Pair, input Grid) (string, error) {
 	return p.render([]tokenizer.Message{{Role: "system", Content: sys}, {Role: "user", Content: user}}, true)
 }
 
-// Training returns a TTT training text and the prompt it starts with: the loss of the
-// output-only strategy covers what follows the prompt. With a template this is the
-// reference's system + user + assistant "<out>#" rendered with the generation prompt
-// on, so an empty assistant header trails the answer (§2.2b); without one it is the
-// query followed by " <out>#".
-func (p Prompter) Training(demos []Pair, test Pair) (prompt, full string, err error) {
-	prompt, err = p.Query(demos, test.Input)
-	if err != nil {
-		return "", "", err
-	}
+// Training returns a TTT training text and the part of it before the answer: the
+// loss of the output-only strategy covers what follows that prefix. With a template
+// this is the reference's system + user + assistant "<out>#" rendered with the
+// generation prompt on, so an empty assistant header trails the answer (§2.2b); the
+// prefix ends with the assistant header (for Llama 3 it equals Query's text). Without
+// a template it is the query followed by " <out>#".
+func (p Prompter) Training(demos []Pair, test Pair) (prefix, full string, err error) {
 	answer := Format(test.Output) + "#"
 	if p.Template == nil {
-		return prompt, prompt + " " + answer, nil
+		q, err := p.Query(demos, test.Input)
+		if err != nil {
+			return "", "", err
+		}
+		return q, q + " " + answer, nil
 	}
+	// Render with a marker in place of the answer to find where the answer starts,
+	// whatever the template puts around an assistant turn.
+	const marker = "\x00arc-answer\x00"
 	sys, user := querySystem(demos), Format(test.Input)+" -> "
-	full, err = p.render([]tokenizer.Message{{Role: "system", Content: sys}, {Role: "user", Content: user},
-		{Role: "assistant", Content: answer}}, true)
+	text, err := p.render([]tokenizer.Message{{Role: "system", Content: sys}, {Role: "user", Content: user},
+		{Role: "assistant", Content: marker}}, true)
 	if err != nil {
 		return "", "", err
 	}
-	if !strings.HasPrefix(full, prompt) {
-		return "", "", fmt.Errorf("arc: the chat template renders the conversation differently with and without the answer; cannot mark the answer for the output-only loss")
+	i := strings.Index(text, marker)
+	if i < 0 || strings.Count(text, marker) != 1 {
+		return "", "", fmt.Errorf("arc: the chat template does not render the assistant's answer once; cannot mark it for the output-only loss")
 	}
-	return prompt, full, nil
+	return text[:i], text[:i] + answer + text[i+len(marker):], nil
 }
 
 // The self-edit prompt's text (§2.2a), our own words for the reference's structure:

@@ -2,6 +2,7 @@ package arc
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -91,5 +92,29 @@ func TestTrainingTasks(t *testing.T) {
 		if p.maxSide() > MaxSide {
 			t.Fatal("an augmented task over 30×30 survived")
 		}
+	}
+}
+
+func TestSubTasks(t *testing.T) {
+	task := Task{ID: "x", Train: fourDemos().Train, Test: []Pair{{Grid{{1}}, Grid{{2}}}, {Grid{{3}}, Grid{{4}}}}}
+	subs := SubTasks(task)
+	if len(subs) != 2 || subs[0].ID != "x-0" || subs[1].ID != "x-1" || len(subs[1].Test) != 1 ||
+		!subs[1].Test[0].Input.Equal(Grid{{3}}) || len(subs[1].Train) != 4 {
+		t.Fatalf("sub-tasks %+v", subs)
+	}
+}
+
+func TestPalette(t *testing.T) {
+	seen := map[string]bool{}
+	for i, c := range Palette {
+		if len(c) != 7 || c[0] != '#' || seen[c] {
+			t.Fatalf("colour %d: %q", i, c)
+		}
+		for _, h := range c[1:] {
+			if !strings.ContainsRune("0123456789ABCDEF", h) {
+				t.Fatalf("colour %d: %q is not hex", i, c)
+			}
+		}
+		seen[c] = true
 	}
 }

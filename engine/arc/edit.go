@@ -16,6 +16,16 @@ const (
 	OutputTokens Strategy = "train_using_output_tokens" // only what follows the prompt: the answer
 )
 
+// How the reference samples self-edits (§2.3): temperature 0.8, top-p 1, at most 128
+// new tokens, until it has 15 valid edits per task for RL training and 5 for
+// evaluation (unparseable ones are re-sampled and never counted).
+const (
+	EditTemperature   = 0.8
+	EditMaxTokens     = 128
+	EditsPerTrainTask = 15
+	EditsPerEvalTask  = 5
+)
+
 // EditConfig is an ARC self-edit: the augmentation groups and the training
 // hyperparameters the policy chose (seal-method.md §2.3).
 type EditConfig struct {

@@ -1,6 +1,9 @@
 package arc
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Pair is one demonstration or test: an input grid and its output (nil for a test
 // whose solution is not known).
@@ -25,6 +28,18 @@ func (t Task) Solved() bool {
 		}
 	}
 	return len(t.Test) > 0
+}
+
+// SubTasks splits a task with m tests into m tasks "<id>-0" .. "<id>-<m-1>", each with
+// every demonstration and one test, as the reference's loader does (§2.1). The paper's
+// 11 training tasks are the first 12 sub-tasks of the filtered training file with the
+// "-1" ones skipped.
+func SubTasks(t Task) []Task {
+	out := make([]Task, len(t.Test))
+	for i := range t.Test {
+		out[i] = Task{ID: fmt.Sprintf("%s-%d", t.ID, i), Train: clonePairs(t.Train), Test: clonePairs(t.Test[i : i+1])}
+	}
+	return out
 }
 
 // Clone returns a deep copy.

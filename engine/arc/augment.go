@@ -15,7 +15,7 @@ type Augmenter interface {
 // Geometric applies one fixed transform to every grid.
 type Geometric struct{ T Transform }
 
-func (a Geometric) Name() string                   { return a.T.Name() }
+func (a Geometric) Name() string                     { return a.T.Name() }
 func (a Geometric) Augment(t Task, _ *rand.PCG) Task { return t.mapGrids(nilSafe(a.T.Apply)) }
 
 func nilSafe(f func(Grid) Grid) func(Grid) Grid {

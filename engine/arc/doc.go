@@ -26,8 +26,9 @@
 // votes over the inverse-transformed answers (VotingQueries, Vote) and detaches the
 // adapter, so the model is left as it was found, on error and cancellation too. The
 // same Options.Seed for every candidate of a task gives them one shared A
-// initialisation, as the reference does. The ReST-EM M-step trains on (prompt, edit
-// text + EOS) pairs of the successes, exactly as the knowledge domain's SFT does.
+// initialisation, as the reference does. The ReST-EM M-step trains on the successes'
+// (self-edit prompt, edit text + EOS) pairs with the loss on the edit and EOS, which is
+// how the engine already builds the knowledge domain's SFT examples (§2.8).
 //
 // Baselines: InContext (no training), TestTimeTrain with FixedConfig (the hand-chosen
 // recipe), and Oracle (the best of SearchSpace, judged on the real tests).

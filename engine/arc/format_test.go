@@ -180,7 +180,7 @@ func TestParseAnswer(t *testing.T) {
 		{"[[1 2]\n [3 4]]#", Grid{{1, 2}, {3, 4}}},
 		{" [[1 2]\n [3 4]]# and then some chatter [[9]]", Grid{{1, 2}, {3, 4}}},
 		{"[[1  2]\n [3 4]]", Grid{{1, 2}, {3, 4}}}, // double spaces, no terminator
-		{"[[5]] -> [[6]]", Grid{{5}}},               // no '#': cut after the first ]]
+		{"[[5]] -> [[6]]", Grid{{5}}},              // no '#': cut after the first ]]
 		{"[[0 0 0]]#\n", Grid{{0, 0, 0}}},
 	}
 	for _, c := range good {

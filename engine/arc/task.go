@@ -62,7 +62,7 @@ func clonePairs(ps []Pair) []Pair {
 	return out
 }
 
-// grids calls f on every grid of the task (demonstrations, then tests), in order.
+// mapGrids returns a task with f applied to every grid (demonstrations, then tests).
 func (t Task) mapGrids(f func(Grid) Grid) Task {
 	out := Task{ID: t.ID, Train: make([]Pair, len(t.Train)), Test: make([]Pair, len(t.Test))}
 	for i, p := range t.Train {

@@ -25,7 +25,7 @@ type Options struct {
 	Warmup  int      // cosine warmup steps; 0: 11 (negative: none)
 
 	MaxExamples  int // training examples kept; 0: 250
-	MaxTokens    int // longest training text or prompt, in tokens; 0: min(8192, the model's context)
+	MaxTokens    int // training texts and prompts must be shorter; 0: 8192; never more than the model's context
 	MaxNewTokens int // answer budget per query; 0: twice the longest grid text of the task, plus 16
 
 	// Vote turns on the reference's inference set and voting (§2.6); off, each test is
@@ -61,9 +61,10 @@ func (o Options) withDefaults(m *llama.Model) Options {
 	if o.MaxExamples == 0 {
 		o.MaxExamples = 250
 	}
-	if o.MaxTokens == 0 {
-		o.MaxTokens = min(8192, m.Config.MaxPositions)
+	if o.MaxTokens <= 0 {
+		o.MaxTokens = 8192
 	}
+	o.MaxTokens = min(o.MaxTokens, m.Config.MaxPositions) // a longer sequence cannot be trained on
 	return o
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"seal/models/tiny"
 	"seal/models/tokenizer"
 )
 
@@ -229,4 +230,37 @@ func FuzzParseAnswer(f *testing.F) {
 			t.Fatalf("re-parse: %v %v", back, err)
 		}
 	})
+}
+
+// The embedded model has no chat template: its output-only loss must start exactly at
+// the answer, so the prompt's tokens must be a prefix of the training text's.
+func TestPlainTextOutputMaskOnTheEmbeddedTokenizer(t *testing.T) {
+	dir, err := tiny.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.Load(filepath.Join(dir, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := PrompterFor(dir)
+	if err != nil || p.Template != nil {
+		t.Fatalf("the embedded model has no chat template (%v)", err)
+	}
+	c := codec{tok: tok, eos: []int32{4095}}
+	exs, err := trainingExamples([]Task{demoTask}, p, c, OutputTokens, 2048)
+	if err != nil || len(exs) != 1 {
+		t.Fatal(err)
+	}
+	ex := exs[0]
+	prompt, _, _ := p.Training(demoTask.Train, demoTask.Test[0])
+	n := len(c.encode(prompt))
+	for i, in := range ex.LossMask {
+		if in != (i >= n) {
+			t.Fatalf("loss mask at %d is %v; the prompt has %d tokens", i, in, n)
+		}
+	}
+	if got := c.decode(ex.Tokens[n : len(ex.Tokens)-1]); got != " [[7 6]]#" {
+		t.Fatalf("the loss covers %q", got)
+	}
 }

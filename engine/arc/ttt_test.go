@@ -211,3 +211,20 @@ func TestBaselines(t *testing.T) {
 		t.Fatalf("search space of %d", len(SearchSpace()))
 	}
 }
+
+func TestTestTimeTrainWithPlainText(t *testing.T) {
+	m, tok, _ := tinyModel(t)
+	before := logits(t, m)
+	opts := tinyOptions(Prompter{})
+	opts.Vote = false
+	res, err := TestTimeTrain(context.Background(), m, tok, smallTask(), EditConfig{Strategy: OutputTokens, LR: 1e-3, Epochs: 1}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Reason != "" || len(res.Curve) != llama.FitSteps(res.Examples, 2, 1) || len(res.Answers[0]) != 1 || len(res.Attempts[0]) != 1 {
+		t.Fatalf("%+v", res)
+	}
+	if m.Adapter() != nil || !sameFloats(logits(t, m), before) {
+		t.Fatal("the model changed")
+	}
+}

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"seal/engine/arc/procedural"
 	"syscall"
 
 	"seal/engine/knowledge/world"
@@ -29,7 +31,8 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "folder for the model (config.json, model.safetensors, tokenizer.json) and its data splits")
 	seed := fs.Uint64("seed", 1, "seed of the world, the corpus, the weights and the batches")
-	chars := fs.Int("chars", 10_000_000, "corpus size in characters (the world's train split only)")
+	chars := fs.Int("chars", 13_000_000, "knowledge corpus size in characters (the world's train and drill splits only)")
+	arcDocs := fs.Int("arc-docs", 600, "procedural ARC tasks in the corpus (each a few demonstrations and the answer, in the TTT text format)")
 	vocab := fs.Int("vocab", 4096, "tokenizer vocabulary size")
 	hidden := fs.Int("hidden", 256, "hidden size")
 	layers := fs.Int("layers", 4, "layers")
@@ -60,7 +63,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 		RMSNormEps: 1e-5, RopeTheta: 10000, RopeScaling: llama.RopeScaling{Type: "default"}, TieWordEmbeddings: true, PadTokenID: -1}
 	cfg := tiny.PretrainConfig{Model: c, Steps: *steps, Batch: *batch, SeqLen: *seq, LR: *lr, Warmup: *warmup,
 		WeightDecay: 0.1, Seed: *seed, CheckpointEvery: *every}
-	if err := pretrain(ctx, *out, *seed, *chars, cfg, stdout, stderr); err != nil {
+	if err := pretrain(ctx, *out, *seed, *chars, *arcDocs, cfg, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "seal pretrain: %v\n", err)
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintf(stderr, "run the same command again to resume from the last checkpoint\n")
@@ -70,18 +73,22 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func pretrain(ctx context.Context, out string, seed uint64, chars int, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
+func pretrain(ctx context.Context, out string, seed uint64, chars, arcDocs int, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(filepath.Join(out, "data"), 0o755); err != nil {
 		return err
 	}
 	w := world.Generate(world.Config{Seed: seed, People: world.DefaultConfig().People, Places: world.DefaultConfig().Places,
-		Orgs: world.DefaultConfig().Orgs, Events: world.DefaultConfig().Events, HeldOut: world.DefaultConfig().HeldOut})
+		Orgs: world.DefaultConfig().Orgs, Events: world.DefaultConfig().Events, HeldOut: world.DefaultConfig().HeldOut, Drill: world.DefaultConfig().Drill})
 	for _, s := range world.Splits() {
 		if err := world.WriteSQuAD(filepath.Join(out, "data", string(s)+".json"), w.Passages(s)); err != nil {
 			return err
 		}
 	}
-	docs := w.Corpus(seed, chars)
+	// Grid documents go in among the knowledge documents, so that every stretch of
+	// training sees both.
+	docs := append(w.Corpus(seed, chars), procedural.CorpusDocs(seed, arcDocs)...)
+	r := rand.New(rand.NewPCG(seed, 0xa2c))
+	r.Shuffle(len(docs), func(i, j int) { docs[i], docs[j] = docs[j], docs[i] })
 	total := 0
 	for _, d := range docs {
 		total += len(d)

@@ -14,9 +14,9 @@ import (
 )
 
 // Shares of the train subjects that get a self-edit document and an in-context QA
-// document in the corpus.
+// document in the corpus (every drill subject gets both).
 const (
-	selfEditShare  = 0.6
+	selfEditShare  = 0.3
 	inContextShare = 0.3
 )
 
@@ -29,7 +29,12 @@ const (
 //     implications as a numbered list ("1. ...\n2. ...\n") and a blank line ("\n");
 //   - for every question, knowledge.QAPrompt(p, q) followed by the answer (closed book);
 //   - for about 30% of subjects, one question in context: knowledge.InContextPrompt(p, q)
-//     followed by the answer.
+//     followed by the answer;
+//
+// and per drill passage (the Drill split: facts seen nowhere else) its self-edit document
+// and one in-context question, so that both skills must be learned by reading the prompt.
+// The feasibility run showed recitation: a model whose implications documents were all
+// about subjects it had memorised wrote fluent implications with wrong facts for new ones.
 //
 // Documents are taken in shuffled order while their total length in bytes (characters:
 // the text is ASCII) stays within maxChars; maxChars ≤ 0 means no limit. The choice and
@@ -49,6 +54,11 @@ func (w *World) Corpus(seed uint64, maxChars int) []string {
 			q := p.Questions[r.IntN(len(p.Questions))]
 			docs = append(docs, knowledge.InContextPrompt(p, q)+q.Answer)
 		}
+	}
+	for _, p := range w.passages[Drill] {
+		docs = append(docs, SelfEditDocument(p, w.implics[p.Title]))
+		q := p.Questions[r.IntN(len(p.Questions))]
+		docs = append(docs, knowledge.InContextPrompt(p, q)+q.Answer)
 	}
 	r.Shuffle(len(docs), func(i, j int) { docs[i], docs[j] = docs[j], docs[i] })
 	if maxChars <= 0 {

@@ -12,7 +12,7 @@ import (
 )
 
 func smallConfig(seed uint64) Config {
-	return Config{Seed: seed, People: 300, Places: 120, Orgs: 150, Events: 120, HeldOut: 0.2}
+	return Config{Seed: seed, People: 300, Places: 120, Orgs: 150, Events: 120, HeldOut: 0.2, Drill: 0.5}
 }
 
 // grams returns the set of word 1-grams and 2-grams of texts (words are runs of letters
@@ -189,6 +189,17 @@ func TestCorpus(t *testing.T) {
 	for _, p := range w.Passages(Train) {
 		train[p.Title] = p
 	}
+	// Drill subjects may appear only in self-edit and in-context documents.
+	drill, readable := map[string]knowledge.Passage{}, map[string]knowledge.Passage{}
+	for _, p := range w.passages[Drill] {
+		drill[p.Title], readable[p.Title] = p, p
+	}
+	if len(drill) < len(train)/3 {
+		t.Fatalf("%d drill passages for %d train passages, want about half", len(drill), len(train))
+	}
+	for title, p := range train {
+		readable[title] = p
+	}
 	held := map[string]bool{}
 	for _, s := range []Split{Val, Test} {
 		for _, n := range w.Names(s) {
@@ -212,18 +223,22 @@ func TestCorpus(t *testing.T) {
 		case strings.HasPrefix(d, "Let us read"):
 			kinds["self-edit"]++
 			title := strings.SplitN(d, "\n", 5)[3]
-			p, ok := train[title]
+			p, ok := readable[title]
 			if !ok {
-				t.Fatalf("self-edit document about %q, not a train passage", title)
+				t.Fatalf("self-edit document about %q, not a train or drill passage", title)
 			}
-			selfEdit[title] = true
+			if _, ok := drill[title]; ok {
+				kinds["drill self-edit"]++
+			} else {
+				selfEdit[title] = true
+			}
 			want := knowledge.SelfEditPrompt(knowledge.StyleImplications, p) + NumberedList(w.Implications(p)) + "\n"
 			if d != want || !strings.HasSuffix(d, ".\n\n") {
 				t.Fatalf("self-edit document:\n%q\nwant\n%q", d, want)
 			}
 		case strings.HasPrefix(d, "Passage:\n"):
 			kinds["in-context"]++
-			if !matchesQA(d, train, knowledge.InContextPrompt) {
+			if !matchesQA(d, readable, knowledge.InContextPrompt) {
 				t.Fatalf("in-context document not in InContextPrompt format: %q", d)
 			}
 		case strings.HasPrefix(d, "Answer the following"):
@@ -243,10 +258,11 @@ func TestCorpus(t *testing.T) {
 		t.Errorf("%d passage documents for %d train passages", kinds["passage"], len(train))
 	}
 	share := float64(len(selfEdit)) / float64(len(train))
-	if share < 0.5 || share > 0.7 || kinds["self-edit"] != len(selfEdit) {
-		t.Errorf("self-edit documents for %.2f of train subjects (%d documents), want about 0.6", share, kinds["self-edit"])
+	if share < 0.2 || share > 0.4 || kinds["self-edit"] != len(selfEdit)+len(drill) || kinds["drill self-edit"] != len(drill) {
+		t.Errorf("self-edit documents for %.2f of train subjects and %d of %d drill subjects (%d documents), want about 0.3 and all",
+			share, kinds["drill self-edit"], len(drill), kinds["self-edit"])
 	}
-	if kinds["closed-book"] < 3*len(train) || kinds["in-context"] < len(train)/5 {
+	if kinds["closed-book"] < 3*len(train) || kinds["in-context"] < len(train)/5+len(drill) {
 		t.Errorf("document kinds %v", kinds)
 	}
 
@@ -321,8 +337,8 @@ func TestDefaultSizes(t *testing.T) {
 	for _, d := range w.Corpus(1, 0) {
 		n += len(d)
 	}
-	if n < 9_000_000 || n > 11_000_000 {
-		t.Errorf("default corpus is %d characters, want about 10 M", n)
+	if n < 11_000_000 || n > 13_000_000 {
+		t.Errorf("default corpus is %d characters, want about 12 M", n)
 	}
 	t.Logf("passages train/val/test %d/%d/%d, corpus %d characters",
 		len(w.Passages(Train)), len(w.Passages(Val)), len(w.Passages(Test)), n)

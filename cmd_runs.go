@@ -111,6 +111,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if *config == "" || given["targets"] {
 		spec.Inner.Targets = strings.Split(*targets, ",")
 	}
+	if spec.Model == "" && *config == "" {
+		embeddedDefaults(&spec, given)
+	}
 	if err := defaultModelAndData(&spec); err != nil {
 		fmt.Fprintf(stderr, "seal run: %v\n", err)
 		return 1
@@ -508,6 +511,24 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// embeddedDefaults takes engine.EmbeddedSpec's settings for every flag that was not
+// given: the run uses the embedded model, and the method's settings are sized for 1B+.
+func embeddedDefaults(spec *engine.RunSpec, given map[string]bool) {
+	e := engine.EmbeddedSpec()
+	for flag, set := range map[string]func(){
+		"lora-rank":   func() { spec.Inner.Rank = e.Inner.Rank },
+		"lora-alpha":  func() { spec.Inner.Alpha = e.Inner.Alpha },
+		"targets":     func() { spec.Inner.Targets = e.Inner.Targets },
+		"temperature": func() { spec.Temp = e.Temp },
+		"edit-tokens": func() { spec.EditTokens = e.EditTokens },
+		"qa-tokens":   func() { spec.QATokens = e.QATokens },
+	} {
+		if !given[flag] {
+			set()
+		}
+	}
+}
+
 // defaultModelAndData fills in the embedded model and the synthetic world's held-out
 // passages (which the embedded model never saw) when no folder or file is given.
 func defaultModelAndData(spec *engine.RunSpec) error {
@@ -519,24 +540,32 @@ func defaultModelAndData(spec *engine.RunSpec) error {
 		spec.Model = dir
 	}
 	if spec.Data == "" {
-		base, err := os.UserCacheDir()
+		path, err := worldSplitFile(world.Val)
 		if err != nil {
-			base = os.TempDir()
-		}
-		path := filepath.Join(base, "seal", "world-seed1-val.json")
-		if _, err := os.Stat(path); err != nil {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return err
-			}
-			tmp := path + ".tmp"
-			if err := world.WriteSQuAD(tmp, world.Generate(world.DefaultConfig()).Passages(world.Val)); err != nil {
-				return err
-			}
-			if err := os.Rename(tmp, path); err != nil {
-				return err
-			}
+			return err
 		}
 		spec.Data = path
 	}
 	return nil
+}
+
+// worldSplitFile writes a split of the default world (the one the embedded model was
+// pretrained on) as SQuAD JSON in the user cache, once, and returns its path.
+func worldSplitFile(split world.Split) (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	path := filepath.Join(base, "seal", fmt.Sprintf("world-v%d-seed1-%s.json", world.Version, split))
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", err
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	if err := world.WriteSQuAD(tmp, world.Generate(world.DefaultConfig()).Passages(split)); err != nil {
+		return "", err
+	}
+	return path, os.Rename(tmp, path)
 }

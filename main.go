@@ -40,6 +40,8 @@ Commands:
   runs           list runs;  show RUN: one run in full
   compare RUN..  config differences and metric deltas against the first run
   export RUN     a run as JSON lines or CSV
+  effect         measure the SEAL effect with the embedded model on held-out passages
+                 and print the README's table
   pretrain       make a small model from nothing: the synthetic world, a BPE
                  tokenizer and full-parameter pretraining (resumable)
   bench          measure matmul (against OpenBLAS when installed), memory bandwidth,
@@ -81,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdShow(args[1:], stdout, stderr)
 	case "compare":
 		return cmdCompare(args[1:], stdout, stderr)
+	case "effect":
+		return cmdEffect(args[1:], stdout, stderr)
 	case "export":
 		return cmdExport(args[1:], stdout, stderr)
 	}

@@ -116,3 +116,15 @@ func (s RunSpec) Validate() error {
 	}
 	return nil
 }
+
+// EmbeddedSpec is DefaultSpec tuned for the embedded 4 M-parameter model, from the
+// measurements in models/tiny/README.md: the inner LoRA goes on all seven projections
+// (r16/α32; r32 on q and v alone barely moves a model this small), self-edits are
+// sampled at temperature 0.7 (at 1.0 they garble names), and edits and answers are
+// short because the model writes short ones. The rest is the method's.
+func EmbeddedSpec() RunSpec {
+	s := DefaultSpec()
+	s.Inner.Rank, s.Inner.Alpha, s.Inner.Targets = 16, 32, llama.Projections
+	s.Temp, s.EditTokens, s.QATokens = 0.7, 160, 16
+	return s
+}

@@ -45,6 +45,11 @@ func DefaultConfig() Config {
 	return Config{Seed: 1, People: 4000, Places: 1600, Orgs: 1800, Events: 1600, HeldOut: 0.045, Drill: 0.5}
 }
 
+// Version changes whenever Generate's output for a given Config changes, so that files
+// derived from a world (cached data splits) are never mixed across versions.
+// 2: drill entities.
+const Version = 2
+
 // Split names a partition of the entities.
 type Split string
 

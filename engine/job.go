@@ -95,9 +95,10 @@ type Executor interface {
 	Run(ctx context.Context, jobs []InnerJob, onEvent func(Event)) ([]InnerResult, error)
 }
 
-// AdapterPublisher is an executor that must be told about the policy updates a run
-// applies, so that its workers can fetch them by content hash.
-type AdapterPublisher interface {
+// Publisher is an executor whose workers fetch models by content hash: a run hands it
+// its base model folder at the start and every policy update it merges.
+type Publisher interface {
+	PublishModel(ctx context.Context, hash, dir string) error
 	PublishAdapter(ctx context.Context, hash, dir string) error
 }
 

@@ -82,6 +82,11 @@ func (x *runner) run() error {
 			return fmt.Errorf("remote inner loops need policy.merge: a worker rebuilds the policy from merged updates")
 		}
 		x.exec = x.e.Executor
+		if p, ok := x.exec.(Publisher); ok {
+			if err := p.PublishModel(x.ctx, x.version.Base, x.spec.Model); err != nil {
+				return err
+			}
+		}
 	}
 	if x.finished, err = x.e.DB.Finished(x.r.ID); err != nil {
 		return err
@@ -332,7 +337,7 @@ func (x *runner) finishPolicyUpdate(hash, dir string) error {
 // to an executor whose workers need it.
 func (x *runner) merged(hash, dir string) error {
 	x.version = x.version.With(hash)
-	if p, ok := x.exec.(AdapterPublisher); ok {
+	if p, ok := x.exec.(Publisher); ok {
 		return p.PublishAdapter(x.ctx, hash, dir)
 	}
 	return nil

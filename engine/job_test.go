@@ -33,7 +33,7 @@ func TestInnerJobSurvivesJSON(t *testing.T) {
 	s := DefaultSpec()
 	j := InnerJob{ID: JobID(1, 0, 0, 2), Run: 1, Cand: 2, Phase: "adapted", Domain: "knowledge",
 		Knowledge: &KnowledgeJob{Passage: knowledge.Passage{Title: "T", Context: "C.", Questions: []knowledge.Question{{Question: "Q?", Answer: "A"}}}, Edit: "E", Split: true},
-		Model: ModelVersion{Base: "ab", Adapters: []string{"cd"}}, Inner: s.Inner, Repeats: 2, Seed: 1<<63 + 5, QATokens: 8, Grader: GraderSettings{Kind: "contains"}}
+		Model:     ModelVersion{Base: "ab", Adapters: []string{"cd"}}, Inner: s.Inner, Repeats: 2, Seed: 1<<63 + 5, QATokens: 8, Grader: GraderSettings{Kind: "contains"}}
 	b, err := json.Marshal(j)
 	if err != nil {
 		t.Fatal(err)

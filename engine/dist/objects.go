@@ -71,7 +71,6 @@ func getFolder(ctx context.Context, obs jetstream.ObjectStore, prefix, dir strin
 	return os.Rename(tmp, dir)
 }
 
-
 // publishModel uploads a base model folder under its hash.
 func publishModel(ctx context.Context, obs jetstream.ObjectStore, hash, dir string) error {
 	files, err := engine.ModelFiles(dir)

@@ -63,10 +63,10 @@ func ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.
 
 // deadLetter is a job that will not be run again, and why.
 type deadLetter struct {
-	JobID      string          `json:"job_id"`
-	Job        []byte          `json:"job"` // the job as published
-	Error      string          `json:"error"`
-	Deliveries uint64          `json:"deliveries"`
-	Worker     string          `json:"worker,omitempty"`
-	At         time.Time       `json:"at"`
+	JobID      string    `json:"job_id"`
+	Job        []byte    `json:"job"` // the job as published
+	Error      string    `json:"error"`
+	Deliveries uint64    `json:"deliveries"`
+	Worker     string    `json:"worker,omitempty"`
+	At         time.Time `json:"at"`
 }

@@ -23,7 +23,7 @@ type Coordinator struct {
 	js      jetstream.JetStream
 	obs     jetstream.ObjectStore
 	cfg     Config
-	session string // makes message ids unique to this coordinator, so a resumed run republishes
+	session string // with batches, makes message ids unique per publication: a job sent again (a resumed run) is not dropped as a duplicate
 	// Every is how often a Workers event is sent while a batch runs.
 	Every time.Duration
 
@@ -32,6 +32,7 @@ type Coordinator struct {
 	bySeq      map[uint64]string      // jobs stream sequence -> job id, for dead letters
 	workers    map[string]heartbeat
 	duplicates int
+	batches    int
 	subs       []*nats.Subscription
 	consumers  map[int64]jetstream.ConsumeContext
 }
@@ -161,6 +162,8 @@ func (c *Coordinator) Run(ctx context.Context, jobs []engine.InnerJob, onEvent f
 	}
 	ps := make([]*pendingJob, len(jobs))
 	c.mu.Lock()
+	c.batches++
+	msgID := fmt.Sprintf("@%s-%d", c.session, c.batches)
 	for i, j := range jobs {
 		if _, dup := c.pending[j.ID]; dup {
 			c.mu.Unlock()
@@ -183,7 +186,7 @@ func (c *Coordinator) Run(ctx context.Context, jobs []engine.InnerJob, onEvent f
 		c.mu.Unlock()
 	}()
 	for _, p := range ps {
-		ack, err := c.js.Publish(ctx, jobsSubject(run), p.data, jetstream.WithMsgID(p.job.ID+"@"+c.session))
+		ack, err := c.js.Publish(ctx, jobsSubject(run), p.data, jetstream.WithMsgID(p.job.ID+msgID))
 		if err != nil {
 			return nil, fmt.Errorf("publish job %s: %w", p.job.ID, err)
 		}

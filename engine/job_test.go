@@ -104,3 +104,27 @@ func TestModelHashCachesAndNoticesChanges(t *testing.T) {
 		t.Fatal("a changed config.json kept the cached hash")
 	}
 }
+
+// A worker decodes jobs from the network: whatever arrives gets an error, never a panic,
+// and a job that passes Validate can be described and re-encoded.
+func FuzzInnerJobJSON(f *testing.F) {
+	j := InnerJob{ID: "run1-round0-task0-cand0", Domain: "knowledge", Knowledge: &KnowledgeJob{Passage: knowledge.Passage{Title: "T", Context: "C",
+		Questions: []knowledge.Question{{Question: "Q", Answer: "A"}}}}, Model: ModelVersion{Base: "ab"}, Inner: DefaultSpec().Inner, Repeats: 1, QATokens: 1}
+	b, _ := json.Marshal(j)
+	f.Add(b)
+	f.Add([]byte(`{"id":"x","domain":"knowledge","knowledge":null}`))
+	f.Add([]byte(`{"model":{"base":"","adapters":["../../etc"]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var j InnerJob
+		if json.Unmarshal(data, &j) != nil {
+			return
+		}
+		if j.Validate() != nil {
+			return
+		}
+		_ = j.Model.String()
+		if _, err := json.Marshal(j); err != nil {
+			t.Fatalf("a valid job does not encode: %v", err)
+		}
+	})
+}

@@ -178,10 +178,14 @@ func (c *Coordinator) Run(ctx context.Context, jobs []engine.InnerJob, onEvent f
 		c.pending[j.ID] = ps[i]
 	}
 	c.mu.Unlock()
+	var seqs []uint64
 	defer func() {
 		c.mu.Lock()
 		for _, j := range jobs {
 			delete(c.pending, j.ID)
+		}
+		for _, s := range seqs {
+			delete(c.bySeq, s)
 		}
 		c.mu.Unlock()
 	}()
@@ -192,6 +196,7 @@ func (c *Coordinator) Run(ctx context.Context, jobs []engine.InnerJob, onEvent f
 		}
 		c.mu.Lock()
 		c.bySeq[ack.Sequence] = p.job.ID
+		seqs = append(seqs, ack.Sequence)
 		c.mu.Unlock()
 	}
 	tick := time.NewTicker(c.Every)
@@ -208,6 +213,7 @@ func (c *Coordinator) Run(ctx context.Context, jobs []engine.InnerJob, onEvent f
 					onEvent(c.workersEvent(ctx, run))
 				}
 			case <-ctx.Done():
+				c.drop(seqs)
 				return nil, ctx.Err()
 			}
 		}
@@ -219,6 +225,20 @@ func (c *Coordinator) Run(ctx context.Context, jobs []engine.InnerJob, onEvent f
 		onEvent(c.workersEvent(ctx, run))
 	}
 	return out, nil
+}
+
+// drop takes a cancelled batch's jobs that no worker finished out of the queue, so
+// workers do not spend time on results nobody waits for.
+func (c *Coordinator) drop(seqs []uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := c.js.Stream(ctx, JobsStream)
+	if err != nil {
+		return
+	}
+	for _, seq := range seqs {
+		s.DeleteMsg(ctx, seq) // an acked job is gone already; that error means nothing
+	}
 }
 
 func (c *Coordinator) onHeartbeat(m *nats.Msg) {

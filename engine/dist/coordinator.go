@@ -160,6 +160,16 @@ func (c *Coordinator) Run(ctx context.Context, jobs []engine.InnerJob, onEvent f
 	if err := c.listen(ctx, run); err != nil {
 		return nil, err
 	}
+	// Live events come on a channel read here, so none reaches onEvent after Run returns.
+	events := make(chan *nats.Msg, 1024)
+	sub, err := c.nc.ChanSubscribe(eventsSubject(run), events)
+	if err != nil {
+		return nil, err
+	}
+	defer sub.Unsubscribe()
+	if err := c.nc.Flush(); err != nil { // the server knows of the subscription before any job runs
+		return nil, err
+	}
 	ps := make([]*pendingJob, len(jobs))
 	c.mu.Lock()
 	c.batches++
@@ -208,6 +218,10 @@ func (c *Coordinator) Run(ctx context.Context, jobs []engine.InnerJob, onEvent f
 			select {
 			case <-p.done:
 				break wait
+			case m := <-events:
+				if ev, ok := decodeEvent(m.Data); ok && onEvent != nil {
+					onEvent(ev)
+				}
 			case <-tick.C:
 				if onEvent != nil {
 					onEvent(c.workersEvent(ctx, run))
@@ -222,6 +236,16 @@ func (c *Coordinator) Run(ctx context.Context, jobs []engine.InnerJob, onEvent f
 		c.mu.Unlock()
 	}
 	if onEvent != nil {
+		for drained := false; !drained; { // events that came before the last result
+			select {
+			case m := <-events:
+				if ev, ok := decodeEvent(m.Data); ok {
+					onEvent(ev)
+				}
+			default:
+				drained = true
+			}
+		}
 		onEvent(c.workersEvent(ctx, run))
 	}
 	return out, nil

@@ -76,8 +76,25 @@ func TestWorkerRunsAJobLikeTheEngine(t *testing.T) {
 	dir := tinyModel(t, 1)
 	startWorker(t, connect(t, s), WorkerConfig{Name: "w1", Model: dir})
 	job := testJob(t, dir, 1, 0)
-	res := runOne(t, c, job)
-	if res.Err != "" || res.Worker != "w1" || len(res.Accs) != 1 || len(res.Curve) == 0 || len(res.Evals) != 1 {
+	var steps, evals []engine.Event
+	res, err := c.Run(context.Background(), []engine.InnerJob{job}, func(ev engine.Event) {
+		switch e := ev.(type) {
+		case engine.TrainStep:
+			if e.Run == job.Run && e.Cand == job.Cand && e.Phase == "inner" {
+				steps = append(steps, ev)
+			}
+		case engine.EvalItem:
+			evals = append(evals, ev)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) == 0 {
+		t.Error("no training steps came from the worker")
+	}
+	t.Logf("%d training steps and %d graded answers forwarded", len(steps), len(evals))
+	if res := res[0]; res.Err != "" || res.Worker != "w1" || len(res.Accs) != 1 || len(res.Curve) == 0 || len(res.Evals) != 1 {
 		t.Fatalf("result %+v", res)
 	}
 	// The same job on a JobModel in this process gives the same numbers.
@@ -90,8 +107,8 @@ func TestWorkerRunsAJobLikeTheEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameResult(res, want) {
-		t.Errorf("remote %+v\nlocal %+v", res, want)
+	if !sameResult(res[0], want) {
+		t.Errorf("remote %+v\nlocal %+v", res[0], want)
 	}
 }
 
@@ -252,4 +269,34 @@ func TestDuplicateResultIgnored(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// A job that fails on every try (here its LoRA targets match no projection of the
+// model) is retried, and after its last delivery the worker makes it a dead letter.
+func TestWorkerDeadLettersAJobThatKeepsFailing(t *testing.T) {
+	s := startServer(t, nil)
+	nc := connect(t, s)
+	c, err := NewCoordinator(context.Background(), nc, Config{AckWait: 5 * time.Second, MaxDeliver: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dir := tinyModel(t, 1)
+	log := startWorker(t, connect(t, s), WorkerConfig{Name: "w1", Model: dir})
+	job := testJob(t, dir, 4, 0)
+	job.Inner.Targets = []string{"no_such_proj"}
+	res := runOne(t, c, job)
+	if !strings.Contains(res.Err, "match no projection") {
+		t.Fatalf("result %+v", res)
+	}
+	if !strings.Contains(log.String(), "retrying") || !strings.Contains(log.String(), "failed on its last delivery") {
+		t.Errorf("worker log:\n%s", log)
+	}
+	js, _ := jetstream.New(nc)
+	dead := readAll(t, js, DeadStream, deadSubject(4))
+	var d deadLetter
+	if len(dead) != 1 || json.Unmarshal(dead[0], &d) != nil || d.Deliveries != 2 || d.Worker != "w1" || !strings.Contains(d.Error, "match no projection") {
+		t.Fatalf("dead letters %s", dead)
+	}
+	waitQueueEmpty(t, js)
 }

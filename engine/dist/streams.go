@@ -2,10 +2,13 @@ package dist
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"seal/engine"
 )
 
 // Names of the JetStream pieces. Jobs, results and dead letters are per run:
@@ -22,6 +25,10 @@ const (
 func jobsSubject(run int64) string    { return fmt.Sprintf("seal.jobs.%d", run) }
 func resultsSubject(run int64) string { return fmt.Sprintf("seal.results.%d", run) }
 func deadSubject(run int64) string    { return fmt.Sprintf("seal.dead.%d", run) }
+
+// eventsSubject carries a run's live training steps and graded answers from the
+// workers (core NATS: nothing is lost that the results do not hold).
+func eventsSubject(run int64) string { return fmt.Sprintf("seal.events.%d", run) }
 
 // Config is the delivery policy, set by the coordinator: a job not acked within AckWait
 // (a worker died, or stopped reporting progress) goes to another worker, at most
@@ -69,4 +76,27 @@ type deadLetter struct {
 	Deliveries uint64    `json:"deliveries"`
 	Worker     string    `json:"worker,omitempty"`
 	At         time.Time `json:"at"`
+}
+
+// wireEvent is a job's live event on the wire.
+type wireEvent struct {
+	Type  string          `json:"type"`
+	Event json.RawMessage `json:"event"`
+}
+
+// decodeEvent reads the event kinds a job sends; others are ignored.
+func decodeEvent(data []byte) (engine.Event, bool) {
+	var w wireEvent
+	if json.Unmarshal(data, &w) != nil {
+		return nil, false
+	}
+	switch w.Type {
+	case engine.TrainStep{}.EventType():
+		var e engine.TrainStep
+		return e, json.Unmarshal(w.Event, &e) == nil
+	case engine.EvalItem{}.EventType():
+		var e engine.EvalItem
+		return e, json.Unmarshal(w.Event, &e) == nil
+	}
+	return nil, false
 }

@@ -247,7 +247,27 @@ func (w *Worker) run(ctx context.Context, job engine.InnerJob, delivery uint64) 
 	if w.cfg.OnStart != nil {
 		w.cfg.OnStart(job, delivery)
 	}
-	return w.model.Run(ctx, job, nil)
+	return w.model.Run(ctx, job, w.sender(job.Run))
+}
+
+// sender forwards a job's live events to the coordinator: every graded answer, and
+// training steps at most about 30 a second (the last step of an update always).
+func (w *Worker) sender(run int64) func(engine.Event) {
+	var last time.Time
+	subject := eventsSubject(run)
+	return func(ev engine.Event) {
+		if st, ok := ev.(engine.TrainStep); ok {
+			if time.Since(last) < 33*time.Millisecond && st.Step != st.Steps {
+				return
+			}
+			last = time.Now()
+		}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return // a NaN loss: the step is not shown, the result says the rest
+		}
+		w.nc.Publish(subject, mustJSON(wireEvent{Type: ev.EventType(), Event: b}))
+	}
 }
 
 // checkout brings the worker's model to version v: the base must hash to v.Base (a

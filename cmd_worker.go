@@ -16,9 +16,9 @@ import (
 // natsFlags are the connection flags of seal worker, and of seal run and resume with
 // --nats. The password comes only from $SEAL_NATS_PASSWORD, never from a flag.
 type natsFlags struct {
-	conn       dist.ConnOptions
-	cfg        dist.Config
-	shareModel bool
+	conn      dist.ConnOptions
+	cfg       dist.Config
+	keepModel bool
 }
 
 func addNATSFlags(fs *flag.FlagSet, coordinator bool) *natsFlags {
@@ -32,6 +32,7 @@ func addNATSFlags(fs *flag.FlagSet, coordinator bool) *natsFlags {
 	if coordinator {
 		fs.DurationVar(&n.cfg.AckWait, "nats-ack-wait", n.cfg.AckWait, "a job whose worker is silent this long goes to another worker")
 		fs.IntVar(&n.cfg.MaxDeliver, "nats-max-deliver", n.cfg.MaxDeliver, "deliveries of a job before it is a dead letter")
+		fs.BoolVar(&n.keepModel, "nats-keep-model", false, "do not upload the base model to the server (every worker has it: seal worker --model)")
 	}
 	return n
 }
@@ -52,6 +53,7 @@ func (n *natsFlags) coordinator(ctx context.Context) (*dist.Coordinator, func(),
 		nc.Close()
 		return nil, nil, err
 	}
+	c.KeepModel = n.keepModel
 	return c, func() { c.Close(); nc.Close() }, nil
 }
 

@@ -26,6 +26,9 @@ type Coordinator struct {
 	session string // with batches, makes message ids unique per publication: a job sent again (a resumed run) is not dropped as a duplicate
 	// Every is how often a Workers event is sent while a batch runs.
 	Every time.Duration
+	// KeepModel leaves the base model out of the object store: every worker then needs
+	// its own copy (--model), which saves uploading a large model once.
+	KeepModel bool
 
 	mu         sync.Mutex
 	pending    map[string]*pendingJob // by job id
@@ -99,6 +102,9 @@ func (c *Coordinator) Duplicates() int {
 // PublishModel puts a base model folder in the object store under its hash (once), so
 // workers without a local copy can fetch it.
 func (c *Coordinator) PublishModel(ctx context.Context, hash, dir string) error {
+	if c.KeepModel {
+		return nil
+	}
 	return publishModel(ctx, c.obs, hash, dir)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -167,19 +168,7 @@ func TestClusterSurvivesAKilledWorker(t *testing.T) {
 	}
 
 	// The stored runs are the same, candidate by candidate.
-	if len(local.cands) != len(remote.cands) || len(local.cands) != 16 {
-		t.Fatalf("%d candidates in process, %d on workers, want 16", len(local.cands), len(remote.cands))
-	}
-	for i, a := range local.cands {
-		b := remote.cands[i]
-		if a.Round != b.Round || a.Task != b.Task || a.Index != b.Index || a.Edit != b.Edit || a.Status != b.Status ||
-			a.AdaptedScore != b.AdaptedScore || a.Reward != b.Reward || !sameJSON(a.Curve, b.Curve) || !sameJSON(a.Evals, b.Evals) {
-			t.Errorf("candidate (round %d, task %d, index %d) differs:\nin process %+v\non workers %+v", a.Round, a.Task, a.Index, a, b)
-		}
-	}
-	if !sameJSON(local.rounds, remote.rounds) {
-		t.Errorf("rounds differ:\n%+v\n%+v", local.rounds, remote.rounds)
-	}
+	sameRuns(t, local, remote, 16)
 	if len(remote.rounds) != 2 || remote.rounds[0].PolicyHash == "" {
 		t.Fatalf("rounds %+v: want two, the first with a policy update (so workers fetched an adapter)", remote.rounds)
 	}
@@ -280,11 +269,18 @@ func runSpec(t *testing.T, dbPath string, spec engine.RunSpec, setup func(*engin
 	if err := r.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	out := storedRun{id: r.ID}
-	if out.cands, err = db.Candidates(r.ID, true); err != nil {
+	return stored(t, db, r.ID)
+}
+
+// stored reads a run back with the times, ids and paths cleared so runs compare.
+func stored(t *testing.T, db *store.DB, id int64) storedRun {
+	t.Helper()
+	var err error
+	out := storedRun{id: id}
+	if out.cands, err = db.Candidates(id, true); err != nil {
 		t.Fatal(err)
 	}
-	if out.rounds, err = db.Rounds(r.ID); err != nil {
+	if out.rounds, err = db.Rounds(id); err != nil {
 		t.Fatal(err)
 	}
 	for i := range out.cands {
@@ -300,4 +296,71 @@ func sameJSON(a, b any) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return string(ja) == string(jb)
+}
+
+// sameRuns checks that two stored runs hold the same candidates and rounds.
+func sameRuns(t *testing.T, local, remote storedRun, want int) {
+	t.Helper()
+	if len(local.cands) != len(remote.cands) || len(local.cands) != want {
+		t.Fatalf("%d candidates in process, %d on workers, want %d", len(local.cands), len(remote.cands), want)
+	}
+	for i, a := range local.cands {
+		b := remote.cands[i]
+		if a.Round != b.Round || a.Task != b.Task || a.Index != b.Index || a.Edit != b.Edit || a.Status != b.Status ||
+			a.AdaptedScore != b.AdaptedScore || a.Reward != b.Reward || !sameJSON(a.Curve, b.Curve) || !sameJSON(a.Evals, b.Evals) {
+			t.Errorf("candidate (round %d, task %d, index %d) differs:\nin process %+v\non workers %+v", a.Round, a.Task, a.Index, a, b)
+		}
+	}
+	if !sameJSON(local.rounds, remote.rounds) {
+		t.Errorf("rounds differ:\n%+v\n%+v", local.rounds, remote.rounds)
+	}
+}
+
+// A run over NATS stopped after its first round resumes on a fresh server with a
+// worker that has no model of its own: it fetches the base model and the first round's
+// policy update by hash, and the run ends as an in-process run does.
+func TestResumeOnAFreshServer(t *testing.T) {
+	dir := t.TempDir()
+	model := tinyModel(t, 5)
+	spec := smallSpec(model, writePassages(t, dir))
+	spec.Baselines = false
+	local := runSpec(t, filepath.Join(dir, "local.db"), spec, nil)
+
+	db, err := store.Open(filepath.Join(dir, "remote.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	attempt := func(workerModel string, run func(e *engine.Engine, ctx context.Context) (*engine.Run, error), stopAfterRound0 bool) (int64, error) {
+		s := startServer(t, nil)
+		defer s.Shutdown()
+		c, err := NewCoordinator(context.Background(), connect(t, s), Config{AckWait: 5 * time.Second, MaxDeliver: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		startWorker(t, connect(t, s), WorkerConfig{Name: "w", Model: workerModel})
+		e := engine.New(db)
+		e.Executor = c
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		r, err := run(e, ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ev := range r.Events() {
+			if rd, ok := ev.(engine.RoundDone); ok && rd.Round == 0 && stopAfterRound0 {
+				cancel()
+			}
+		}
+		return r.ID, r.Wait()
+	}
+	id, err := attempt(model, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) { return e.Start(ctx, spec) }, true)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("first attempt: %v, want it cancelled", err)
+	}
+	if _, err := attempt("", func(e *engine.Engine, ctx context.Context) (*engine.Run, error) { return e.Resume(ctx, id) }, false); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	sameRuns(t, local, stored(t, db, id), 12)
 }

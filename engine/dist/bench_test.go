@@ -3,6 +3,7 @@ package dist
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,14 +60,16 @@ func BenchmarkCluster(b *testing.B) {
 			}
 			defer c.Close()
 			ctx, cancel := context.WithCancel(context.Background())
+			var running sync.WaitGroup
+			defer running.Wait() // each worker stops, then lets its model go
 			defer cancel()
 			for i := range n {
 				w, err := NewWorker(connect(b, s), WorkerConfig{Name: fmt.Sprintf("w%d", i+1), Model: dir, Cache: b.TempDir()})
 				if err != nil {
 					b.Fatal(err)
 				}
-				defer w.Close()
-				go w.Run(ctx)
+				running.Add(1)
+				go func() { defer running.Done(); defer w.Close(); w.Run(ctx) }()
 			}
 			// One batch first, so every worker has its model loaded and its consumer bound.
 			if _, err := c.Run(ctx, jobs(1000), nil); err != nil {

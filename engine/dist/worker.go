@@ -99,8 +99,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	go w.heartbeat(ctx)
 	fmt.Fprintf(w.cfg.Log, "worker %s: pulling jobs (ack wait %v, %d deliveries)\n", w.cfg.Name, ackWait, maxDeliver)
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(2*time.Second))
+		// A pull waits at most a few seconds for a job, and not at all once ctx ends.
+		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		batch, err := cons.Fetch(1, jetstream.FetchContext(fctx))
 		if err != nil {
+			cancel()
 			if ctx.Err() != nil {
 				break
 			}
@@ -111,6 +114,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		for m := range batch.Messages() {
 			w.handle(ctx, m, ackWait, maxDeliver)
 		}
+		cancel()
 	}
 	return nil
 }

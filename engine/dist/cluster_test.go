@@ -83,7 +83,7 @@ func TestClusterSurvivesAKilledWorker(t *testing.T) {
 
 	s := startServer(t, nil)
 	nc := connect(t, s)
-	coord, err := NewCoordinator(context.Background(), nc, Config{AckWait: time.Second, MaxDeliver: 5})
+	coord, err := NewCoordinator(context.Background(), nc, Config{AckWait: 1500 * time.Millisecond, MaxDeliver: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestClusterSurvivesAKilledWorker(t *testing.T) {
 		name := fmt.Sprintf("w%d", i+1)
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "SEAL_DIST_TEST_WORKER="+name, "SEAL_DIST_TEST_URL="+s.ClientURL(),
-			"SEAL_DIST_TEST_HOLD_MS=1300", "SEAL_DIST_TEST_CACHE="+filepath.Join(dir, name),
+			"SEAL_DIST_TEST_HOLD_MS=1700", "SEAL_DIST_TEST_CACHE="+filepath.Join(dir, name),
 			fmt.Sprintf("GOMAXPROCS=%d", runtime.GOMAXPROCS(0))) // the kernels split work by thread count
 		if i > 0 {
 			cmd.Env = append(cmd.Env, "SEAL_DIST_TEST_MODEL="+model) // w1 fetches the base model by hash

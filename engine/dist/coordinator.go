@@ -92,7 +92,8 @@ func (c *Coordinator) Close() {
 	}
 }
 
-// Duplicates is how many results arrived for jobs that already had one.
+// Duplicates is how many results were dropped: a second result for a job, or one for
+// a job of no batch in flight (an earlier, finished or cancelled batch).
 func (c *Coordinator) Duplicates() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -38,7 +38,7 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "seal effect: %v\n", err)
 			return 1
 		}
-		code := startAndFollow("seal effect", dbPath(*db), io.Discard, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
+		code := startAndFollow("seal effect", dbPath(*db), nil, io.Discard, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
 			r, err := e.Start(ctx, spec)
 			if err == nil {
 				*runID = r.ID

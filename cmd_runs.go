@@ -83,6 +83,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&spec.Grader, "grader", spec.Grader, "contains (offline, default), judge (the model itself), hybrid, http (OpenAI-compatible; key in $SEAL_GRADER_KEY)")
 	fs.StringVar(&spec.GraderURL, "grader-url", "", "base URL of an OpenAI-compatible API for --grader http")
 	fs.StringVar(&spec.GraderName, "grader-model", "gpt-4.1", "model name for --grader http")
+	nf := addNATSFlags(fs, true)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: seal run --model DIR --data FILE [flags]\n\nRuns SEAL headless: JSON lines of events on stdout, progress on stderr.\n\n")
 		fs.PrintDefaults()
@@ -122,14 +123,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seal run: %v\n", err)
 		return 2
 	}
-	return startAndFollow("seal run", dbPath(*db), stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
+	return startAndFollow("seal run", dbPath(*db), nf, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
 		return e.Start(ctx, spec)
 	})
 }
 
 // startAndFollow opens the store, starts (or resumes) a run that Ctrl-C cancels
-// cleanly, and follows it to the end.
-func startAndFollow(cmd, db string, stdout, stderr io.Writer, start func(*engine.Engine, context.Context) (*engine.Run, error)) int {
+// cleanly, and follows it to the end; with --nats its inner loops go to workers.
+func startAndFollow(cmd, db string, nf *natsFlags, stdout, stderr io.Writer, start func(*engine.Engine, context.Context) (*engine.Run, error)) int {
 	d, err := openDB(db, true)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
@@ -138,7 +139,17 @@ func startAndFollow(cmd, db string, stdout, stderr io.Writer, start func(*engine
 	defer d.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r, err := start(engine.New(d), ctx)
+	e := engine.New(d)
+	coord, closeNATS, err := nf.coordinator(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return 1
+	}
+	defer closeNATS()
+	if coord != nil {
+		e.Executor = coord
+	}
+	r, err := start(e, ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
 		return 1
@@ -150,8 +161,9 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("resume", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	db := fs.String("db", "", "SQLite file of the run history")
+	nf := addNATSFlags(fs, true)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: seal resume [--db FILE] RUN\n\nContinues a stopped or killed run; nothing it had finished is redone.\n\n")
+		fmt.Fprintf(stderr, "Usage: seal resume [--db FILE] [--nats URL] RUN\n\nContinues a stopped or killed run; nothing it had finished is redone.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -161,7 +173,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
-	return startAndFollow("seal resume", dbPath(*db), stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
+	return startAndFollow("seal resume", dbPath(*db), nf, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
 		return e.Resume(ctx, id)
 	})
 }
@@ -195,6 +207,8 @@ func follow(r *engine.Run, d *store.DB, stdout, stderr io.Writer) int {
 			}
 		case engine.RoundDone:
 			fmt.Fprintf(stderr, "%sround %d done: mean reward %+.3f ± %.3f, %d edits kept\n", clear, e.Round, e.MeanReward, e.StdReward, e.Kept)
+		case engine.Workers:
+			fmt.Fprintf(stderr, "%s%s\n", clear, workersLine(e))
 		case engine.Error:
 			fmt.Fprintf(stderr, "\nerror: %s\n", e.Message)
 		case engine.Finished:

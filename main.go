@@ -37,6 +37,7 @@ Commands:
   run            run SEAL headless on a model folder and a SQuAD-format file
                  (JSON lines of events on stdout; every result kept in SQLite)
   resume RUN     continue a stopped or killed run
+  worker         run inner-loop jobs for runs started with --nats (NATS JetStream)
   runs           list runs;  show RUN: one run in full
   compare RUN..  config differences and metric deltas against the first run
   export RUN     a run as JSON lines or CSV
@@ -77,6 +78,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdPretrain(args[1:], stdout, stderr)
 	case "resume":
 		return cmdResume(args[1:], stdout, stderr)
+	case "worker":
+		return cmdWorker(args[1:], stdout, stderr)
 	case "runs":
 		return cmdRuns(args[1:], stdout, stderr)
 	case "show":

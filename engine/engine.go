@@ -18,6 +18,9 @@ type Engine struct {
 	DB *store.DB
 	// Dir holds adapters saved by runs (policy updates, continual steps), by run id.
 	Dir string
+	// Executor runs the inner loops of self-edits and baselines; nil runs them
+	// in-process on the run's own model.
+	Executor Executor
 }
 
 // New makes an engine over a store; adapters go in a folder beside the database.
@@ -176,7 +179,7 @@ func (e *Engine) launch(ctx context.Context, id int64, spec RunSpec, resumed boo
 // behind, so engine work never waits on a slow UI.
 func (r *Run) send(ev Event) {
 	switch ev.(type) {
-	case Token, TrainStep:
+	case Token, TrainStep, Workers:
 		select {
 		case r.events <- ev:
 		default:

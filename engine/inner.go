@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -19,16 +20,20 @@ import (
 // example turns a text into a training example: prompt tokens (not in the loss, may be
 // empty) followed by the completion and EOS (in the loss).
 func (x *runner) example(prompt, completion string) train.Example {
-	p := x.lm.encode(prompt)
+	return x.lm.example(prompt, completion)
+}
+
+func (l *lm) example(prompt, completion string) train.Example {
+	p := l.encode(prompt)
 	var c []int32
 	if prompt == "" {
 		c = p
 		p = nil
 	} else {
-		full := x.lm.encode(prompt + completion)
+		full := l.encode(prompt + completion)
 		c = full[min(len(p), len(full)):]
 	}
-	toks := append(append(append([]int32(nil), p...), c...), x.lm.eos[0])
+	toks := append(append(append([]int32(nil), p...), c...), l.eos[0])
 	mask := make([]bool, len(toks))
 	for i := len(p); i < len(toks); i++ {
 		mask[i] = true
@@ -42,7 +47,11 @@ func (x *runner) example(prompt, completion string) train.Example {
 // with weight decay 0 and clipping at 1.0, reshuffled each epoch: the HF Trainer's
 // defaults that the reference relies on.
 func (x *runner) trainLoRA(u Update, examples []train.Example, seed uint64, phase string, w Where) (*lora.Adapter, []store.TrainPoint, error) {
-	m := x.lm.model
+	return trainLoRA(x.ctx, x.lm, u, examples, seed, phase, w, x.r.send)
+}
+
+func trainLoRA(ctx context.Context, l *lm, u Update, examples []train.Example, seed uint64, phase string, w Where, send func(Event)) (*lora.Adapter, []store.TrainPoint, error) {
+	m := l.model
 	c := m.Config
 	cfg := &lora.Config{Rank: u.Rank, Alpha: u.Alpha, Dropout: u.Dropout, TargetModules: u.Targets}
 	a, err := lora.New(cfg, c.NumLayers, llama.Projections, c.ProjectionShape, rand.New(rand.NewPCG(seed, 0x5ea1)))
@@ -53,10 +62,10 @@ func (x *runner) trainLoRA(u Update, examples []train.Example, seed uint64, phas
 		return nil, nil, err
 	}
 	var curve []store.TrainPoint
-	_, err = m.FitLoRA(x.ctx, examples, llama.FitConfig{LR: u.LR, Epochs: u.Epochs, Batch: u.Batch, Seed: seed, Pad: x.lm.eos[0],
+	_, err = m.FitLoRA(ctx, examples, llama.FitConfig{LR: u.LR, Epochs: u.Epochs, Batch: u.Batch, Seed: seed, Pad: l.eos[0],
 		OnStep: func(p llama.FitStep) {
 			curve = append(curve, store.TrainPoint{Step: p.Step, Loss: p.Loss, LR: p.LR})
-			x.r.send(TrainStep{Where: w, Phase: phase, Step: p.Step, Steps: p.Steps, Loss: p.Loss, LR: p.LR})
+			send(TrainStep{Where: w, Phase: phase, Step: p.Step, Steps: p.Steps, Loss: p.Loss, LR: p.LR})
 		}})
 	if err != nil {
 		return nil, nil, err
@@ -67,6 +76,10 @@ func (x *runner) trainLoRA(u Update, examples []train.Example, seed uint64, phas
 // evaluate answers a passage's questions closed-book (or with the passage in context)
 // with the model as it is now, greedy, and grades them.
 func (x *runner) evaluate(p knowledge.Passage, inContext bool, phase string, repeat int, w Where) (knowledge.Score, []store.EvalItem, error) {
+	return evaluate(x.ctx, x.lm, x.grader, p, inContext, x.spec.QATokens, phase, repeat, w, x.r.send)
+}
+
+func evaluate(ctx context.Context, l *lm, g knowledge.Grader, p knowledge.Passage, inContext bool, qaTokens int, phase string, repeat int, w Where, send func(Event)) (knowledge.Score, []store.EvalItem, error) {
 	prompts := make([]string, len(p.Questions))
 	for i, q := range p.Questions {
 		if inContext {
@@ -75,15 +88,15 @@ func (x *runner) evaluate(p knowledge.Passage, inContext bool, phase string, rep
 			prompts[i] = knowledge.QAPrompt(p, q)
 		}
 	}
-	gens, err := x.lm.generate(x.ctx, prompts, 1, x.spec.QATokens, llama.SampleConfig{}, nil)
+	gens, err := l.generate(ctx, prompts, 1, qaTokens, llama.SampleConfig{}, nil)
 	if err != nil {
 		return knowledge.Score{}, nil, err
 	}
 	var s knowledge.Score
 	var items []store.EvalItem
-	for i, g := range gens {
+	for i, gen := range gens {
 		q := p.Questions[i]
-		grade, err := x.grader.Grade(x.ctx, q, p.Title, g.Text)
+		grade, err := g.Grade(ctx, q, p.Title, gen.Text)
 		if err != nil {
 			return knowledge.Score{}, nil, fmt.Errorf("grading: %w", err)
 		}
@@ -91,39 +104,40 @@ func (x *runner) evaluate(p knowledge.Passage, inContext bool, phase string, rep
 		if grade.Correct {
 			s.Correct++
 		}
-		items = append(items, store.EvalItem{Repeat: repeat, Question: i, Prompt: prompts[i], Text: g.Text, Gold: q.Answer,
+		items = append(items, store.EvalItem{Repeat: repeat, Question: i, Prompt: prompts[i], Text: gen.Text, Gold: q.Answer,
 			Correct: grade.Correct, Score: grade.F1, Grader: grade.Grader})
-		x.r.send(EvalItem{Where: w, Phase: phase, Repeat: repeat, Question: q.Question, Answer: g.Text, Gold: q.Answer, Correct: grade.Correct})
+		send(EvalItem{Where: w, Phase: phase, Repeat: repeat, Question: q.Question, Answer: gen.Text, Gold: q.Answer, Correct: grade.Correct})
 	}
 	return s, items, nil
 }
 
-// innerLoop applies one self-edit (Repeats times, each with a fresh adapter and seed)
-// and returns the adapted accuracies. It leaves the weights as it found them.
-func (x *runner) innerLoop(p knowledge.Passage, edit string, split bool, seed uint64, phase string, w Where, c *store.Candidate) ([]float64, error) {
-	var examples []train.Example
-	for _, s := range knowledge.TrainSequences(edit, p, split) {
-		examples = append(examples, x.example("", s))
+// innerJob describes the inner loop of one candidate on the current policy.
+func (x *runner) innerJob(round, task, cand int, phase string, p knowledge.Passage, edit string, split bool, seed uint64) InnerJob {
+	return InnerJob{ID: JobID(x.r.ID, round, task, cand), Run: x.r.ID, Round: round, Task: task, Cand: cand, Phase: phase,
+		Domain: x.spec.Domain, Knowledge: &KnowledgeJob{Passage: p, Edit: edit, Split: split},
+		Model: x.version, Inner: x.spec.Inner, Repeats: x.spec.Repeats, Seed: seed, QATokens: x.spec.QATokens,
+		Grader: GraderSettings{Kind: x.spec.Grader, URL: x.spec.GraderURL, Model: x.spec.GraderName}}
+}
+
+// runJobs runs a batch of inner loops on the run's executor; a job that failed fails
+// the run, naming the job.
+func (x *runner) runJobs(jobs []InnerJob) ([]InnerResult, error) {
+	res, err := x.exec.Run(x.ctx, jobs, x.r.send)
+	if err != nil {
+		return nil, err
 	}
-	var accs []float64
-	for rep := 0; rep < x.spec.Repeats; rep++ {
-		_, curve, err := x.trainLoRA(x.spec.Inner, examples, seed+uint64(rep)*0x9e37, "inner", w)
-		if err != nil {
-			x.lm.model.SetAdapter(nil)
-			return nil, err
-		}
-		s, items, err := x.evaluate(p, false, phase, rep, w)
-		x.lm.model.SetAdapter(nil)
-		if err != nil {
-			return nil, err
-		}
-		if rep == 0 {
-			c.Curve = curve
-		}
-		c.Evals = append(c.Evals, items...)
-		accs = append(accs, s.Accuracy())
+	if len(res) != len(jobs) {
+		return nil, fmt.Errorf("executor returned %d results for %d jobs", len(res), len(jobs))
 	}
-	return accs, nil
+	for i, r := range res {
+		if r.JobID != jobs[i].ID {
+			return nil, fmt.Errorf("executor returned result %s in the place of job %s", r.JobID, jobs[i].ID)
+		}
+		if r.Err != "" {
+			return nil, fmt.Errorf("job %s (worker %s): %s", r.JobID, r.Worker, r.Err)
+		}
+	}
+	return res, nil
 }
 
 // saveAdapter writes an adapter under the run's folder and returns its path and the

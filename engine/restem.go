@@ -26,6 +26,9 @@ type runner struct {
 	tasks    []knowledge.Passage
 	grader   knowledge.Grader
 	finished map[store.CandidateKey]int64
+
+	version ModelVersion // the policy's weights: base + merged policy updates
+	exec    Executor     // runs inner loops: Engine.Executor, or in-process
 }
 
 // Candidate indexes below 0 are the baselines stored beside a round's candidates.
@@ -41,6 +44,9 @@ func (x *runner) run() error {
 		return err
 	}
 	defer x.lm.close()
+	if x.version.Base, err = ModelHash(x.spec.Model); err != nil {
+		return err
+	}
 	all, err := knowledge.LoadSQuAD(x.spec.Data)
 	if err != nil {
 		return err
@@ -67,8 +73,20 @@ func (x *runner) run() error {
 	if err := x.e.DB.SaveTasks(x.r.ID, rows); err != nil {
 		return err
 	}
-	if x.grader, err = x.makeGrader(); err != nil {
+	if x.grader, err = newGrader(x.lm, GraderSettings{Kind: x.spec.Grader, URL: x.spec.GraderURL, Model: x.spec.GraderName}); err != nil {
 		return err
+	}
+	x.exec = localExecutor{lm: x.lm, grader: x.grader}
+	if x.e.Executor != nil {
+		if !x.spec.Policy.Merge && x.spec.Mode == "restem" {
+			return fmt.Errorf("remote inner loops need policy.merge: a worker rebuilds the policy from merged updates")
+		}
+		x.exec = x.e.Executor
+		if p, ok := x.exec.(Publisher); ok {
+			if err := p.PublishModel(x.ctx, x.version.Base, x.spec.Model); err != nil {
+				return err
+			}
+		}
 	}
 	if x.finished, err = x.e.DB.Finished(x.r.ID); err != nil {
 		return err
@@ -83,24 +101,27 @@ func (x *runner) run() error {
 	return x.restem()
 }
 
-func (x *runner) makeGrader() (knowledge.Grader, error) {
+// newGrader makes the grader that settings name; the judge is the model l itself.
+func newGrader(l *lm, settings GraderSettings) (knowledge.Grader, error) {
 	judge := knowledge.JudgeGrader(func(ctx context.Context, prompt string) (string, error) {
-		g, err := x.lm.generate(ctx, []string{prompt}, 1, 8, llama.SampleConfig{}, nil)
+		g, err := l.generate(ctx, []string{prompt}, 1, 8, llama.SampleConfig{}, nil)
 		if err != nil {
 			return "", err
 		}
 		return g[0].Text, nil
 	})
-	switch x.spec.Grader {
+	switch settings.Kind {
 	case "judge":
 		return judge, nil
 	case "hybrid":
 		return knowledge.HybridGrader(judge), nil
 	case "http":
-		return knowledge.HTTPGrader(knowledge.HTTPGraderConfig{BaseURL: x.spec.GraderURL, APIKey: os.Getenv("SEAL_GRADER_KEY"),
-			Model: x.spec.GraderName, Timeout: 30 * time.Second, Retries: 3, Backoff: time.Second})
+		return knowledge.HTTPGrader(knowledge.HTTPGraderConfig{BaseURL: settings.URL, APIKey: os.Getenv("SEAL_GRADER_KEY"),
+			Model: settings.Model, Timeout: 30 * time.Second, Retries: 3, Backoff: time.Second})
+	case "contains", "":
+		return knowledge.ContainmentGrader(), nil
 	}
-	return knowledge.ContainmentGrader(), nil
+	return nil, fmt.Errorf("grader %q is not one of contains, judge, hybrid, http", settings.Kind)
 }
 
 // waitIfPaused holds the run at a candidate boundary while paused, and records
@@ -245,7 +266,7 @@ func (x *runner) restem() error {
 			if rec.PolicyAdapterPath, rec.PolicyHash, err = x.saveAdapter(a, fmt.Sprintf("policy-round-%d", round)); err != nil {
 				return err
 			}
-			if err := x.finishPolicyUpdate(); err != nil {
+			if err := x.finishPolicyUpdate(rec.PolicyHash, rec.PolicyAdapterPath); err != nil {
 				return err
 			}
 		}
@@ -302,9 +323,22 @@ func (x *runner) summarize() error {
 
 // finishPolicyUpdate merges the attached policy adapter (or keeps it attached when the
 // spec says not to merge).
-func (x *runner) finishPolicyUpdate() error {
+func (x *runner) finishPolicyUpdate(hash, dir string) error {
 	if x.spec.Policy.Merge {
-		return x.lm.model.MergeAdapter()
+		if err := x.lm.model.MergeAdapter(); err != nil {
+			return err
+		}
+		return x.merged(hash, dir)
+	}
+	return nil
+}
+
+// merged records an update merged into the weights in the model version, and hands it
+// to an executor whose workers need it.
+func (x *runner) merged(hash, dir string) error {
+	x.version = x.version.With(hash)
+	if p, ok := x.exec.(Publisher); ok {
+		return p.PublishAdapter(x.ctx, hash, dir)
 	}
 	return nil
 }
@@ -327,7 +361,10 @@ func (x *runner) applySaved(dir, hash string, merge bool) error {
 		return err
 	}
 	if merge {
-		return x.lm.model.MergeAdapter()
+		if err := x.lm.model.MergeAdapter(); err != nil {
+			return err
+		}
+		return x.merged(hash, dir)
 	}
 	return nil
 }
@@ -366,11 +403,11 @@ func (x *runner) baselines(t int, p knowledge.Passage, base float64) error {
 	w := Where{Run: x.r.ID, Task: t, Cand: idxPassage}
 	if _, ok := x.finished[store.CandidateKey{Task: t, Index: idxPassage}]; !ok {
 		c := store.Candidate{RunID: x.r.ID, Task: t, Index: idxPassage, Kind: "baseline_passage", Seed: x.seed(0, t, idxPassage), BaseScore: base}
-		accs, err := x.innerLoop(p, "", true, c.Seed, "baseline_passage", w, &c)
+		res, err := x.runJobs([]InnerJob{x.innerJob(0, t, idxPassage, "baseline_passage", p, "", true, c.Seed)})
 		if err != nil {
 			return err
 		}
-		x.score(&c, accs, base)
+		x.score(&c, res[0], base)
 		if err := x.commit(&c, w); err != nil {
 			return err
 		}
@@ -388,9 +425,10 @@ func (x *runner) baselines(t int, p knowledge.Passage, base float64) error {
 	return nil
 }
 
-func (x *runner) score(c *store.Candidate, accs []float64, base float64) {
-	mean, std := knowledge.MeanStd(accs)
-	c.Status, c.AdaptedScore, c.Reward, c.RewardStd, c.Repeats = "done", mean, mean-base, std, len(accs)
+func (x *runner) score(c *store.Candidate, res InnerResult, base float64) {
+	mean, std := knowledge.MeanStd(res.Accs)
+	c.Status, c.AdaptedScore, c.Reward, c.RewardStd, c.Repeats = "done", mean, mean-base, std, len(res.Accs)
+	c.Curve, c.Evals = res.Curve, res.Evals
 }
 
 func (x *runner) commit(c *store.Candidate, w Where) error {
@@ -407,7 +445,8 @@ func (x *runner) commit(c *store.Candidate, w Where) error {
 }
 
 // candidates samples, applies and scores the k self-edits of one passage, skipping
-// those a previous attempt committed; each is committed before the next starts.
+// those a previous attempt committed. Their inner loops go to the executor as one
+// batch; the results are committed in candidate order.
 func (x *runner) candidates(round, t int, p knowledge.Passage, prompt string, base float64, w Where) ([]store.Candidate, error) {
 	out, missing, err := x.committed(round, t)
 	if err != nil || len(missing) == 0 {
@@ -417,10 +456,12 @@ func (x *runner) candidates(round, t int, p knowledge.Passage, prompt string, ba
 	if err != nil {
 		return nil, err
 	}
+	if err := x.waitIfPaused(); err != nil {
+		return nil, err
+	}
+	cands := make([]store.Candidate, len(missing))
+	var jobs []InnerJob
 	for j, i := range missing {
-		if err := x.waitIfPaused(); err != nil {
-			return nil, err
-		}
 		cw := w
 		cw.Cand = i
 		g := edits[j]
@@ -431,12 +472,22 @@ func (x *runner) candidates(round, t int, p knowledge.Passage, prompt string, ba
 		if c.Edit == "" && prompt != "" {
 			c.Status, c.Reason, c.Reward = "invalid", "the self-edit is empty", 0
 		} else {
-			accs, err := x.innerLoop(p, c.Edit, x.spec.Split, c.Seed, "adapted", cw, &c)
-			if err != nil {
-				return nil, err
-			}
-			x.score(&c, accs, base)
+			jobs = append(jobs, x.innerJob(round, t, i, "adapted", p, c.Edit, x.spec.Split, c.Seed))
 		}
+		cands[j] = c
+	}
+	results, err := x.runJobs(jobs)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range missing {
+		c := cands[j]
+		if c.Status == "" {
+			x.score(&c, results[0], base)
+			results = results[1:]
+		}
+		cw := w
+		cw.Cand = i
 		if err := x.commit(&c, cw); err != nil {
 			return nil, err
 		}

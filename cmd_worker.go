@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"seal/engine"
+	"seal/engine/dist"
+)
+
+// natsFlags are the connection flags of seal worker, and of seal run and resume with
+// --nats. The password comes only from $SEAL_NATS_PASSWORD, never from a flag.
+type natsFlags struct {
+	conn      dist.ConnOptions
+	cfg       dist.Config
+	keepModel bool
+}
+
+func addNATSFlags(fs *flag.FlagSet, coordinator bool) *natsFlags {
+	n := &natsFlags{cfg: dist.DefaultConfig()}
+	fs.StringVar(&n.conn.URL, "nats", "", "NATS server URL (nats://host:4222, tls://host:4222)")
+	fs.StringVar(&n.conn.Creds, "nats-creds", "", "NATS credentials file (JWT and nkey seed)")
+	fs.StringVar(&n.conn.User, "nats-user", "", "NATS user (default $SEAL_NATS_USER; the password is read from $SEAL_NATS_PASSWORD)")
+	fs.StringVar(&n.conn.TLSCA, "nats-tls-ca", "", "CA certificate that signed the NATS server's certificate")
+	fs.StringVar(&n.conn.TLSCert, "nats-tls-cert", "", "client certificate for NATS mutual TLS")
+	fs.StringVar(&n.conn.TLSKey, "nats-tls-key", "", "client key for NATS mutual TLS")
+	if coordinator {
+		fs.DurationVar(&n.cfg.AckWait, "nats-ack-wait", n.cfg.AckWait, "a job whose worker is silent this long goes to another worker")
+		fs.IntVar(&n.cfg.MaxDeliver, "nats-max-deliver", n.cfg.MaxDeliver, "deliveries of a job before it is a dead letter")
+		fs.BoolVar(&n.keepModel, "nats-keep-model", false, "do not upload the base model to the server (every worker has it: seal worker --model)")
+	}
+	return n
+}
+
+// coordinator connects and makes the executor for a run; nil, nil without --nats.
+func (n *natsFlags) coordinator(ctx context.Context) (*dist.Coordinator, func(), error) {
+	if n.conn.URL == "" {
+		return nil, func() {}, nil
+	}
+	o := n.conn.WithEnv()
+	o.Name = "seal coordinator"
+	nc, err := dist.Connect(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := dist.NewCoordinator(ctx, nc, n.cfg)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	c.KeepModel = n.keepModel
+	return c, func() { c.Close(); nc.Close() }, nil
+}
+
+func cmdWorker(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	n := addNATSFlags(fs, false)
+	model := fs.String("model", "", "local model folder (checked against each job's base hash); default: fetch the job's model from the server")
+	device := fs.String("device", "cpu", "cpu or cuda")
+	host, _ := os.Hostname()
+	name := fs.String("name", fmt.Sprintf("%s-%d", host, os.Getpid()), "this worker's name, unique among the workers")
+	cache := fs.String("cache", "", "folder for fetched models and adapters (default: the user's cache folder)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: seal worker --nats URL [--model DIR] [--device cpu|cuda] [--name NAME]\n\nRuns inner-loop jobs of runs started with seal run --nats.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if n.conn.URL == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	switch *device {
+	case "cpu":
+	case "cuda":
+		fmt.Fprintf(stderr, "seal worker: no CUDA backend is built into this seal yet; running on the CPU\n")
+		*device = "cpu"
+	default:
+		fmt.Fprintf(stderr, "seal worker: device %q is not cpu or cuda\n", *device)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	o := n.conn.WithEnv()
+	o.Name = "seal worker " + *name
+	nc, err := dist.Connect(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "seal worker: %v\n", err)
+		return 1
+	}
+	defer nc.Close()
+	w, err := dist.NewWorker(nc, dist.WorkerConfig{Name: *name, Device: *device, Model: *model, Cache: *cache, Log: stderr})
+	if err != nil {
+		fmt.Fprintf(stderr, "seal worker: %v\n", err)
+		return 1
+	}
+	defer w.Close()
+	if err := w.Run(ctx); err != nil && ctx.Err() == nil {
+		fmt.Fprintf(stderr, "seal worker: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// workersLine is the text form of a Workers event.
+func workersLine(e engine.Workers) string {
+	s := fmt.Sprintf("workers: %d, queue %d", len(e.Workers), e.QueueDepth)
+	for _, w := range e.Workers {
+		state := "idle"
+		if w.Busy {
+			state = "busy"
+		}
+		s += fmt.Sprintf(" | %s (%s) %s, %d jobs, %.2f/s", w.Name, w.Device, state, w.Jobs, w.JobsPerSec)
+	}
+	return s
+}

@@ -1,0 +1,20 @@
+package engine
+
+// Workers is the state of the workers that run a run's inner loops, sent periodically
+// by a remote executor (coalesced like metric streams).
+type Workers struct {
+	Run        int64        `json:"run"`
+	Workers    []WorkerInfo `json:"workers"`
+	QueueDepth int          `json:"queue_depth"` // jobs waiting or in flight
+}
+
+// WorkerInfo is one worker as it last reported itself.
+type WorkerInfo struct {
+	Name       string  `json:"name"`
+	Device     string  `json:"device"`
+	Jobs       int     `json:"jobs"`         // jobs finished since it started
+	JobsPerSec float64 `json:"jobs_per_sec"` // over its lifetime
+	Busy       bool    `json:"busy"`
+}
+
+func (Workers) EventType() string { return "workers" }

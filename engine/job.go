@@ -1,0 +1,158 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"seal/engine/knowledge"
+	"seal/models/train"
+	"seal/store"
+)
+
+// InnerJob is one inner loop as a value: what to train on, with which recipe and seed,
+// on which model version. It serialises to JSON, so the same job runs in-process or on
+// a remote worker and gives the same result for the same seed.
+type InnerJob struct {
+	// ID is deterministic (run, round, task, candidate): a job sent twice is the same job,
+	// and a second result for it is a duplicate.
+	ID     string `json:"id"`
+	Run    int64  `json:"run"`
+	Round  int    `json:"round"`
+	Task   int    `json:"task"`
+	Cand   int    `json:"cand"`
+	Phase  string `json:"phase"`  // the EvalItem phase: "adapted", "baseline_passage"
+	Domain string `json:"domain"` // "knowledge"; each domain has its own payload field
+
+	Knowledge *KnowledgeJob `json:"knowledge,omitempty"`
+
+	Model    ModelVersion   `json:"model"`
+	Inner    Update         `json:"inner"`
+	Repeats  int            `json:"repeats"`
+	Seed     uint64         `json:"seed"`
+	QATokens int            `json:"qa_tokens"`
+	Grader   GraderSettings `json:"grader"`
+}
+
+// KnowledgeJob is the knowledge domain's payload: train on the edit's sequences, then
+// answer the passage's questions closed-book.
+type KnowledgeJob struct {
+	Passage knowledge.Passage `json:"passage"`
+	Edit    string            `json:"edit"`
+	Split   bool              `json:"split_newlines"`
+}
+
+// GraderSettings say how answers are graded. The http grader's key is not here: each
+// process reads it from its own SEAL_GRADER_KEY.
+type GraderSettings struct {
+	Kind  string `json:"kind"` // "contains", "judge", "hybrid", "http"
+	URL   string `json:"url,omitempty"`
+	Model string `json:"model,omitempty"`
+}
+
+// InnerResult is what a job produced; Err is set (and the rest empty) when it failed.
+type InnerResult struct {
+	JobID   string             `json:"job_id"`
+	Accs    []float64          `json:"accs"`
+	Curve   []store.TrainPoint `json:"curve"` // the first repeat's loss curve
+	Evals   []store.EvalItem   `json:"evals"`
+	Worker  string             `json:"worker"`
+	Device  string             `json:"device"`
+	Elapsed time.Duration      `json:"elapsed"`
+	Err     string             `json:"err,omitempty"`
+}
+
+// JobID names the inner loop of candidate cand of a task in a round of a run.
+func JobID(run int64, round, task, cand int) string {
+	return fmt.Sprintf("run%d-round%d-task%d-cand%d", run, round, task, cand)
+}
+
+// Validate reports the first field of a job that cannot run, naming it; a worker
+// checks every job it is handed.
+func (j InnerJob) Validate() error {
+	switch {
+	case j.ID == "":
+		return fmt.Errorf("job: no id")
+	case j.Domain != "knowledge":
+		return fmt.Errorf("job %s: domain %q is not supported (knowledge)", j.ID, j.Domain)
+	case j.Knowledge == nil:
+		return fmt.Errorf("job %s: domain knowledge without a knowledge payload", j.ID)
+	case j.Model.Base == "":
+		return fmt.Errorf("job %s: no base model hash", j.ID)
+	case j.Repeats < 1:
+		return fmt.Errorf("job %s: repeats = %d, need at least one", j.ID, j.Repeats)
+	case j.QATokens < 1:
+		return fmt.Errorf("job %s: qa_tokens = %d, need at least one", j.ID, j.QATokens)
+	case j.Inner.Rank < 1 || j.Inner.Alpha <= 0 || j.Inner.LR <= 0 || j.Inner.Epochs < 1 || j.Inner.Batch < 1 || len(j.Inner.Targets) == 0:
+		return fmt.Errorf("job %s: inner update: rank, alpha, lr, epochs, batch and targets must be set (%+v)", j.ID, j.Inner)
+	}
+	return j.Knowledge.Passage.Validate()
+}
+
+// Executor runs batches of inner loops: in-process on the run's own model, or on
+// workers elsewhere. Results come back in the order of jobs.
+type Executor interface {
+	Run(ctx context.Context, jobs []InnerJob, onEvent func(Event)) ([]InnerResult, error)
+}
+
+// Publisher is an executor whose workers fetch models by content hash: a run hands it
+// its base model folder at the start and every policy update it merges.
+type Publisher interface {
+	PublishModel(ctx context.Context, hash, dir string) error
+	PublishAdapter(ctx context.Context, hash, dir string) error
+}
+
+// runInnerJob applies one self-edit Repeats times, each with a fresh adapter and seed,
+// on the model as it is loaded, and grades the adapted model. It leaves the weights as
+// it found them. It is the one code path for a job, in-process and on a worker.
+func runInnerJob(ctx context.Context, l *lm, g knowledge.Grader, job InnerJob, send func(Event)) (InnerResult, error) {
+	start := time.Now()
+	res := InnerResult{JobID: job.ID}
+	if err := job.Validate(); err != nil {
+		return res, err
+	}
+	k := job.Knowledge
+	w := Where{Run: job.Run, Round: job.Round, Task: job.Task, Cand: job.Cand}
+	var examples []train.Example
+	for _, s := range knowledge.TrainSequences(k.Edit, k.Passage, k.Split) {
+		examples = append(examples, l.example("", s))
+	}
+	for rep := 0; rep < job.Repeats; rep++ {
+		_, curve, err := trainLoRA(ctx, l, job.Inner, examples, job.Seed+uint64(rep)*0x9e37, "inner", w, send)
+		if err != nil {
+			l.model.SetAdapter(nil)
+			return res, err
+		}
+		s, items, err := evaluate(ctx, l, g, k.Passage, false, job.QATokens, job.Phase, rep, w, send)
+		l.model.SetAdapter(nil)
+		if err != nil {
+			return res, err
+		}
+		if rep == 0 {
+			res.Curve = curve
+		}
+		res.Evals = append(res.Evals, items...)
+		res.Accs = append(res.Accs, s.Accuracy())
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// localExecutor runs jobs one by one on the run's own model.
+type localExecutor struct {
+	lm     *lm
+	grader knowledge.Grader
+}
+
+func (e localExecutor) Run(ctx context.Context, jobs []InnerJob, onEvent func(Event)) ([]InnerResult, error) {
+	out := make([]InnerResult, len(jobs))
+	for i, j := range jobs {
+		res, err := runInnerJob(ctx, e.lm, e.grader, j, onEvent)
+		if err != nil {
+			return nil, err
+		}
+		res.Worker, res.Device = "local", "cpu"
+		out[i] = res
+	}
+	return out, nil
+}

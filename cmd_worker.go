@@ -39,7 +39,7 @@ func addNATSFlags(fs *flag.FlagSet, coordinator bool) *natsFlags {
 
 // coordinator connects and makes the executor for a run; nil, nil without --nats.
 func (n *natsFlags) coordinator(ctx context.Context) (*dist.Coordinator, func(), error) {
-	if n.conn.URL == "" {
+	if n == nil || n.conn.URL == "" { // no --nats: inner loops run in-process
 		return nil, func() {}, nil
 	}
 	o := n.conn.WithEnv()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"seal/engine/arc/procedural"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,6 +59,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	db := fs.String("db", "", "SQLite file of the run history (default $SEAL_DB or ~/.local/share/seal/seal.db)")
 	config := fs.String("config", "", "TOML file with the run settings (flags given as well override it)")
 	fs.StringVar(&spec.Name, "name", "", "a name for the run")
+	fs.StringVar(&spec.Domain, "domain", spec.Domain, "knowledge (SQuAD-style passages) or arc (few-shot ARC tasks)")
+	fs.StringVar(&spec.Solutions, "solutions", "", "ARC solutions JSON (default: the --data file's name with challenges → solutions)")
+	fs.BoolVar(&spec.ARCVote, "arc-vote", true, "ARC: predict with augmented queries and voting")
 	fs.StringVar(&spec.Mode, "mode", spec.Mode, "restem, cpt (one update over all passages) or continual (edits merged one after another)")
 	fs.StringVar(&spec.Model, "model", "", "Hugging Face model folder (config.json, *.safetensors, tokenizer.json); default: the embedded model")
 	fs.StringVar(&spec.Data, "data", "", "SQuAD-format JSON: [{title, context, questions: [{question, answer}]}]; default: the synthetic world's held-out val split")
@@ -112,7 +116,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if *config == "" || given["targets"] {
 		spec.Inner.Targets = strings.Split(*targets, ",")
 	}
-	if spec.Model == "" && *config == "" {
+	if spec.Domain == "arc" && *config == "" {
+		arcDefaults(&spec, given)
+	} else if spec.Model == "" && *config == "" {
 		embeddedDefaults(&spec, given)
 	}
 	if err := defaultModelAndData(&spec); err != nil {
@@ -525,6 +531,30 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// arcDefaults takes engine.ARCSpec's settings for every flag that was not given: the
+// flags' defaults are the knowledge domain's.
+func arcDefaults(spec *engine.RunSpec, given map[string]bool) {
+	a := engine.ARCSpec()
+	spec.Style = ""
+	for flag, set := range map[string]func(){
+		"passages":    func() { spec.Tasks = a.Tasks },
+		"rounds":      func() { spec.Rounds = a.Rounds },
+		"repeats":     func() { spec.Repeats = a.Repeats },
+		"filter":      func() { spec.Filter = a.Filter },
+		"temperature": func() { spec.Temp = a.Temp },
+		"top-p":       func() { spec.TopP = a.TopP },
+		"edit-tokens": func() { spec.EditTokens = a.EditTokens },
+		"lora-rank":   func() { spec.Inner.Rank = a.Inner.Rank },
+		"lora-alpha":  func() { spec.Inner.Alpha = a.Inner.Alpha },
+		"targets":     func() { spec.Inner.Targets = a.Inner.Targets },
+	} {
+		if !given[flag] {
+			set()
+		}
+	}
+	spec.Inner.Batch = a.Inner.Batch
+}
+
 // embeddedDefaults takes engine.EmbeddedSpec's settings for every flag that was not
 // given: the run uses the embedded model, and the method's settings are sized for 1B+.
 func embeddedDefaults(spec *engine.RunSpec, given map[string]bool) {
@@ -553,6 +583,13 @@ func defaultModelAndData(spec *engine.RunSpec) error {
 		}
 		spec.Model = dir
 	}
+	if spec.Data == "" && spec.Domain == "arc" {
+		path, err := proceduralARCFile()
+		if err != nil {
+			return err
+		}
+		spec.Data = path
+	}
 	if spec.Data == "" {
 		path, err := worldSplitFile(world.Val)
 		if err != nil {
@@ -561,6 +598,28 @@ func defaultModelAndData(spec *engine.RunSpec) error {
 		spec.Data = path
 	}
 	return nil
+}
+
+// proceduralARCFile writes the embedded procedural ARC evaluation tasks (seed 1, 32
+// tasks, none in the pretraining corpus) in the user cache, once, and returns the
+// challenges file's path; the solutions file lies beside it.
+func proceduralARCFile() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	dir := filepath.Join(base, "seal", "arc-procedural-seed1")
+	name := "eval"
+	path := filepath.Join(dir, name+"_challenges.json")
+	if _, err := os.Stat(filepath.Join(dir, name+"_solutions.json")); err == nil {
+		return path, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	_, eval := procedural.Sets(1, 0, 32)
+	_, _, err = procedural.WriteFiles(dir, name, eval)
+	return path, err
 }
 
 // worldSplitFile writes a split of the default world (the one the embedded model was

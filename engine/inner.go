@@ -112,11 +112,16 @@ func evaluate(ctx context.Context, l *lm, g knowledge.Grader, p knowledge.Passag
 }
 
 // innerJob describes the inner loop of one candidate on the current policy.
-func (x *runner) innerJob(round, task, cand int, phase string, p knowledge.Passage, edit string, split bool, seed uint64) InnerJob {
-	return InnerJob{ID: JobID(x.r.ID, round, task, cand), Run: x.r.ID, Round: round, Task: task, Cand: cand, Phase: phase,
-		Domain: x.spec.Domain, Knowledge: &KnowledgeJob{Passage: p, Edit: edit, Split: split},
-		Model: x.version, Inner: x.spec.Inner, Repeats: x.spec.Repeats, Seed: seed, QATokens: x.spec.QATokens,
-		Grader: GraderSettings{Kind: x.spec.Grader, URL: x.spec.GraderURL, Model: x.spec.GraderName}}
+func (x *runner) innerJob(round, task, cand int, phase string, edit string, split bool, seed uint64) InnerJob {
+	j := InnerJob{ID: JobID(x.r.ID, round, task, cand), Run: x.r.ID, Round: round, Task: task, Cand: cand, Phase: phase,
+		Domain: x.spec.Domain, Model: x.version, Inner: x.spec.Inner, Repeats: x.spec.Repeats, Seed: seed, QATokens: x.spec.QATokens,
+		Grader: GraderSettings{Kind: x.spec.Grader, URL: x.spec.GraderURL, Model: x.spec.GraderName}, ARCVote: x.spec.ARCVote}
+	if x.spec.Domain == "arc" {
+		j.ARC = &ARCJob{Task: x.arcTasks[task], Edit: edit}
+	} else {
+		j.Knowledge = &KnowledgeJob{Passage: x.tasks[task], Edit: edit, Split: split}
+	}
+	return j
 }
 
 // runJobs runs a batch of inner loops on the run's executor; a job that failed fails

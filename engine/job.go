@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"seal/engine/arc"
 	"seal/engine/knowledge"
 	"seal/models/train"
 	"seal/store"
@@ -25,6 +26,7 @@ type InnerJob struct {
 	Domain string `json:"domain"` // "knowledge"; each domain has its own payload field
 
 	Knowledge *KnowledgeJob `json:"knowledge,omitempty"`
+	ARC       *ARCJob       `json:"arc,omitempty"`
 
 	Model    ModelVersion   `json:"model"`
 	Inner    Update         `json:"inner"`
@@ -32,6 +34,7 @@ type InnerJob struct {
 	Seed     uint64         `json:"seed"`
 	QATokens int            `json:"qa_tokens"`
 	Grader   GraderSettings `json:"grader"`
+	ARCVote  bool           `json:"arc_vote,omitempty"` // ARC: predict with augmented queries and voting
 }
 
 // KnowledgeJob is the knowledge domain's payload: train on the edit's sequences, then
@@ -40,6 +43,15 @@ type KnowledgeJob struct {
 	Passage knowledge.Passage `json:"passage"`
 	Edit    string            `json:"edit"`
 	Split   bool              `json:"split_newlines"`
+}
+
+// ARCJob is the ARC domain's payload: test-time train on the task's demonstrations
+// with the augmentations and hyperparameters the edit (a JSON config) chooses, then
+// predict the test outputs with voting. An edit that does not parse or is out of range
+// is not trained: reward 0, with the reason.
+type ARCJob struct {
+	Task arc.Task `json:"task"`
+	Edit string   `json:"edit"`
 }
 
 // GraderSettings say how answers are graded. The http grader's key is not here: each
@@ -54,6 +66,7 @@ type GraderSettings struct {
 type InnerResult struct {
 	JobID   string             `json:"job_id"`
 	Accs    []float64          `json:"accs"`
+	Reason  string             `json:"reason,omitempty"` // why the edit was invalid (scored 0, nothing trained)
 	Curve   []store.TrainPoint `json:"curve"` // the first repeat's loss curve
 	Evals   []store.EvalItem   `json:"evals"`
 	Worker  string             `json:"worker"`
@@ -73,10 +86,12 @@ func (j InnerJob) Validate() error {
 	switch {
 	case j.ID == "":
 		return fmt.Errorf("job: no id")
-	case j.Domain != "knowledge":
-		return fmt.Errorf("job %s: domain %q is not supported (knowledge)", j.ID, j.Domain)
-	case j.Knowledge == nil:
+	case j.Domain != "knowledge" && j.Domain != "arc":
+		return fmt.Errorf("job %s: domain %q is not supported (knowledge, arc)", j.ID, j.Domain)
+	case j.Domain == "knowledge" && j.Knowledge == nil:
 		return fmt.Errorf("job %s: domain knowledge without a knowledge payload", j.ID)
+	case j.Domain == "arc" && j.ARC == nil:
+		return fmt.Errorf("job %s: domain arc without an arc payload", j.ID)
 	case j.Model.Base == "":
 		return fmt.Errorf("job %s: no base model hash", j.ID)
 	case j.Repeats < 1:
@@ -85,6 +100,9 @@ func (j InnerJob) Validate() error {
 		return fmt.Errorf("job %s: qa_tokens = %d, need at least one", j.ID, j.QATokens)
 	case j.Inner.Rank < 1 || j.Inner.Alpha <= 0 || j.Inner.LR <= 0 || j.Inner.Epochs < 1 || j.Inner.Batch < 1 || len(j.Inner.Targets) == 0:
 		return fmt.Errorf("job %s: inner update: rank, alpha, lr, epochs, batch and targets must be set (%+v)", j.ID, j.Inner)
+	}
+	if j.Domain == "arc" {
+		return j.ARC.Task.Check()
 	}
 	return j.Knowledge.Passage.Validate()
 }
@@ -111,8 +129,13 @@ func runInnerJob(ctx context.Context, l *lm, g knowledge.Grader, job InnerJob, s
 	if err := job.Validate(); err != nil {
 		return res, err
 	}
-	k := job.Knowledge
 	w := Where{Run: job.Run, Round: job.Round, Task: job.Task, Cand: job.Cand}
+	if job.Domain == "arc" {
+		res, err := runARCJob(ctx, l, job, w, send)
+		res.Elapsed = time.Since(start)
+		return res, err
+	}
+	k := job.Knowledge
 	var examples []train.Example
 	for _, s := range knowledge.TrainSequences(k.Edit, k.Passage, k.Split) {
 		examples = append(examples, l.example("", s))

@@ -13,6 +13,7 @@ import (
 // lm is the policy: one model and its tokenizer. SEAL's policy writes the self-edits
 // and is the model each edit adapts; ReST-EM merges its updates into these weights.
 type lm struct {
+	dir   string // the model folder (ARC prompts use its chat template)
 	ck    *llama.Checkpoint
 	model *llama.Model
 	tok   *tokenizer.Tokenizer
@@ -41,7 +42,7 @@ func loadLM(dir string) (*lm, error) {
 		ck.Close()
 		return nil, err
 	}
-	l := &lm{ck: ck, model: m, tok: tok}
+	l := &lm{dir: dir, ck: ck, model: m, tok: tok}
 	for _, id := range ck.Config.EOSTokenIDs {
 		l.eos = append(l.eos, int32(id))
 	}

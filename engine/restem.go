@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"seal/engine/arc"
 	"seal/engine/knowledge"
 	"seal/models/llama"
 	"seal/models/lora"
@@ -23,7 +24,9 @@ type runner struct {
 	resumed bool
 
 	lm       *lm
-	tasks    []knowledge.Passage
+	tasks    []knowledge.Passage // the knowledge domain's passages
+	arcTasks []arc.Task          // or the ARC domain's tasks
+	prompter arc.Prompter
 	grader   knowledge.Grader
 	finished map[store.CandidateKey]int64
 
@@ -47,28 +50,14 @@ func (x *runner) run() error {
 	if x.version.Base, err = ModelHash(x.spec.Model); err != nil {
 		return err
 	}
-	all, err := knowledge.LoadSQuAD(x.spec.Data)
+	var rows []store.Task
+	if x.spec.Domain == "arc" {
+		rows, err = x.loadARC()
+	} else {
+		rows, err = x.loadPassages()
+	}
 	if err != nil {
 		return err
-	}
-	if x.spec.Offset >= len(all) {
-		return fmt.Errorf("%s has %d passages; offset %d is past the end", x.spec.Data, len(all), x.spec.Offset)
-	}
-	end := len(all)
-	if x.spec.Tasks > 0 {
-		end = min(end, x.spec.Offset+x.spec.Tasks)
-	}
-	var rows []store.Task
-	for i, p := range all[x.spec.Offset:end] {
-		if err := p.Validate(); err != nil {
-			return fmt.Errorf("%s: passage %d: %w", x.spec.Data, x.spec.Offset+i, err)
-		}
-		x.tasks = append(x.tasks, p)
-		qs := make([]store.QA, len(p.Questions))
-		for j, q := range p.Questions {
-			qs[j] = store.QA{Question: q.Question, Answer: q.Answer}
-		}
-		rows = append(rows, store.Task{RunID: x.r.ID, Index: i, Key: fmt.Sprint(x.spec.Offset + i), Title: p.Title, Context: p.Context, Questions: qs})
 	}
 	if err := x.e.DB.SaveTasks(x.r.ID, rows); err != nil {
 		return err
@@ -91,7 +80,7 @@ func (x *runner) run() error {
 	if x.finished, err = x.e.DB.Finished(x.r.ID); err != nil {
 		return err
 	}
-	x.r.send(RunStarted{Run: x.r.ID, Name: x.spec.Name, Tasks: len(x.tasks), Resumed: x.resumed})
+	x.r.send(RunStarted{Run: x.r.ID, Name: x.spec.Name, Tasks: x.numTasks(), Resumed: x.resumed})
 	switch x.spec.Mode {
 	case "continual":
 		return x.continual()
@@ -99,6 +88,41 @@ func (x *runner) run() error {
 		return x.cpt()
 	}
 	return x.restem()
+}
+
+// loadPassages reads the run's slice of the SQuAD-format file.
+func (x *runner) loadPassages() ([]store.Task, error) {
+	all, err := knowledge.LoadSQuAD(x.spec.Data)
+	if err != nil {
+		return nil, err
+	}
+	if x.spec.Offset >= len(all) {
+		return nil, fmt.Errorf("%s has %d passages; offset %d is past the end", x.spec.Data, len(all), x.spec.Offset)
+	}
+	end := len(all)
+	if x.spec.Tasks > 0 {
+		end = min(end, x.spec.Offset+x.spec.Tasks)
+	}
+	var rows []store.Task
+	for i, p := range all[x.spec.Offset:end] {
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: passage %d: %w", x.spec.Data, x.spec.Offset+i, err)
+		}
+		x.tasks = append(x.tasks, p)
+		qs := make([]store.QA, len(p.Questions))
+		for j, q := range p.Questions {
+			qs[j] = store.QA{Question: q.Question, Answer: q.Answer}
+		}
+		rows = append(rows, store.Task{RunID: x.r.ID, Index: i, Key: fmt.Sprint(x.spec.Offset + i), Title: p.Title, Context: p.Context, Questions: qs})
+	}
+	return rows, nil
+}
+
+func (x *runner) numTasks() int {
+	if x.spec.Domain == "arc" {
+		return len(x.arcTasks)
+	}
+	return len(x.tasks)
 }
 
 // newGrader makes the grader that settings name; the judge is the model l itself.
@@ -195,19 +219,22 @@ func (x *runner) restem() error {
 			adapted      float64
 		}
 		var keep []kept
-		for t, p := range x.tasks {
+		for t := range x.numTasks() {
 			w := Where{Run: x.r.ID, Round: round, Task: t}
-			base, err := x.baseline(round, t, p)
+			base, err := x.baseline(round, t)
 			if err != nil {
 				return err
 			}
 			if round == 0 && x.spec.Baselines {
-				if err := x.baselines(t, p, base); err != nil {
+				if err := x.baselines(t, base); err != nil {
 					return err
 				}
 			}
-			prompt := knowledge.SelfEditPrompt(style, p)
-			cands, err := x.candidates(round, t, p, prompt, base, w)
+			prompt, err := x.selfEditPrompt(style, t)
+			if err != nil {
+				return err
+			}
+			cands, err := x.candidates(round, t, prompt, base, w)
 			if err != nil {
 				return err
 			}
@@ -299,7 +326,7 @@ func (x *runner) summarize() error {
 		case c.Kind == "self_edit" && c.Status == "done":
 			add(fmt.Sprintf("round%d/self_edit", c.Round), c.Task, c.AdaptedScore)
 			add(fmt.Sprintf("round%d/reward", c.Round), c.Task, c.Reward)
-		case c.Kind == "baseline_passage" || c.Kind == "baseline_context":
+		case strings.HasPrefix(c.Kind, "baseline_") && c.Status == "done": // passage, context; ARC: fixed, oracle
 			add(c.Kind[len("baseline_"):], c.Task, c.AdaptedScore)
 		}
 	}
@@ -381,29 +408,44 @@ func roundRecord(rs []store.Round, round int) *store.Round {
 // baseline is the current policy's closed-book accuracy on a passage, committed once
 // per round as a candidate of kind baseline_base (greedy decoding makes it
 // deterministic, so it is not repeated).
-func (x *runner) baseline(round, t int, p knowledge.Passage) (float64, error) {
+func (x *runner) baseline(round, t int) (float64, error) {
 	key := store.CandidateKey{Round: round, Task: t, Index: idxBase}
 	if id, ok := x.finished[key]; ok {
 		c, err := x.e.DB.Candidate(id)
 		return c.AdaptedScore, err
 	}
 	w := Where{Run: x.r.ID, Round: round, Task: t, Cand: idxBase}
-	s, items, err := x.evaluate(p, false, "base", 0, w)
-	if err != nil {
-		return 0, err
+	var acc float64
+	var items []store.EvalItem
+	if x.spec.Domain == "arc" {
+		r, err := arc.InContext(x.ctx, x.lm.model, x.lm.tok, x.arcTasks[t], x.arcOptions(x.seed(round, t, idxBase)))
+		if err != nil {
+			return 0, err
+		}
+		acc, items = r.Reward, arcEvalItems(x.arcTasks[t], r, 0, "base", w, x.r.send)
+	} else {
+		s, its, err := x.evaluate(x.tasks[t], false, "base", 0, w)
+		if err != nil {
+			return 0, err
+		}
+		acc, items = s.Accuracy(), its
 	}
 	c := store.Candidate{RunID: x.r.ID, Round: round, Task: t, Index: idxBase, Kind: "baseline_base", Status: "done",
-		BaseScore: s.Accuracy(), AdaptedScore: s.Accuracy(), Repeats: 1, Evals: items}
-	return s.Accuracy(), x.commit(&c, w)
+		BaseScore: acc, AdaptedScore: acc, Repeats: 1, Evals: items}
+	return acc, x.commit(&c, w)
 }
 
 // baselines scores the passage-only update and the passage in context, beside the
 // self-edits, on the same questions.
-func (x *runner) baselines(t int, p knowledge.Passage, base float64) error {
+func (x *runner) baselines(t int, base float64) error {
+	if x.spec.Domain == "arc" {
+		return x.arcBaselines(t, base)
+	}
+	p := x.tasks[t]
 	w := Where{Run: x.r.ID, Task: t, Cand: idxPassage}
 	if _, ok := x.finished[store.CandidateKey{Task: t, Index: idxPassage}]; !ok {
 		c := store.Candidate{RunID: x.r.ID, Task: t, Index: idxPassage, Kind: "baseline_passage", Seed: x.seed(0, t, idxPassage), BaseScore: base}
-		res, err := x.runJobs([]InnerJob{x.innerJob(0, t, idxPassage, "baseline_passage", p, "", true, c.Seed)})
+		res, err := x.runJobs([]InnerJob{x.innerJob(0, t, idxPassage, "baseline_passage", "", true, c.Seed)})
 		if err != nil {
 			return err
 		}
@@ -425,9 +467,17 @@ func (x *runner) baselines(t int, p knowledge.Passage, base float64) error {
 	return nil
 }
 
+// score fills in a candidate from its inner loop. The knowledge reward is the gain over
+// no update; ARC's is pass@2 success itself (§2.8: binary). An invalid edit scores 0.
 func (x *runner) score(c *store.Candidate, res InnerResult, base float64) {
 	mean, std := knowledge.MeanStd(res.Accs)
 	c.Status, c.AdaptedScore, c.Reward, c.RewardStd, c.Repeats = "done", mean, mean-base, std, len(res.Accs)
+	if x.spec.Domain == "arc" {
+		c.Reward = mean
+	}
+	if res.Reason != "" {
+		c.Status, c.Reason, c.AdaptedScore, c.Reward = "invalid", res.Reason, 0, 0
+	}
 	c.Curve, c.Evals = res.Curve, res.Evals
 }
 
@@ -447,7 +497,7 @@ func (x *runner) commit(c *store.Candidate, w Where) error {
 // candidates samples, applies and scores the k self-edits of one passage, skipping
 // those a previous attempt committed. Their inner loops go to the executor as one
 // batch; the results are committed in candidate order.
-func (x *runner) candidates(round, t int, p knowledge.Passage, prompt string, base float64, w Where) ([]store.Candidate, error) {
+func (x *runner) candidates(round, t int, prompt string, base float64, w Where) ([]store.Candidate, error) {
 	out, missing, err := x.committed(round, t)
 	if err != nil || len(missing) == 0 {
 		return out, err
@@ -472,7 +522,7 @@ func (x *runner) candidates(round, t int, p knowledge.Passage, prompt string, ba
 		if c.Edit == "" && prompt != "" {
 			c.Status, c.Reason, c.Reward = "invalid", "the self-edit is empty", 0
 		} else {
-			jobs = append(jobs, x.innerJob(round, t, i, "adapted", p, c.Edit, x.spec.Split, c.Seed))
+			jobs = append(jobs, x.innerJob(round, t, i, "adapted", c.Edit, x.spec.Split, c.Seed))
 		}
 		cands[j] = c
 	}

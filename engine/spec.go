@@ -13,10 +13,14 @@ import (
 // keys) never go in it.
 type RunSpec struct {
 	Name   string `json:"name" toml:"name"`
-	Domain string `json:"domain" toml:"domain"` // "knowledge"
+	Domain string `json:"domain" toml:"domain"` // "knowledge" or "arc"
 	Mode   string `json:"mode" toml:"mode"`     // "restem", "cpt", "continual"
 	Model  string `json:"model" toml:"model"`   // a Hugging Face model folder
-	Data   string `json:"data" toml:"data"`     // SQuAD-format JSON
+	Data   string `json:"data" toml:"data"`     // SQuAD-format JSON, or ARC challenges JSON
+	// Solutions is the ARC solutions JSON; empty: the challenges file's name with
+	// "challenges" replaced by "solutions", when that file exists.
+	Solutions string `json:"solutions,omitempty" toml:"solutions"`
+	ARCVote   bool   `json:"arc_vote,omitempty" toml:"arc_vote"` // ARC: augmented queries and voting (§2.6)
 	Offset int    `json:"offset" toml:"offset"` // first passage used
 	Tasks  int    `json:"tasks" toml:"tasks"`   // passages used (0 = all)
 
@@ -70,8 +74,12 @@ func DefaultSpec() RunSpec {
 // Validate reports the first setting that cannot work, naming it.
 func (s RunSpec) Validate() error {
 	switch {
-	case s.Domain != "knowledge":
-		return fmt.Errorf("domain %q is not supported (knowledge)", s.Domain)
+	case s.Domain != "knowledge" && s.Domain != "arc":
+		return fmt.Errorf("domain %q is not one of knowledge, arc", s.Domain)
+	case s.Domain == "arc" && s.Mode != "restem":
+		return fmt.Errorf("mode %q is for the knowledge domain; ARC runs restem", s.Mode)
+	case s.Domain == "arc" && !s.Policy.Merge:
+		return fmt.Errorf("ARC needs policy.merge: test-time training puts its own adapter on the merged policy")
 	case !slices.Contains([]string{"restem", "cpt", "continual"}, s.Mode):
 		return fmt.Errorf("mode %q is not one of restem, cpt, continual", s.Mode)
 	case s.Model == "":
@@ -95,7 +103,7 @@ func (s RunSpec) Validate() error {
 	case s.Grader == "http" && s.GraderURL == "":
 		return fmt.Errorf("the http grader needs grader_url")
 	}
-	if _, err := knowledge.ParseStyle(s.Style); err != nil {
+	if _, err := knowledge.ParseStyle(s.Style); err != nil && s.Domain == "knowledge" {
 		return err
 	}
 	for _, u := range []struct {
@@ -115,6 +123,18 @@ func (s RunSpec) Validate() error {
 		}
 	}
 	return nil
+}
+
+// ARCSpec follows seal-method.md §2: self-edits sampled at T 0.8 with 128 tokens; the
+// TTT LoRA r128/α16 on q, v, gate, up, down with batch 2 (its learning rate and epochs
+// come from each self-edit); voting; every success kept (the positive filter); the
+// reward is pass@2 success, so one repeat.
+func ARCSpec() RunSpec {
+	s := DefaultSpec()
+	s.Domain, s.Style, s.Tasks, s.K, s.Rounds, s.Repeats, s.Filter = "arc", "", 4, 5, 1, 1, "positive"
+	s.Temp, s.TopP, s.EditTokens, s.ARCVote = 0.8, 1, 128, true
+	s.Inner = Update{Rank: 128, Alpha: 16, Targets: []string{"q_proj", "v_proj", "gate_proj", "up_proj", "down_proj"}, LR: 1e-4, Epochs: 1, Batch: 2}
+	return s
 }
 
 // EmbeddedSpec is DefaultSpec tuned for the embedded 4 M-parameter model, from the

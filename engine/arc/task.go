@@ -104,3 +104,37 @@ func (t Task) key() string {
 	}
 	return b.String()
 }
+
+// Check reports the first thing that makes t unusable as a task: no demonstrations, no
+// tests, or a grid that is empty, ragged, oversize or has a colour outside 0-9. Tasks
+// from Load already pass; this is for tasks that arrive by other ways (a job message).
+func (t Task) Check() error {
+	if len(t.Train) == 0 || len(t.Test) == 0 {
+		return fmt.Errorf("task %q: %d demonstrations and %d tests, need at least one of each", t.ID, len(t.Train), len(t.Test))
+	}
+	check := func(what string, i int, g Grid) error {
+		if err := g.Check(); err != nil {
+			return fmt.Errorf("task %q: %s %d: %w", t.ID, what, i, err)
+		}
+		return nil
+	}
+	for i, p := range t.Train {
+		if err := check("demonstration input", i, p.Input); err != nil {
+			return err
+		}
+		if err := check("demonstration output", i, p.Output); err != nil {
+			return err
+		}
+	}
+	for i, p := range t.Test {
+		if err := check("test input", i, p.Input); err != nil {
+			return err
+		}
+		if p.Output != nil {
+			if err := check("test output", i, p.Output); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

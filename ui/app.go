@@ -542,7 +542,7 @@ func (a *App) View() string {
 		a.viewer.Width, a.viewer.Height = a.w, h
 		body = a.viewer.View()
 	}
-	return fit(body, a.w, h) + "\n" + helpView
+	return fit(body, a.w, h) + "\n" + fit(helpView, a.w, hh)
 }
 
 func (a *App) keyMap() help.KeyMap {

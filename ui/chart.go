@@ -9,8 +9,7 @@ import (
 	"strings"
 
 	"github.com/NimbleMarkets/ntcharts/canvas"
-	"github.com/NimbleMarkets/ntcharts/canvas/runes"
-	"github.com/NimbleMarkets/ntcharts/linechart/wavelinechart"
+	"github.com/NimbleMarkets/ntcharts/linechart"
 	"github.com/charmbracelet/lipgloss"
 )
 
@@ -41,16 +40,22 @@ func lineChart(w, h int, ss []series) string {
 		lo, hi = lo-0.5, hi+0.5
 	}
 	maxX := float64(max(n-1, 1))
-	c := wavelinechart.New(w, h, wavelinechart.WithXYRange(0, maxX, lo, hi), wavelinechart.WithXYSteps(max(1, w/16), max(1, h/3)))
-	names := make([]string, 0, len(ss))
+	c := linechart.New(w, h, 0, maxX, lo, hi,
+		linechart.WithXYSteps(max(1, w/12), max(1, h/3)),
+		linechart.WithXLabelFormatter(func(_ int, v float64) string { return fmt.Sprintf("%.0f", v) }),
+		linechart.WithYLabelFormatter(func(_ int, v float64) string { return fmt.Sprintf("%.2g", v) }))
+	c.DrawXYAxisAndLabel()
 	for _, s := range ss {
-		c.SetDataSetStyles(s.Name, runes.ThinLineStyle, lipgloss.NewStyle().Foreground(s.Color))
+		st := lipgloss.NewStyle().Foreground(s.Color)
 		for i, v := range s.Points {
-			c.PlotDataSet(s.Name, canvas.Float64Point{X: float64(i), Y: v})
+			p := canvas.Float64Point{X: float64(i), Y: v}
+			q := p
+			if i+1 < len(s.Points) {
+				q = canvas.Float64Point{X: float64(i + 1), Y: s.Points[i+1]}
+			}
+			c.DrawBrailleLineWithStyle(p, q, st)
 		}
-		names = append(names, s.Name)
 	}
-	c.DrawDataSets(names)
 	return c.View()
 }
 

@@ -52,9 +52,11 @@ func intField(label string, p func(*engine.RunSpec) *int) field {
 		}}
 }
 
-func floatField(label string, get func(*engine.RunSpec) float64, set func(*engine.RunSpec, float64)) field {
+// floatField shows a value with the precision it is stored in (bits 32 or 64), so
+// 0.95 in a float32 does not read 0.949999988.
+func floatField(label string, bits int, get func(*engine.RunSpec) float64, set func(*engine.RunSpec, float64)) field {
 	return field{label: label, kind: kindFloat,
-		get: func(s *engine.RunSpec) string { return strconv.FormatFloat(get(s), 'g', -1, 64) },
+		get: func(s *engine.RunSpec) string { return strconv.FormatFloat(get(s), 'g', -1, bits) },
 		set: func(s *engine.RunSpec, v string) error {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil {
@@ -101,11 +103,11 @@ var launcherFields = []field{
 	intField("repeats", func(s *engine.RunSpec) *int { return &s.Repeats }),
 	intField("edit tokens", func(s *engine.RunSpec) *int { return &s.EditTokens }),
 	intField("answer tokens", func(s *engine.RunSpec) *int { return &s.QATokens }),
-	floatField("temperature", func(s *engine.RunSpec) float64 { return float64(s.Temp) }, func(s *engine.RunSpec, f float64) { s.Temp = float32(f) }),
-	floatField("top-p", func(s *engine.RunSpec) float64 { return float64(s.TopP) }, func(s *engine.RunSpec, f float64) { s.TopP = float32(f) }),
+	floatField("temperature", 32, func(s *engine.RunSpec) float64 { return float64(s.Temp) }, func(s *engine.RunSpec, f float64) { s.Temp = float32(f) }),
+	floatField("top-p", 32, func(s *engine.RunSpec) float64 { return float64(s.TopP) }, func(s *engine.RunSpec, f float64) { s.TopP = float32(f) }),
 	intField("LoRA rank", func(s *engine.RunSpec) *int { return &s.Inner.Rank }),
-	floatField("LoRA alpha", func(s *engine.RunSpec) float64 { return s.Inner.Alpha }, func(s *engine.RunSpec, f float64) { s.Inner.Alpha = f }),
-	floatField("learning rate", func(s *engine.RunSpec) float64 { return s.Inner.LR }, func(s *engine.RunSpec, f float64) { s.Inner.LR = f }),
+	floatField("LoRA alpha", 64, func(s *engine.RunSpec) float64 { return s.Inner.Alpha }, func(s *engine.RunSpec, f float64) { s.Inner.Alpha = f }),
+	floatField("learning rate", 64, func(s *engine.RunSpec) float64 { return s.Inner.LR }, func(s *engine.RunSpec, f float64) { s.Inner.LR = f }),
 	intField("epochs", func(s *engine.RunSpec) *int { return &s.Inner.Epochs }),
 	choiceField("filter", []string{"best", "positive"}, func(s *engine.RunSpec) *string { return &s.Filter }),
 	boolField("review gate", func(s *engine.RunSpec) *bool { return &s.ReviewGate }),

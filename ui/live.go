@@ -182,7 +182,11 @@ func (v *liveView) evalBody(w int) string {
 		if !e.Correct {
 			mark = styleBad.Render("✗")
 		}
-		fmt.Fprintf(&b, "%s %s %s\n", mark, styleDim.Render(fmt.Sprintf("%s c%d", e.Phase, e.Cand)), clip(e.Question, w-12))
+		who := e.Phase
+		if e.Cand >= 0 {
+			who += fmt.Sprintf(" c%d", e.Cand)
+		}
+		fmt.Fprintf(&b, "%s %s %s\n", mark, styleDim.Render(who), clip(e.Question, w-4-len(who)))
 		fmt.Fprintf(&b, "  → %s  %s\n", clip(e.Answer, w/2), styleDim.Render("gold: "+clip(e.Gold, w/3)))
 	}
 	return b.String()

@@ -260,15 +260,16 @@ func (v *liveView) promptView(w int) string {
 		if it.FollowUp {
 			q = "review again"
 		}
-		line = fmt.Sprintf("%s #%d (r%d p%d c%d) reward %s: %s", q, it.ID, it.Round, it.Task, it.Cand, signed(it.Reward), clip(it.Edit, 30))
+		line = fmt.Sprintf("%s #%d (r%d p%d c%d) reward %s ", q, it.ID, it.Round, it.Task, it.Cand, signed(it.Reward))
 		if v.rv.open(v.now(), v.grace) {
-			line += "  " + styleAccent.Render("[a]pprove [r]eject [e]dit [u]ndo")
+			line += styleAccent.Render("[a]pprove [r]eject [e]dit [u]ndo")
 		} else {
-			line += "  " + styleDim.Render("(keys open in a moment)")
+			line += styleDim.Render("(keys open in a moment)")
 		}
 		if n := len(v.rv.queue) - 1; n > 0 {
-			line += styleDim.Render(fmt.Sprintf("  +%d waiting", n))
+			line += styleDim.Render(fmt.Sprintf(" +%d waiting", n))
 		}
+		line += " " + clip(it.Edit, w)
 	case v.rv.staged != nil:
 		line = fmt.Sprintf("%s #%d: sending shortly, u takes it back", pastTense(v.rv.staged.verdict), v.rv.staged.item.ID)
 	case v.rv.note != "":

@@ -17,7 +17,12 @@ import (
 	"seal/engine"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden renders in testdata")
+// updating reports -update, which rewrites the golden renders in testdata. The flag
+// itself is defined by teatest's golden package, which this test binary links.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 func TestMain(m *testing.M) {
 	// Goldens and pseudo-terminal tests compare plain text: no colour codes.
@@ -114,7 +119,7 @@ func readRecorded(t *testing.T, name string) []engine.Event {
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
-	if *update {
+	if updating() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -71,6 +71,9 @@ func (v *liveView) paneTitle(p pane) string {
 	s := v.st
 	switch p {
 	case paneEdit:
+		if it, ok := v.rv.head(); ok {
+			return fmt.Sprintf(" under review: #%d r%d p%d c%d ", it.ID, it.Round, it.Task, it.Cand)
+		}
 		state := "writing"
 		if s.editDone[s.at.Cand] {
 			state = "written"
@@ -94,6 +97,10 @@ func (v *liveView) paneBody(p pane, w, h int) string {
 	s := v.st
 	switch p {
 	case paneEdit:
+		// While a candidate waits for a verdict, the person reads the whole of it here.
+		if it, ok := v.rv.head(); ok {
+			return wrap(it.Edit, w)
+		}
 		text := s.edits[s.at.Cand]
 		if text == "" {
 			return styleDim.Render("waiting for the model to write…")

@@ -186,6 +186,36 @@ func TestGoldenLiveView(t *testing.T) {
 	}
 }
 
+// TestGoldenReviewPrompt renders a recorded run halfway with its newest self-edit
+// waiting for a verdict (the recording ran without the gate, so the NeedsReview is
+// made from that candidate's own EditDone and Reward); the README shows it.
+func TestGoldenReviewPrompt(t *testing.T) {
+	evs := readRecorded(t, "restem-events.jsonl")
+	evs = evs[:int(float64(len(evs))*0.55)]
+	var nr engine.NeedsReview
+	edits := map[engine.Where]string{}
+	for _, ev := range evs {
+		switch e := ev.(type) {
+		case engine.EditDone:
+			edits[e.Where] = e.Edit
+		case engine.Reward:
+			if e.Kind == "self_edit" {
+				nr = engine.NeedsReview{Where: e.Where, CandidateID: e.CandidateID, Edit: edits[e.Where], Reward: e.Reward}
+			}
+		}
+	}
+	for _, size := range [][2]int{{80, 24}, {120, 36}} {
+		c := &clock{t0}
+		a := liveApp(t, restemSpec(), c, size[0], size[1])
+		feed(a, evs...)
+		feed(a, nr)
+		c.t = t0.Add(95 * time.Second)
+		got := a.View()
+		checkFits(t, "review", got, size[0], size[1])
+		golden(t, "live-review-"+sizeName(size), got)
+	}
+}
+
 func sizeName(s [2]int) string { return fmt.Sprintf("%dx%d", s[0], s[1]) }
 
 func TestEveryScreenFits(t *testing.T) {

@@ -63,6 +63,9 @@ type App struct {
 	compare  compareView
 	back     screen // where esc goes from detail and compare
 
+	detailRun  int64 // the run the detail screen shows
+	detailTask int   // the passage a what-if from there edits
+
 	ctx      context.Context
 	cancel   context.CancelFunc
 	run      *engine.Run // the live run, nil when none
@@ -200,6 +203,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		a.viewer.SetContent(text)
 		a.viewer.GotoTop()
+		a.detailRun, a.detailTask = msg.id, 0
 		a.back, a.screen = a.screen, screenDetail
 		return a, nil
 	case compareMsg:
@@ -369,6 +373,11 @@ func (a *App) onKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, viewerKeyMap.Back):
 			a.screen = a.back
 			return nil
+		case a.screen == screenDetail && key.Matches(msg, viewerKeyMap.Task):
+			a.detailTask++
+			return a.whatIfFromStore(false)
+		case a.screen == screenDetail && key.Matches(msg, liveKeyMap.WhatIf):
+			return a.whatIfFromStore(true)
 		case a.screen == screenCompare && key.Matches(msg, viewerKeyMap.Baseline):
 			a.compare.base = (a.compare.base + 1) % len(a.compare.cmp.Runs)
 			a.viewer.SetContent(a.compare.render(a.w))
@@ -510,6 +519,45 @@ func (a *App) liveKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// whatIfFromStore opens a stored run in the live view (rebuilt from the store) with
+// the what-if editor on one passage's best self-edit of the last round; with open
+// false it only moves to the next passage and says which.
+func (a *App) whatIfFromStore(open bool) tea.Cmd {
+	if a.run != nil {
+		a.history.err = fmt.Sprintf("run %d is live: try edits on it from the live view (w)", a.run.ID)
+		a.screen = screenHistory
+		return nil
+	}
+	st, err := storedState(a.o.DB, a.detailRun, a.o.Now())
+	if err != nil {
+		a.history.err = err.Error()
+		a.screen = screenHistory
+		return nil
+	}
+	a.detailTask %= max(1, st.tasks)
+	cands, _ := a.o.DB.Candidates(a.detailRun, false)
+	round := max(0, st.spec.Rounds-1)
+	if st.spec.Mode == "continual" {
+		round = a.detailTask
+	}
+	edit := bestEdit(cands, a.detailTask)
+	if !open {
+		a.help.ShowAll = false
+		a.viewer.SetYOffset(0)
+		a.history.err = ""
+		text, _ := runDetail(a.o.DB, a.detailRun, a.w)
+		a.viewer.SetContent(styleAccent.Render(fmt.Sprintf("what-if passage %d (t: next, w: write a self-edit for it)", a.detailTask)) + "\n" + text)
+		return nil
+	}
+	a.live = a.freshLive(st.spec)
+	a.live.st = st
+	a.live.whatIf = reviewItem{Where: engine.Where{Run: a.detailRun, Round: round, Task: a.detailTask}, Edit: edit}
+	a.live.purpose = editWhatIf
+	a.live.editor.SetValue(edit)
+	a.screen = screenLive
+	return a.live.editor.Focus()
 }
 
 func clampShare(s int) int { return max(20, min(80, s)) }

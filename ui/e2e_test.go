@@ -125,6 +125,17 @@ func TestWorkbenchEndToEnd(t *testing.T) {
 	waitFor("history", `history\s+2 runs`)
 	send(" ", " ", "c")
 	waitFor("the comparison", `config differences`, `review_gate\s+true\s+false`, `reward per self-edit`)
+	// What if, on a finished run opened from history.
+	send("esc", "k", "enter")
+	waitFor("run 2 in full", `run 2: `, `w what if`)
+	send("w")
+	waitFor("the what-if editor on run 2", `what if: r0 p0`)
+	tm.Type(" Varn is on the Ossa.")
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlS})
+	waitFor("the second what-if reward", `what-if #\d+ \(human\): reward [-+]\d\.\d{3}`)
+	if cands, err := db.Candidates(2, false); err != nil || cands[len(cands)-1].Kind != store.KindHuman {
+		t.Errorf("run 2 has no human candidate after its what-if (%v)", err)
+	}
 	send("q")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(30*time.Second))
 	for _, id := range []int64{1, 2} {

@@ -88,7 +88,7 @@ func (k historyKeys) FullHelp() [][]key.Binding {
 }
 
 type viewerKeys struct {
-	Up, Down, Baseline, Task, Back key.Binding
+	Up, Down, Baseline, Task, Passage, Back key.Binding
 }
 
 var viewerKeyMap = viewerKeys{
@@ -96,13 +96,14 @@ var viewerKeyMap = viewerKeys{
 	Down:     key.NewBinding(key.WithKeys("down", "j", "pgdown"), key.WithHelp("↓/j", "scroll")),
 	Baseline: key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "next baseline")),
 	Task:     key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "next passage diff")),
+	Passage:  key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "what-if passage")),
 	Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 }
 
 type detailKeys struct{ viewerKeys }
 
 func (k detailKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Up, k.Back, global.History, global.Quit}
+	return []key.Binding{k.Up, liveKeyMap.WhatIf, k.Passage, k.Back, global.History, global.Quit}
 }
 func (k detailKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 

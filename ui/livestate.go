@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"seal/engine"
+	"seal/store"
 )
 
 // liveState is what the live view knows about a run: folded from its events only, so
@@ -162,4 +164,51 @@ func (s *liveState) retentionRows() [][]float64 {
 		}
 	}
 	return rows
+}
+
+// storedState rebuilds what the live view shows of a run from the store: its rewards,
+// rounds, retention, metrics and the last candidate's edit and graded answers.
+func storedState(db *store.DB, id int64, now time.Time) (*liveState, error) {
+	rec, err := db.Run(id)
+	if err != nil {
+		return nil, err
+	}
+	var spec engine.RunSpec
+	if err := json.Unmarshal(rec.Config, &spec); err != nil {
+		return nil, fmt.Errorf("run %d: stored config: %w", id, err)
+	}
+	tasks, err := db.Tasks(id)
+	if err != nil {
+		return nil, err
+	}
+	cands, err := db.Candidates(id, true)
+	if err != nil {
+		return nil, err
+	}
+	s := newLiveState(spec, now)
+	s.apply(engine.RunStarted{Run: id, Name: rec.Name, Tasks: len(tasks)})
+	for _, c := range cands {
+		w := engine.Where{Run: id, Round: c.Round, Task: c.Task, Cand: c.Index}
+		if c.Edit != "" {
+			s.apply(engine.EditDone{Where: w, Edit: c.Edit, Tokens: c.Tokens})
+		}
+		for _, e := range c.Evals {
+			q := ""
+			if c.Task < len(tasks) && e.Question < len(tasks[c.Task].Questions) {
+				q = tasks[c.Task].Questions[e.Question].Question
+			}
+			s.apply(engine.EvalItem{Where: w, Phase: c.Kind, Repeat: e.Repeat, Question: q, Answer: e.Text, Gold: e.Gold, Correct: e.Correct})
+		}
+		s.apply(engine.Reward{Where: w, CandidateID: c.ID, Kind: c.Kind, Status: c.Status, Base: c.BaseScore, Adapted: c.AdaptedScore, Reward: c.Reward, Std: c.RewardStd})
+	}
+	rounds, _ := db.Rounds(id)
+	for _, r := range rounds {
+		s.apply(engine.RoundDone{Run: id, Round: r.Round, MeanReward: r.MeanReward, StdReward: r.StdReward, Kept: r.Kept, PolicyLoss: r.TrainLoss})
+	}
+	cells, _ := db.Retention(id)
+	for _, c := range cells {
+		s.apply(engine.RetentionPoint{Run: id, Step: c.Step, Task: c.Task, Accuracy: c.Accuracy})
+	}
+	s.status = rec.Status
+	return s, nil
 }

@@ -172,6 +172,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.w, a.h = msg.Width, msg.Height
 		a.help.Width = msg.Width
 		a.viewer.Width, a.viewer.Height = msg.Width, max(1, msg.Height-2)
+		if a.screen == screenCompare {
+			a.viewer.SetContent(a.compare.render(a.w))
+		}
 		return a, nil
 	case eventsMsg:
 		return a, a.onEvents(msg)
@@ -315,7 +318,7 @@ func (a *App) onEvents(m eventsMsg) tea.Cmd {
 // quitIfIdle finishes a quit once no run is left to wind down.
 func (a *App) quitIfIdle(cmd tea.Cmd) tea.Cmd {
 	if a.quitting && a.run == nil && a.whatIf == nil {
-		return tea.Quit
+		return tea.Sequence(cmd, tea.Quit) // a verdict still being sent lands first
 	}
 	return cmd
 }
@@ -365,6 +368,9 @@ func (a *App) onKey(msg tea.KeyMsg) tea.Cmd {
 	case screenHistory:
 		if key.Matches(msg, historyKeyMap.Back) && !a.history.filtering {
 			a.screen = screenLive
+			if a.live.st.run == 0 { // no run shown yet: back to the launcher
+				a.screen = screenLauncher
+			}
 			return nil
 		}
 		return a.history.update(msg, a.o.DB)

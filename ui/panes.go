@@ -54,6 +54,7 @@ func box(title, body string, w, h int, focused, tail bool) string {
 
 // clipLines cuts body to n lines of exactly w cells.
 func clipLines(body string, w, n int, tail bool) []string {
+	w, n = max(0, w), max(0, n)
 	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
 	if len(lines) > n {
 		if tail {

@@ -236,6 +236,28 @@ func TestEveryScreenFits(t *testing.T) {
 	}
 }
 
+// TestTinyTerminalsDoNotPanic: a terminal too small for the layout gets a cut-off
+// screen, never a crash.
+func TestTinyTerminalsDoNotPanic(t *testing.T) {
+	evs := readRecorded(t, "restem-events.jsonl")
+	for _, size := range [][2]int{{0, 0}, {1, 1}, {10, 3}, {30, 8}} {
+		c := &clock{t0}
+		a := liveApp(t, restemSpec(), c, size[0], size[1])
+		feed(a, evs...)
+		feed(a, needsReviewFor(evs))
+		for _, k := range []string{"", "z", "w", "esc", "tab", "n"} {
+			if k != "" {
+				press(a, k)
+			}
+			_ = a.View()
+		}
+	}
+}
+
+func needsReviewFor(evs []engine.Event) engine.NeedsReview {
+	return engine.NeedsReview{Where: engine.Where{Run: 1}, CandidateID: 4, Edit: "an edit", Reward: 0.5}
+}
+
 func TestFocusAndResize(t *testing.T) {
 	c := &clock{t0}
 	a := liveApp(t, restemSpec(), c, 80, 24)

@@ -208,6 +208,13 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	tasks, _ := db.Tasks(id)
+	question := func(task, q int) string {
+		if task < len(tasks) && q < len(tasks[task].Questions) {
+			return tasks[task].Questions[q].Question
+		}
+		return fmt.Sprintf("question %d", q)
+	}
 	reviews, _ := db.LatestReviews(id)
 	b.WriteString("\n" + styleTitle.Render("candidates") + "\n")
 	for _, c := range cands {
@@ -230,7 +237,7 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 			if !e.Correct {
 				mark = styleBad.Render("✗")
 			}
-			fmt.Fprintf(&b, "  %s q%d → %s  %s\n", mark, e.Question, clip(e.Text, w/2), styleDim.Render("gold: "+e.Gold))
+			fmt.Fprintf(&b, "  %s %s → %s  %s\n", mark, clip(question(c.Task, e.Question), w/2), clip(e.Text, w/4), styleDim.Render("gold: "+e.Gold))
 		}
 	}
 	return b.String(), nil

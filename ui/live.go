@@ -242,15 +242,18 @@ func (v *liveView) view(w, h int, status string) string {
 	return strings.Join(parts, "\n")
 }
 
+// header names the run; a flash (what-if result, pausing) or an error comes before the
+// run's name so a narrow terminal cuts the name, not the news.
 func (v *liveView) header(w int) string {
 	s := v.st
-	h := fmt.Sprintf(" run %d · %s · %s", s.run, s.spec.Mode, s.name)
-	if s.errMsg != "" {
+	h := styleTitle.Render(fmt.Sprintf(" run %d · %s", s.run, s.spec.Mode))
+	switch {
+	case s.errMsg != "":
 		h += "  " + styleBad.Render("error: "+s.errMsg)
-	} else if v.flash != "" {
+	case v.flash != "":
 		h += "  " + styleAccent.Render(v.flash)
 	}
-	return ansi.Truncate(styleTitle.Render(h), w, "…")
+	return ansi.Truncate(h+"  "+styleDim.Render(s.name), w, "…")
 }
 
 // promptView is the review line: the candidate asked about and the keys, or the

@@ -112,15 +112,19 @@ func New(o Options) *App {
 
 func (a *App) Init() tea.Cmd { return nil }
 
-// eventsMsg carries the events that were waiting on a run's channel: one blocking
-// read, then whatever else is already there, so a burst of tokens costs one render.
+// eventsMsg carries a run's events of about one frame: the UI redraws at most about
+// 30 times a second however fast tokens arrive, so drawing never competes with the
+// engine for the CPU. Nothing is lost: every event waits in the batch.
 type eventsMsg struct {
 	run    *engine.Run
 	evs    []engine.Event
 	closed bool
 }
 
-// pump reads a run's events off the UI goroutine.
+const frame = 33 * time.Millisecond
+
+// pump reads a run's events off the UI goroutine: it blocks for the first, then
+// gathers what else arrives within a frame.
 func pump(r *engine.Run) tea.Cmd {
 	return func() tea.Msg {
 		ev, ok := <-r.Events()
@@ -128,7 +132,9 @@ func pump(r *engine.Run) tea.Cmd {
 			return eventsMsg{run: r, closed: true}
 		}
 		m := eventsMsg{run: r, evs: []engine.Event{ev}}
-		for len(m.evs) < 512 {
+		deadline := time.NewTimer(frame)
+		defer deadline.Stop()
+		for len(m.evs) < 4096 {
 			select {
 			case ev, ok := <-r.Events():
 				if !ok {
@@ -136,7 +142,7 @@ func pump(r *engine.Run) tea.Cmd {
 					return m
 				}
 				m.evs = append(m.evs, ev)
-			default:
+			case <-deadline.C:
 				return m
 			}
 		}

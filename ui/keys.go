@@ -38,7 +38,7 @@ func (k launcherKeys) FullHelp() [][]key.Binding {
 }
 
 type liveKeys struct {
-	Focus, Back, Grow, Shrink, Zoom, Pause, Cancel       key.Binding
+	Focus, Back, Grow, Shrink, Zoom, Pause, Cancel      key.Binding
 	Approve, Reject, EditApprove, Undo, WhatIf, Confirm key.Binding
 }
 

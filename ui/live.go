@@ -293,7 +293,6 @@ func (v *liveView) promptView(w int) string {
 	return ansi.Truncate(line, w, "…")
 }
 
-
 // statusLine: progress, ETA, device and memory.
 func statusLine(s *liveState, w int, now time.Time, device string, mem uint64) string {
 	done, total := s.doneCands, s.total()

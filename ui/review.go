@@ -40,7 +40,7 @@ type reviewer struct {
 
 // Messages of the review flow.
 type (
-	graceOverMsg struct{}
+	graceOverMsg   struct{}
 	sendVerdictMsg struct{ seq int }
 	verdictSentMsg struct {
 		v   verdict

@@ -137,6 +137,9 @@ func (v *liveView) rewardsBody(w, h int) string {
 	if len(s.roundMeans) == 0 {
 		rounds += " none done"
 	}
+	if ms := sortedMetrics(s); len(ms) > 0 { // the run's summary once it has one
+		rounds += "\n" + strings.Join(ms, " · ")
+	}
 	if len(rs) == 0 {
 		return styleDim.Render("no reward yet") + "\n" + rounds
 	}
@@ -144,7 +147,7 @@ func (v *liveView) rewardsBody(w, h int) string {
 	if len(s.roundMeans) > 1 {
 		ss = append(ss, series{Name: "rounds", Points: s.roundMeans, Color: colFocus})
 	}
-	return last + "\n" + rounds + "\n" + lineChart(w, h-2, ss)
+	return last + "\n" + rounds + "\n" + lineChart(w, h-1-lipgloss.Height(rounds), ss)
 }
 
 func (v *liveView) retentionBody(w, h int) string {

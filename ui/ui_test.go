@@ -244,7 +244,7 @@ func TestTinyTerminalsDoNotPanic(t *testing.T) {
 		c := &clock{t0}
 		a := liveApp(t, restemSpec(), c, size[0], size[1])
 		feed(a, evs...)
-		feed(a, needsReviewFor(evs))
+		feed(a, needsReview(4, 0))
 		for _, k := range []string{"", "z", "w", "esc", "tab", "n"} {
 			if k != "" {
 				press(a, k)
@@ -252,10 +252,6 @@ func TestTinyTerminalsDoNotPanic(t *testing.T) {
 			_ = a.View()
 		}
 	}
-}
-
-func needsReviewFor(evs []engine.Event) engine.NeedsReview {
-	return engine.NeedsReview{Where: engine.Where{Run: 1}, CandidateID: 4, Edit: "an edit", Reward: 0.5}
 }
 
 func TestFocusAndResize(t *testing.T) {

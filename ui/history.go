@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -135,7 +136,7 @@ func (h *history) view(w, rows int) string {
 	if h.filtering || h.filter.Value() != "" {
 		b.WriteString(h.filter.View() + "\n")
 	}
-	b.WriteString(styleDim.Render(fmt.Sprintf("   %-5s %-10s %-9s %-11s %5s %6s %8s  %s", "RUN", "STATUS", "DOMAIN", "CREATED", "CANDS", "ROUNDS", "REWARD", "NAME")) + "\n")
+	b.WriteString(styleDim.Render(fmt.Sprintf("   %-5s %-10s %-9s %-12s %-11s %5s %6s %8s  %s", "RUN", "STATUS", "DOMAIN", "MODEL", "CREATED", "CANDS", "ROUNDS", "REWARD", "NAME")) + "\n")
 	used := strings.Count(b.String(), "\n") + 1
 	n := rows - used
 	first := max(0, min(h.cursor-n/2, len(h.runs)-n))
@@ -145,7 +146,8 @@ func (h *history) view(w, rows int) string {
 		if h.marked[r.ID] {
 			mark = styleAccent.Render("● ")
 		}
-		line := fmt.Sprintf("%-5d %-10s %-9s %-11s %5d %6d %+8.3f  %s", r.ID, r.Status, r.Domain, r.CreatedAt.Local().Format("01-02 15:04"), r.Candidates, r.Rounds, r.MeanReward, r.Name)
+		line := fmt.Sprintf("%-5d %-10s %-9s %-12s %-11s %5d %6d %+8.3f  %s", r.ID, r.Status, r.Domain, clip(filepath.Base(r.Model), 12),
+			r.CreatedAt.Local().Format("01-02 15:04"), r.Candidates, r.Rounds, r.MeanReward, r.Name)
 		line = clip(line, w-4)
 		if i == h.cursor {
 			line = styleBar.Render(line)

@@ -185,6 +185,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case eventsMsg:
 		return a, a.onEvents(msg)
 	case startedMsg:
+		a.launcher.note = ""
 		if msg.err != nil {
 			a.launcher.err = msg.err.Error()
 			a.screen = screenLauncher
@@ -254,25 +255,25 @@ func (a *App) freshLive(spec engine.RunSpec) liveView {
 	return l
 }
 
-// start fills in the defaults, validates and starts a run, off the UI goroutine.
+// start fills in the defaults (which may unpack the embedded model and write the
+// synthetic world the first time), validates and starts a run, all off the UI
+// goroutine; a problem comes back to the launcher.
 func (a *App) start(spec engine.RunSpec) tea.Cmd {
 	if a.run != nil {
 		a.launcher.err = fmt.Sprintf("run %d is still going: cancel it first (x in the live view)", a.run.ID)
 		return nil
 	}
-	if a.o.Defaults != nil {
-		if err := a.o.Defaults(&spec); err != nil {
-			a.launcher.err = err.Error()
-			return nil
-		}
-	}
-	if err := spec.Validate(); err != nil {
-		a.launcher.err = err.Error()
-		return nil
-	}
-	a.launcher.err = ""
-	e, ctx := a.o.Engine, a.ctx
+	a.launcher.err, a.launcher.note = "", "starting…"
+	e, ctx, defaults := a.o.Engine, a.ctx, a.o.Defaults
 	return func() tea.Msg {
+		if defaults != nil {
+			if err := defaults(&spec); err != nil {
+				return startedMsg{nil, err}
+			}
+		}
+		if err := spec.Validate(); err != nil {
+			return startedMsg{nil, err}
+		}
 		r, err := e.Start(ctx, spec)
 		return startedMsg{r, err}
 	}

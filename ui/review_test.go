@@ -145,8 +145,12 @@ func TestLauncherStartValidates(t *testing.T) {
 	if cmd == nil {
 		t.Fatal("s did nothing")
 	}
-	a.Update(cmd())
-	if !strings.Contains(a.launcher.err, "rounds = 0") {
+	_, startCmd := a.Update(cmd()) // the start message: defaults and validation run as a command
+	if startCmd == nil {
+		t.Fatal("no start command")
+	}
+	a.Update(startCmd())
+	if !strings.Contains(a.launcher.err, "rounds = 0") || a.screen != screenLauncher {
 		t.Fatalf("err %q", a.launcher.err)
 	}
 }

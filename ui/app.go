@@ -66,12 +66,14 @@ type App struct {
 	detailRun  int64 // the run the detail screen shows
 	detailTask int   // the passage a what-if from there edits
 
-	ctx      context.Context
-	cancel   context.CancelFunc
-	run      *engine.Run // the live run, nil when none
-	whatIf   *engine.Run
-	quitting bool
-	err      string
+	ctx            context.Context
+	cancel         context.CancelFunc
+	run            *engine.Run // the live run, nil when none
+	starting       bool        // a start command is on its way
+	whatIfStarting bool
+	whatIf         *engine.Run
+	quitting       bool
+	err            string
 }
 
 // New makes the workbench; it starts on the launcher.
@@ -185,20 +187,21 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case eventsMsg:
 		return a, a.onEvents(msg)
 	case startedMsg:
-		a.launcher.note = ""
+		a.launcher.note, a.starting = "", false
 		if msg.err != nil {
 			a.launcher.err = msg.err.Error()
 			a.screen = screenLauncher
-			return a, nil
+			return a, a.quitIfIdle(nil)
 		}
 		a.run = msg.run
 		a.live = a.freshLive(msg.run.Spec)
 		a.screen = screenLive
 		return a, pump(msg.run)
 	case whatIfStartedMsg:
+		a.whatIfStarting = false
 		if msg.err != nil {
 			a.live.flash = "what-if: " + msg.err.Error()
-			return a, nil
+			return a, a.quitIfIdle(nil)
 		}
 		a.whatIf = msg.run
 		a.live.flash = "what-if running…"
@@ -263,6 +266,10 @@ func (a *App) start(spec engine.RunSpec) tea.Cmd {
 		a.launcher.err = fmt.Sprintf("run %d is still going: cancel it first (x in the live view)", a.run.ID)
 		return nil
 	}
+	if a.starting {
+		return nil
+	}
+	a.starting = true
 	a.launcher.err, a.launcher.note = "", "starting…"
 	e, ctx, defaults := a.o.Engine, a.ctx, a.o.Defaults
 	return func() tea.Msg {
@@ -324,7 +331,10 @@ func (a *App) onEvents(m eventsMsg) tea.Cmd {
 
 // quitIfIdle finishes a quit once no run is left to wind down.
 func (a *App) quitIfIdle(cmd tea.Cmd) tea.Cmd {
-	if a.quitting && a.run == nil && a.whatIf == nil {
+	if a.quitting && a.run == nil && a.whatIf == nil && !a.starting && !a.whatIfStarting {
+		if cmd == nil {
+			return tea.Quit
+		}
 		return tea.Sequence(cmd, tea.Quit) // a verdict still being sent lands first
 	}
 	return cmd
@@ -410,7 +420,7 @@ func (a *App) onKey(msg tea.KeyMsg) tea.Cmd {
 // quit cancels the engine and waits (without blocking) for the run to wind down; a
 // second quit leaves at once.
 func (a *App) quit() tea.Cmd {
-	if a.quitting || a.run == nil && a.whatIf == nil {
+	if a.quitting || a.run == nil && a.whatIf == nil && !a.starting && !a.whatIfStarting {
 		a.cancel()
 		return tea.Quit
 	}
@@ -576,10 +586,11 @@ func (a *App) whatIfFromStore(open bool) tea.Cmd {
 func clampShare(s int) int { return max(20, min(80, s)) }
 
 func (a *App) startWhatIf(it reviewItem, text string) tea.Cmd {
-	if a.whatIf != nil {
+	if a.whatIf != nil || a.whatIfStarting {
 		a.live.flash = "a what-if is already running"
 		return nil
 	}
+	a.whatIfStarting = true
 	e, ctx := a.o.Engine, a.ctx
 	return func() tea.Msg {
 		r, err := e.WhatIf(ctx, it.Run, it.Round, it.Task, text)

@@ -1,11 +1,14 @@
 package ui
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
 
 	"seal/engine"
 )
@@ -204,4 +207,27 @@ func FuzzDecodeEvent(f *testing.F) {
 			t.Fatal("no error and no event")
 		}
 	})
+}
+
+// TestQuitWaitsForAStartInFlight: q while a run is being started does not leave the
+// engine writing to a store that main is about to close.
+func TestQuitWaitsForAStartInFlight(t *testing.T) {
+	c := &clock{t0}
+	a := testApp(t, engine.DefaultSpec(), c)
+	a.o.Defaults = func(*engine.RunSpec) error { return nil }
+	cmd := press(a, "s")
+	a.Update(cmd()) // the start command is now in flight (not run here)
+	if !a.starting {
+		t.Fatal("no start in flight")
+	}
+	if cmd := press(a, "q"); cmd != nil {
+		t.Fatal("quit did not wait for the start in flight")
+	}
+	_, cmd = a.Update(startedMsg{err: errors.New("no model")})
+	if cmd == nil {
+		t.Fatal("no quit after the start came back")
+	}
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Fatal("the command after the start came back is not a quit")
+	}
 }

@@ -372,7 +372,7 @@ func (a *App) onKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, global.New) && a.screen != screenLauncher:
 			a.screen = screenLauncher
 			return nil
-		case key.Matches(msg, global.Live) && a.screen != screenLive && a.screen != screenLauncher:
+		case key.Matches(msg, global.Live) && a.screen != screenLive && a.live.st.run != 0:
 			a.screen = screenLive
 			return nil
 		}

@@ -388,56 +388,27 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 	}
 	defer d.Close()
 	var ids []int64
-	configs := []map[string]any{}
-	metrics := []map[string]float64{}
 	for _, a := range fs.Args() {
 		id, err := strconv.ParseInt(a, 10, 64)
 		if err != nil {
 			fmt.Fprintf(stderr, "seal compare: %q is not a run number\n", a)
 			return 2
 		}
-		run, err := d.Run(id)
-		if err != nil {
-			fmt.Fprintf(stderr, "seal compare: %v\n", err)
-			return 1
-		}
 		ids = append(ids, id)
-		cfg := map[string]any{}
-		flatten("", run.Config, cfg)
-		configs = append(configs, cfg)
-		ms, _ := d.Metrics(id)
-		m := map[string]float64{}
-		for _, x := range ms {
-			m[x.Name] = x.Value
-		}
-		rs, _ := d.Rounds(id)
-		for _, r := range rs {
-			m[fmt.Sprintf("round%d/mean_reward", r.Round)] = r.MeanReward
-		}
-		metrics = append(metrics, m)
 	}
+	cmp, err := d.Compare(ids)
+	if err != nil {
+		fmt.Fprintf(stderr, "seal compare: %v\n", err)
+		return 1
+	}
+	configs, metrics := cmp.Configs, cmp.Metrics
 	header := fmt.Sprintf("%-28s", "")
 	for _, id := range ids {
 		header += fmt.Sprintf(" %14s", fmt.Sprintf("run %d", id))
 	}
 	fmt.Fprintln(stdout, "config differences")
 	fmt.Fprintln(stdout, header)
-	keys := map[string]bool{}
-	for _, c := range configs {
-		for k := range c {
-			keys[k] = true
-		}
-	}
-	for _, k := range sortedKeys(keys) {
-		differ := false
-		for _, c := range configs[1:] {
-			if fmt.Sprint(c[k]) != fmt.Sprint(configs[0][k]) {
-				differ = true
-			}
-		}
-		if !differ {
-			continue
-		}
+	for _, k := range cmp.ConfigDiff() {
 		line := fmt.Sprintf("%-28s", k)
 		for _, c := range configs {
 			line += fmt.Sprintf(" %14s", clipString(fmt.Sprint(c[k]), 14))
@@ -445,13 +416,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, line)
 	}
 	fmt.Fprintf(stdout, "\nmetrics (delta against run %d)\n%s\n", ids[0], header)
-	names := map[string]bool{}
-	for _, m := range metrics {
-		for k := range m {
-			names[k] = true
-		}
-	}
-	for _, k := range sortedKeys(names) {
+	for _, k := range cmp.MetricNames() {
 		line := fmt.Sprintf("%-28s", k)
 		base, hasBase := metrics[0][k]
 		for i, m := range metrics {
@@ -468,32 +433,6 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, line)
 	}
 	return 0
-}
-
-func flatten(prefix string, raw json.RawMessage, out map[string]any) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		var v any
-		json.Unmarshal(raw, &v)
-		out[prefix] = v
-		return
-	}
-	for k, v := range m {
-		name := k
-		if prefix != "" {
-			name = prefix + "." + k
-		}
-		flatten(name, v, out)
-	}
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // clipString shortens s to n characters (not bytes: a cut never splits a character).

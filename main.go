@@ -27,6 +27,8 @@ update directives), gets a LoRA update from it, is evaluated, and ReST-EM
 teaches it to write better self-edits.
 
 Usage:
+  seal [--model DIR] [--db FILE]   the workbench (on a terminal): launcher, live
+                                   run, review, history and compare
   seal [command] [flags]
 
 Commands:
@@ -58,9 +60,8 @@ func main() {
 
 // run is main without the process: it returns the exit code, so tests can call it.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stdout, usage)
-		return 0
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelpFlag(args[0]) {
+		return cmdWorkbench(args, stdout, stderr)
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
@@ -94,6 +95,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "seal: unknown command %q\n\n%s", args[0], usage)
 	return 2
 }
+
+func isHelpFlag(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
 
 func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)

@@ -28,6 +28,18 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// TestWorkbenchNeedsATerminal: `seal` with workbench flags but no terminal says so
+// and prints the help rather than drawing into a pipe.
+func TestWorkbenchNeedsATerminal(t *testing.T) {
+	code, out, errOut := runCmd("--db", filepath.Join(t.TempDir(), "seal.db"), "--model", "x")
+	if code != 2 || !strings.Contains(out, "seal [--model DIR] [--db FILE]") || !strings.Contains(errOut, "needs a terminal") {
+		t.Errorf("code %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, errOut := runCmd("--bogus"); code != 2 || !strings.Contains(errOut, "bogus") {
+		t.Errorf("an unknown flag: code %d, %q", code, errOut)
+	}
+}
+
 func TestInspectGoldenFolders(t *testing.T) {
 	golden := sharedPath(t, "data", "golden")
 	models, _ := filepath.Glob(filepath.Join(golden, "*", "config.json"))

@@ -26,8 +26,8 @@ func (x *runner) example(prompt, completion string) train.Example {
 func (l *lm) example(prompt, completion string) train.Example {
 	p := l.encode(prompt)
 	var c []int32
-	if prompt == "" {
-		c = p
+	if prompt == "" { // the whole text is the completion (BOS included, as tokenizer(text) gives)
+		c = l.encode(completion)
 		p = nil
 	} else {
 		full := l.encode(prompt + completion)

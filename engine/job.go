@@ -67,7 +67,7 @@ type InnerResult struct {
 	JobID   string             `json:"job_id"`
 	Accs    []float64          `json:"accs"`
 	Reason  string             `json:"reason,omitempty"` // why the edit was invalid (scored 0, nothing trained)
-	Curve   []store.TrainPoint `json:"curve"` // the first repeat's loss curve
+	Curve   []store.TrainPoint `json:"curve"`            // the first repeat's loss curve
 	Evals   []store.EvalItem   `json:"evals"`
 	Worker  string             `json:"worker"`
 	Device  string             `json:"device"`

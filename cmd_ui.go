@@ -1,0 +1,45 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"seal/engine"
+	"seal/ui"
+)
+
+// cmdWorkbench starts the terminal workbench on the launcher, prefilled with the
+// embedded model and the synthetic world; without a terminal it prints the help.
+func cmdWorkbench(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("seal", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "SQLite file of the run history (default $SEAL_DB or ~/.local/share/seal/seal.db)")
+	spec := engine.DefaultSpec()
+	fs.StringVar(&spec.Model, "model", "", "Hugging Face model folder; default: the embedded model")
+	fs.StringVar(&spec.Data, "data", "", "SQuAD-format JSON; default: the synthetic world's held-out val split")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if !isTerminal(stdout) || !isTerminal(os.Stdin) {
+		fmt.Fprint(stdout, usage)
+		if len(args) > 0 {
+			fmt.Fprintln(stderr, "seal: the workbench needs a terminal")
+			return 2
+		}
+		return 0
+	}
+	d, err := openDB(dbPath(*db), true)
+	if err != nil {
+		fmt.Fprintf(stderr, "seal: %v\n", err)
+		return 1
+	}
+	defer d.Close()
+	err = ui.Run(ui.Options{DB: d, Engine: engine.New(d), Spec: spec, Defaults: defaultModelAndData})
+	if err != nil {
+		fmt.Fprintf(stderr, "seal: %v\n", err)
+		return 1
+	}
+	return 0
+}

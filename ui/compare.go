@@ -1,0 +1,187 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"seal/store"
+)
+
+// Compare: two or more runs side by side against a chosen baseline run: the config
+// keys that differ, metric deltas coloured by direction, the reward curves overlaid,
+// and a word diff of each passage's best self-edit.
+
+type compareView struct {
+	cmp   store.Comparison
+	cands [][]store.Candidate
+	base  int // index of the baseline run
+	task  int // passage whose self-edits are diffed
+	tasks int
+}
+
+func loadCompare(db *store.DB, ids []int64) (compareView, error) {
+	cmp, err := db.Compare(ids)
+	if err != nil {
+		return compareView{}, err
+	}
+	v := compareView{cmp: cmp}
+	for _, id := range ids {
+		cs, err := db.Candidates(id, false)
+		if err != nil {
+			return compareView{}, err
+		}
+		v.cands = append(v.cands, cs)
+		for _, c := range cs {
+			v.tasks = max(v.tasks, c.Task+1)
+		}
+	}
+	return v, nil
+}
+
+var runColours = []lipgloss.Color{"81", "212", "42", "220", "203", "141"}
+
+// lowerIsBetter names metrics where a drop is an improvement.
+func lowerIsBetter(name string) bool { return strings.Contains(name, "loss") }
+
+func (v compareView) render(w int) string {
+	c := v.cmp
+	n := len(c.Runs)
+	colW := max(10, min(18, (w-26)/max(1, n)))
+	var b strings.Builder
+	cell := func(s string) string { return fmt.Sprintf(" %*s", colW, clip(s, colW)) }
+	header := fmt.Sprintf("%-24s", "")
+	for i, r := range c.Runs {
+		name := fmt.Sprintf("run %d", r.ID)
+		if i == v.base {
+			name += "*"
+		}
+		header += lipgloss.NewStyle().Foreground(runColours[i%len(runColours)]).Render(cell(name))
+	}
+	fmt.Fprintf(&b, "%s  %s\n", styleTitle.Render("compare"), styleDim.Render(fmt.Sprintf("baseline * = run %d (b changes it)", c.Runs[v.base].ID)))
+	for i, r := range c.Runs {
+		fmt.Fprintf(&b, "  %s %s\n", lipgloss.NewStyle().Foreground(runColours[i%len(runColours)]).Render(fmt.Sprintf("run %d", r.ID)), clip(r.Name+" · "+r.Status, w-12))
+	}
+	b.WriteString("\n" + styleTitle.Render("config differences") + "\n" + header + "\n")
+	diff := c.ConfigDiff()
+	if len(diff) == 0 {
+		b.WriteString(styleDim.Render("  (none besides the name)") + "\n")
+	}
+	for _, k := range diff {
+		line := fmt.Sprintf("%-24s", clip(k, 24))
+		for _, cfg := range c.Configs {
+			line += cell(fmt.Sprint(cfg[k]))
+		}
+		b.WriteString(line + "\n")
+	}
+	b.WriteString("\n" + styleTitle.Render("metrics (delta against the baseline)") + "\n" + header + "\n")
+	for _, k := range c.MetricNames() {
+		line := fmt.Sprintf("%-24s", clip(k, 24))
+		base, hasBase := c.Metrics[v.base][k]
+		for i, m := range c.Metrics {
+			x, ok := m[k]
+			switch {
+			case !ok:
+				line += cell("-")
+			case i == v.base || !hasBase:
+				line += cell(fmt.Sprintf("%.3f", x))
+			default:
+				d := x - base
+				s := cell(fmt.Sprintf("%.3f %+.3f", x, d))
+				better := d > 1e-12
+				if lowerIsBetter(k) {
+					better = d < -1e-12
+				}
+				switch {
+				case better:
+					s = styleGood.Render(s)
+				case d > 1e-12 || d < -1e-12:
+					s = styleBad.Render(s)
+				}
+				line += s
+			}
+		}
+		b.WriteString(line + "\n")
+	}
+	b.WriteString("\n" + styleTitle.Render("reward per self-edit, in order") + "\n")
+	var ss []series
+	for i, cs := range v.cands {
+		var pts []float64
+		for _, x := range cs {
+			if x.Kind == store.KindSelfEdit {
+				pts = append(pts, x.Reward)
+			}
+		}
+		if len(pts) > 0 {
+			ss = append(ss, series{Name: fmt.Sprint(c.Runs[i].ID), Points: pts, Color: runColours[i%len(runColours)]})
+		}
+	}
+	b.WriteString(lineChart(min(w-2, 100), 10, ss) + "\n")
+	if v.tasks > 0 {
+		fmt.Fprintf(&b, "\n%s  %s\n", styleTitle.Render(fmt.Sprintf("passage %d: best self-edit against the baseline's", v.task)), styleDim.Render("(t: next passage)"))
+		baseEdit := bestEdit(v.cands[v.base], v.task)
+		for i, cs := range v.cands {
+			if i == v.base {
+				continue
+			}
+			fmt.Fprintf(&b, "%s\n", lipgloss.NewStyle().Foreground(runColours[i%len(runColours)]).Render(fmt.Sprintf("run %d vs run %d", c.Runs[i].ID, c.Runs[v.base].ID)))
+			b.WriteString(wrap(wordDiff(baseEdit, bestEdit(cs, v.task)), w-2) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// bestEdit is the self-edit with the highest reward for a passage in a run's last round.
+func bestEdit(cs []store.Candidate, task int) string {
+	best, round, edit := 0.0, -1, ""
+	for _, c := range cs {
+		if c.Task != task || (c.Kind != store.KindSelfEdit && c.Kind != store.KindContinual) {
+			continue
+		}
+		if c.Round > round || c.Round == round && c.Reward > best {
+			best, round, edit = c.Reward, c.Round, c.Edit
+		}
+	}
+	return edit
+}
+
+// wordDiff marks the words of b that a lacks (green) and the words of a that b lacks
+// (red, struck through), in order: a longest-common-subsequence diff over words.
+func wordDiff(a, b string) string {
+	x, y := strings.Fields(a), strings.Fields(b)
+	if len(x) == 0 && len(y) == 0 {
+		return styleDim.Render("(no self-edit in either run)")
+	}
+	// lcs[i][j] is the LCS length of x[i:] and y[j:].
+	lcs := make([][]int, len(x)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(y)+1)
+	}
+	for i := len(x) - 1; i >= 0; i-- {
+		for j := len(y) - 1; j >= 0; j-- {
+			if x[i] == y[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	del := styleBad.Strikethrough(true)
+	var out []string
+	i, j := 0, 0
+	for i < len(x) || j < len(y) {
+		switch {
+		case i < len(x) && j < len(y) && x[i] == y[j]:
+			out = append(out, x[i])
+			i, j = i+1, j+1
+		case j < len(y) && (i == len(x) || lcs[i][j+1] >= lcs[i+1][j]):
+			out = append(out, styleGood.Render("+"+y[j]))
+			j++
+		default:
+			out = append(out, del.Render("-"+x[i]))
+			i++
+		}
+	}
+	return strings.Join(out, " ")
+}

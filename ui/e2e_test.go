@@ -1,0 +1,149 @@
+package ui
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"seal/engine"
+	"seal/engine/knowledge/world"
+	"seal/models/tiny"
+	"seal/store"
+)
+
+// TestWorkbenchEndToEnd drives the real program (real engine, embedded model, SQLite)
+// through a terminal: a run with the review gate on, a reward, an approval and a
+// rejection, a what-if edit, a second run, history and compare. It waits only for
+// rendered text, never for time.
+func TestWorkbenchEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the embedded model")
+	}
+	dir := t.TempDir()
+	model, err := tiny.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "val.json")
+	if err := world.WriteSQuAD(data, world.Generate(world.DefaultConfig()).Passages(world.Val)); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(dir, "seal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	spec := engine.DefaultSpec()
+	spec.Model, spec.Data = model, data
+	spec.Tasks, spec.K, spec.Rounds, spec.Repeats, spec.EditTokens, spec.QATokens = 1, 2, 1, 1, 16, 8
+	spec.Inner.Epochs, spec.Policy.Epochs, spec.Baselines, spec.ReviewGate = 1, 1, false, false
+	app := New(Options{DB: db, Engine: engine.New(db), Spec: spec, PresetDir: filepath.Join(dir, "presets"),
+		Grace: 200 * time.Millisecond, UndoWindow: 200 * time.Millisecond})
+	defer app.Close()
+	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(120, 36))
+
+	waitFor := func(what string, patterns ...string) {
+		t.Log("waiting for", what)
+		t.Helper()
+		res := make([]*regexp.Regexp, len(patterns))
+		for i, p := range patterns {
+			res[i] = regexp.MustCompile(p)
+		}
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+			for _, re := range res {
+				if !re.Match(b) {
+					return false
+				}
+			}
+			return true
+		}, teatest.WithDuration(60*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	}
+	send := func(keys ...string) {
+		for _, k := range keys {
+			tm.Send(keyMsg(k))
+		}
+	}
+
+	waitFor("the launcher", `new run`)
+	for range 18 { // down to "review gate"
+		send("down")
+	}
+	send("right")
+	waitFor("the review gate on", `review gate\s+‹ on ›`)
+	send("s")
+	// A passage's candidates are committed together after their inner loops (one batch), so
+	// the last reward shown may already be the second candidate's.
+	waitFor("a reward and the first review prompt", `last #[23] self_edit`, `review #2 \(r0 p0 c0\) reward [-+]\d\.\d{3} \[a\]pprove`)
+	send("a")
+	waitFor("the second review prompt", `review #3 \(r0 p0 c1\) reward [-+]\d\.\d{3} \[a\]pprove`)
+	send("r")
+	tm.Type("off topic")
+	send("enter")
+	waitFor("the run to finish", `✓ done`)
+
+	reviews, err := db.LatestReviews(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rv := reviews[2]; rv.Verdict != "approve" {
+		t.Errorf("candidate 2: %+v, want an approval", rv)
+	}
+	if rv := reviews[3]; rv.Verdict != "reject" || rv.Reason != "off topic" {
+		t.Errorf("candidate 3: %+v, want a rejection for being off topic", rv)
+	}
+
+	// What if: the person writes a self-edit and it is scored now, as a human candidate.
+	send("w")
+	waitFor("the what-if editor", `what if: r0 p0`)
+	tm.Type(" Kesa Orbra lived in Veostwick.")
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlS})
+	waitFor("the what-if reward", `what-if #\d+ \(human\): reward [-+]\d\.\d{3}`)
+	cands, err := db.Candidates(1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	human := 0
+	for _, c := range cands {
+		if c.Kind == store.KindHuman {
+			human++
+			if !strings.Contains(c.Edit, "Kesa Orbra lived in Veostwick.") || c.Index < spec.K {
+				t.Errorf("human candidate: index %d edit %q", c.Index, c.Edit)
+			}
+		}
+	}
+	if human != 1 {
+		t.Errorf("%d human candidates, want 1", human)
+	}
+
+	// A second run without the gate, then history and compare.
+	send("n", "left", "s")
+	waitFor("the second run to finish", `run 2 ·`, `✓ done`)
+	send("h")
+	waitFor("history", `history\s+2 runs`)
+	send(" ", " ", "c")
+	waitFor("the comparison", `config differences`, `review_gate\s+true\s+false`, `reward per self-edit`)
+	// What if, on a finished run opened from history.
+	send("esc", "k", "enter")
+	waitFor("run 2 in full", `run 2: `, `w what if`)
+	send("w")
+	waitFor("the what-if editor on run 2", `what if: r0 p0`)
+	tm.Type(" Varn is on the Ossa.")
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlS})
+	waitFor("the second what-if reward", `what-if #\d+ \(human\): reward [-+]\d\.\d{3}`)
+	if cands, err := db.Candidates(2, false); err != nil || cands[len(cands)-1].Kind != store.KindHuman {
+		t.Errorf("run 2 has no human candidate after its what-if (%v)", err)
+	}
+	send("q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(30*time.Second))
+	for _, id := range []int64{1, 2} {
+		r, err := db.Run(id)
+		if err != nil || r.Status != store.StatusDone {
+			t.Errorf("run %d: %+v %v", id, r.Status, err)
+		}
+	}
+}

@@ -1,0 +1,250 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"seal/store"
+)
+
+// History: past runs from the store, newest first, filtered by domain, model or
+// status ("status:done model:tiny"); enter opens a run, space marks runs to compare.
+
+type history struct {
+	runs      []store.RunSummary
+	cursor    int
+	marked    map[int64]bool
+	filter    textinput.Model
+	filtering bool
+	err       string
+}
+
+func newHistory() history {
+	ti := textinput.New()
+	ti.Prompt = "filter: "
+	ti.Placeholder = "domain:knowledge model:tiny status:done"
+	return history{marked: map[int64]bool{}, filter: ti}
+}
+
+// parseFilter reads "key:value" words; a bare word filters on status.
+func parseFilter(s string) (store.RunFilter, error) {
+	var f store.RunFilter
+	for _, w := range strings.Fields(s) {
+		k, v, ok := strings.Cut(w, ":")
+		if !ok {
+			k, v = "status", w
+		}
+		switch k {
+		case "domain":
+			f.Domain = v
+		case "model":
+			f.Model = v
+		case "status":
+			f.Status = v
+		default:
+			return f, fmt.Errorf("filter %q: use domain:, model: or status:", w)
+		}
+	}
+	return f, nil
+}
+
+// load reads the runs that match the filter. A model filter matches the folder's
+// name as well as its full path.
+func (h *history) load(db *store.DB) {
+	f, err := parseFilter(h.filter.Value())
+	if err != nil {
+		h.err = err.Error()
+		return
+	}
+	model := f.Model
+	f.Model = ""
+	runs, err := db.Runs(f)
+	if err != nil {
+		h.err = err.Error()
+		return
+	}
+	h.runs, h.err = h.runs[:0], ""
+	for _, r := range runs {
+		if model == "" || r.Model == model || strings.Contains(r.Model, model) {
+			h.runs = append(h.runs, r)
+		}
+	}
+	h.cursor = min(h.cursor, max(0, len(h.runs)-1))
+}
+
+type openRunMsg struct{ id int64 }
+type compareMsg struct{ ids []int64 }
+
+func (h *history) update(msg tea.KeyMsg, db *store.DB) tea.Cmd {
+	if h.filtering {
+		switch msg.String() {
+		case "enter", "esc":
+			h.filtering = false
+			h.filter.Blur()
+			h.load(db)
+			return nil
+		}
+		var cmd tea.Cmd
+		h.filter, cmd = h.filter.Update(msg)
+		return cmd
+	}
+	km := historyKeyMap
+	switch {
+	case key.Matches(msg, km.Up):
+		h.cursor = max(0, h.cursor-1)
+	case key.Matches(msg, km.Down):
+		h.cursor = min(len(h.runs)-1, h.cursor+1)
+	case key.Matches(msg, km.Filter):
+		h.filtering = true
+		return h.filter.Focus()
+	case key.Matches(msg, km.Mark):
+		if len(h.runs) > 0 {
+			id := h.runs[h.cursor].ID
+			h.marked[id] = !h.marked[id]
+			h.cursor = min(len(h.runs)-1, h.cursor+1)
+		}
+	case key.Matches(msg, km.Open):
+		if len(h.runs) > 0 {
+			id := h.runs[h.cursor].ID
+			return func() tea.Msg { return openRunMsg{id} }
+		}
+	case key.Matches(msg, km.Compare):
+		var ids []int64
+		for i := len(h.runs) - 1; i >= 0; i-- { // oldest first: the first is the baseline
+			if h.marked[h.runs[i].ID] {
+				ids = append(ids, h.runs[i].ID)
+			}
+		}
+		if len(ids) < 2 {
+			h.err = "mark two or more runs with space first"
+			return nil
+		}
+		return func() tea.Msg { return compareMsg{ids} }
+	}
+	return nil
+}
+
+func (h *history) view(w, rows int) string {
+	var b strings.Builder
+	b.WriteString(styleTitle.Render(" history") + styleDim.Render(fmt.Sprintf("  %d runs", len(h.runs))) + "\n")
+	if h.filtering || h.filter.Value() != "" {
+		b.WriteString(h.filter.View() + "\n")
+	}
+	b.WriteString(styleDim.Render(fmt.Sprintf("   %-5s %-10s %-9s %-12s %-11s %5s %6s %8s  %s", "RUN", "STATUS", "DOMAIN", "MODEL", "CREATED", "CANDS", "ROUNDS", "REWARD", "NAME")) + "\n")
+	used := strings.Count(b.String(), "\n") + 1
+	n := rows - used
+	first := max(0, min(h.cursor-n/2, len(h.runs)-n))
+	for i := first; i < len(h.runs) && i < first+n; i++ {
+		r := h.runs[i]
+		mark := "  "
+		if h.marked[r.ID] {
+			mark = styleAccent.Render("● ")
+		}
+		line := fmt.Sprintf("%-5d %-10s %-9s %-12s %-11s %5d %6d %+8.3f  %s", r.ID, r.Status, r.Domain, clip(filepath.Base(r.Model), 12),
+			r.CreatedAt.Local().Format("01-02 15:04"), r.Candidates, r.Rounds, r.MeanReward, r.Name)
+		line = clip(line, w-4)
+		if i == h.cursor {
+			line = styleBar.Render(line)
+		}
+		b.WriteString(" " + mark + line + "\n")
+	}
+	if len(h.runs) == 0 {
+		b.WriteString(styleDim.Render("   no runs (n starts one)") + "\n")
+	}
+	if h.err != "" {
+		b.WriteString(styleBad.Render(h.err))
+	}
+	return fit(b.String(), w, rows)
+}
+
+// runDetail is one run in full, as text for a scrolling viewport.
+func runDetail(db *store.DB, id int64, w int) (string, error) {
+	run, err := db.Run(id)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\nstatus %s · model %s · created %s\n", styleTitle.Render(fmt.Sprintf("run %d: %s", run.ID, run.Name)), run.Status, run.Model, run.CreatedAt.Local().Format("2006-01-02 15:04:05"))
+	if run.Error != "" {
+		b.WriteString(styleBad.Render("error: "+run.Error) + "\n")
+	}
+	var pretty map[string]any
+	json.Unmarshal(run.Config, &pretty)
+	cfg, _ := json.MarshalIndent(pretty, "", "  ")
+	fmt.Fprintf(&b, "\n%s\n%s\n", styleTitle.Render("config"), cfg)
+	ms, _ := db.Metrics(id)
+	if len(ms) > 0 {
+		b.WriteString("\n" + styleTitle.Render("metrics (macro over passages)") + "\n")
+		for _, m := range ms {
+			fmt.Fprintf(&b, "  %-28s %.3f\n", m.Name, m.Value)
+		}
+	}
+	rounds, _ := db.Rounds(id)
+	for _, r := range rounds {
+		fmt.Fprintf(&b, "round %d: mean reward %+.3f ± %.3f, kept %d, policy loss %.4f\n", r.Round, r.MeanReward, r.StdReward, r.Kept, r.TrainLoss)
+	}
+	if cells, _ := db.Retention(id); len(cells) > 0 {
+		steps, tasks := 0, 0
+		for _, c := range cells {
+			steps, tasks = max(steps, c.Step+1), max(tasks, c.Task+1)
+		}
+		rows := make([][]float64, steps)
+		for i := range rows {
+			rows[i] = make([]float64, tasks)
+			for j := range rows[i] {
+				rows[i][j] = nan
+			}
+		}
+		for _, c := range cells {
+			rows[c.Step][c.Task] = c.Accuracy
+		}
+		b.WriteString("\n" + styleTitle.Render("retention") + "\n" + heatmap(rows, "step", "p") + "\n")
+	}
+	cands, err := db.Candidates(id, true)
+	if err != nil {
+		return "", err
+	}
+	tasks, _ := db.Tasks(id)
+	question := func(task, q int) string {
+		if task < len(tasks) && q < len(tasks[task].Questions) {
+			return tasks[task].Questions[q].Question
+		}
+		return fmt.Sprintf("question %d", q)
+	}
+	reviews, _ := db.LatestReviews(id)
+	b.WriteString("\n" + styleTitle.Render("candidates") + "\n")
+	for _, c := range cands {
+		verdict := ""
+		if rv, ok := reviews[c.ID]; ok {
+			verdict = "  " + rv.Verdict
+			if rv.Reason != "" {
+				verdict += " (" + rv.Reason + ")"
+			}
+		}
+		fmt.Fprintf(&b, "#%d r%d p%d c%d %s %s  base %.3f adapted %.3f reward %+.3f ± %.3f%s\n", c.ID, c.Round, c.Task, c.Index, c.Kind, c.Status, c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, verdict)
+		if c.Reason != "" {
+			b.WriteString("  " + styleBad.Render(c.Reason) + "\n")
+		}
+		if c.Edit != "" {
+			b.WriteString(indent(wrap(c.Edit, w-4), "  │ ") + "\n")
+		}
+		for _, e := range c.Evals {
+			mark := styleGood.Render("✓")
+			if !e.Correct {
+				mark = styleBad.Render("✗")
+			}
+			fmt.Fprintf(&b, "  %s %s → %s  %s\n", mark, clip(question(c.Task, e.Question), w/2), clip(e.Text, w/4), styleDim.Render("gold: "+e.Gold))
+		}
+	}
+	return b.String(), nil
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}

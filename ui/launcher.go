@@ -1,0 +1,318 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"seal/engine"
+)
+
+// The launcher: a list of the run's settings, prefilled; left/right change a choice,
+// enter edits a value, s starts. Presets are TOML files with the keys of
+// `seal run --config` in the user's config folder.
+
+type fieldKind int
+
+const (
+	kindText fieldKind = iota
+	kindInt
+	kindFloat
+	kindChoice
+	kindBool
+)
+
+type field struct {
+	label   string
+	kind    fieldKind
+	choices []string
+	get     func(*engine.RunSpec) string
+	set     func(*engine.RunSpec, string) error
+	empty   string // what an empty text means
+}
+
+func intField(label string, p func(*engine.RunSpec) *int) field {
+	return field{label: label, kind: kindInt,
+		get: func(s *engine.RunSpec) string { return strconv.Itoa(*p(s)) },
+		set: func(s *engine.RunSpec, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a whole number", label, v)
+			}
+			*p(s) = n
+			return nil
+		}}
+}
+
+// floatField shows a value with the precision it is stored in (bits 32 or 64), so
+// 0.95 in a float32 does not read 0.949999988.
+func floatField(label string, bits int, get func(*engine.RunSpec) float64, set func(*engine.RunSpec, float64)) field {
+	return field{label: label, kind: kindFloat,
+		get: func(s *engine.RunSpec) string { return strconv.FormatFloat(get(s), 'g', -1, bits) },
+		set: func(s *engine.RunSpec, v string) error {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a number", label, v)
+			}
+			set(s, f)
+			return nil
+		}}
+}
+
+func choiceField(label string, choices []string, p func(*engine.RunSpec) *string) field {
+	return field{label: label, kind: kindChoice, choices: choices,
+		get: func(s *engine.RunSpec) string { return *p(s) },
+		set: func(s *engine.RunSpec, v string) error {
+			if !slices.Contains(choices, v) {
+				return fmt.Errorf("%s: %q is not one of %s", label, v, strings.Join(choices, ", "))
+			}
+			*p(s) = v
+			return nil
+		}}
+}
+
+func boolField(label string, p func(*engine.RunSpec) *bool) field {
+	return field{label: label, kind: kindBool,
+		get: func(s *engine.RunSpec) string { return map[bool]string{true: "on", false: "off"}[*p(s)] },
+		set: func(s *engine.RunSpec, v string) error { *p(s) = v == "on"; return nil }}
+}
+
+func textField(label, empty string, p func(*engine.RunSpec) *string) field {
+	return field{label: label, kind: kindText, empty: empty,
+		get: func(s *engine.RunSpec) string { return *p(s) },
+		set: func(s *engine.RunSpec, v string) error { *p(s) = strings.TrimSpace(v); return nil }}
+}
+
+var launcherFields = []field{
+	choiceField("domain", []string{"knowledge"}, func(s *engine.RunSpec) *string { return &s.Domain }),
+	choiceField("mode", []string{"restem", "continual", "cpt"}, func(s *engine.RunSpec) *string { return &s.Mode }),
+	textField("model", "the embedded default model", func(s *engine.RunSpec) *string { return &s.Model }),
+	textField("data", "the synthetic world's val split", func(s *engine.RunSpec) *string { return &s.Data }),
+	intField("passages", func(s *engine.RunSpec) *int { return &s.Tasks }),
+	choiceField("self-edit style", []string{"implications", "implications-long", "implications-very-long", "rewrite", "self-qa"}, func(s *engine.RunSpec) *string { return &s.Style }),
+	intField("k (candidates)", func(s *engine.RunSpec) *int { return &s.K }),
+	intField("rounds", func(s *engine.RunSpec) *int { return &s.Rounds }),
+	intField("repeats", func(s *engine.RunSpec) *int { return &s.Repeats }),
+	intField("edit tokens", func(s *engine.RunSpec) *int { return &s.EditTokens }),
+	intField("answer tokens", func(s *engine.RunSpec) *int { return &s.QATokens }),
+	floatField("temperature", 32, func(s *engine.RunSpec) float64 { return float64(s.Temp) }, func(s *engine.RunSpec, f float64) { s.Temp = float32(f) }),
+	floatField("top-p", 32, func(s *engine.RunSpec) float64 { return float64(s.TopP) }, func(s *engine.RunSpec, f float64) { s.TopP = float32(f) }),
+	intField("LoRA rank", func(s *engine.RunSpec) *int { return &s.Inner.Rank }),
+	floatField("LoRA alpha", 64, func(s *engine.RunSpec) float64 { return s.Inner.Alpha }, func(s *engine.RunSpec, f float64) { s.Inner.Alpha = f }),
+	floatField("learning rate", 64, func(s *engine.RunSpec) float64 { return s.Inner.LR }, func(s *engine.RunSpec, f float64) { s.Inner.LR = f }),
+	intField("epochs", func(s *engine.RunSpec) *int { return &s.Inner.Epochs }),
+	choiceField("filter", []string{"best", "positive"}, func(s *engine.RunSpec) *string { return &s.Filter }),
+	boolField("review gate", func(s *engine.RunSpec) *bool { return &s.ReviewGate }),
+	boolField("baselines", func(s *engine.RunSpec) *bool { return &s.Baselines }),
+	textField("name", "mode, model and time", func(s *engine.RunSpec) *string { return &s.Name }),
+}
+
+type launcher struct {
+	spec      engine.RunSpec
+	cursor    int
+	editing   bool
+	naming    bool // typing a preset name
+	input     textinput.Model
+	err, note string
+	presetDir string
+	presets   []string
+	presetIdx int
+}
+
+func newLauncher(spec engine.RunSpec, presetDir string) launcher {
+	ti := textinput.New()
+	ti.Prompt = ""
+	return launcher{spec: spec, input: ti, presetDir: presetDir}
+}
+
+// typing says whether keys go to a text input (global single keys are off then).
+func (l *launcher) typing() bool { return l.editing || l.naming }
+
+// start is returned by update when s was pressed on valid settings.
+type startMsg struct{ spec engine.RunSpec }
+
+func (l *launcher) update(msg tea.KeyMsg) tea.Cmd {
+	f := launcherFields[l.cursor]
+	if l.naming || l.editing {
+		switch msg.String() {
+		case "esc":
+			l.editing, l.naming = false, false
+			l.input.Blur()
+			return nil
+		case "enter":
+			v := l.input.Value()
+			l.input.Blur()
+			if l.naming {
+				l.naming = false
+				if err := l.savePreset(v); err != nil {
+					l.err = err.Error()
+				}
+				return nil
+			}
+			l.editing = false
+			if err := f.set(&l.spec, v); err != nil {
+				l.err = err.Error()
+			} else {
+				l.err = ""
+			}
+			return nil
+		}
+		var cmd tea.Cmd
+		l.input, cmd = l.input.Update(msg)
+		return cmd
+	}
+	km := launcherKeyMap
+	switch {
+	case key.Matches(msg, km.Up):
+		l.cursor = (l.cursor + len(launcherFields) - 1) % len(launcherFields)
+	case key.Matches(msg, km.Down):
+		l.cursor = (l.cursor + 1) % len(launcherFields)
+	case key.Matches(msg, km.Cycle):
+		step := 1
+		if msg.String() == "left" {
+			step = -1
+		}
+		switch f.kind {
+		case kindChoice:
+			i := slices.Index(f.choices, f.get(&l.spec))
+			f.set(&l.spec, f.choices[(i+step+len(f.choices))%len(f.choices)])
+		case kindBool:
+			f.set(&l.spec, map[string]string{"on": "off", "off": "on"}[f.get(&l.spec)])
+		}
+	case key.Matches(msg, km.Edit):
+		if f.kind == kindChoice || f.kind == kindBool {
+			return nil
+		}
+		l.editing = true
+		l.input.SetValue(f.get(&l.spec))
+		l.input.CursorEnd()
+		return l.input.Focus()
+	case key.Matches(msg, km.Save):
+		l.naming = true
+		l.input.SetValue("")
+		l.input.Placeholder = "preset name"
+		return l.input.Focus()
+	case key.Matches(msg, km.Load):
+		l.loadNextPreset()
+	case key.Matches(msg, km.Start):
+		spec := l.spec
+		return func() tea.Msg { return startMsg{spec} }
+	}
+	return nil
+}
+
+func (l *launcher) view(w, h int) string {
+	var b strings.Builder
+	b.WriteString(styleTitle.Render(" new run") + styleDim.Render("  (settings of `seal run`; presets in "+l.presetDir+")") + "\n\n")
+	rows := h - 4
+	first := max(0, min(l.cursor-rows/2, len(launcherFields)-rows))
+	for i := first; i < len(launcherFields) && i < first+rows; i++ {
+		f := launcherFields[i]
+		v := f.get(&l.spec)
+		if v == "" && f.empty != "" {
+			v = styleDim.Render("(" + f.empty + ")")
+		}
+		if f.kind == kindChoice || f.kind == kindBool {
+			v = "‹ " + v + " ›"
+		}
+		cur := "  "
+		if i == l.cursor {
+			cur = styleAccent.Render("▸ ")
+			if l.editing {
+				v = l.input.View()
+			}
+		}
+		fmt.Fprintf(&b, "%s%-16s %s\n", cur, f.label, clip(v, w-20))
+	}
+	switch {
+	case l.naming:
+		b.WriteString("\nsave preset as: " + l.input.View())
+	case l.err != "":
+		b.WriteString("\n" + styleBad.Render(l.err))
+	case l.note != "":
+		b.WriteString("\n" + styleAccent.Render(l.note))
+	}
+	return fit(b.String(), w, h)
+}
+
+// presetPath is where a preset of that name is kept.
+func (l *launcher) presetPath(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
+		return "", fmt.Errorf("preset name %q: use letters, digits, - or _", name)
+	}
+	return filepath.Join(l.presetDir, name+".toml"), nil
+}
+
+func (l *launcher) savePreset(name string) error {
+	path, err := l.presetPath(name)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(l.presetDir, 0o755); err != nil {
+		return err
+	}
+	if err := writePreset(path, l.spec); err != nil {
+		return err
+	}
+	l.err, l.note = "", "saved "+path
+	return nil
+}
+
+// writePreset writes a spec with the keys `seal run --config` reads.
+func writePreset(path string, spec engine.RunSpec) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := toml.NewEncoder(f).Encode(spec); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// readPreset reads a preset over the default settings, as `seal run --config` does.
+func readPreset(path string) (engine.RunSpec, error) {
+	spec := engine.DefaultSpec()
+	md, err := toml.DecodeFile(path, &spec)
+	if err != nil {
+		return spec, fmt.Errorf("%s: %v", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return spec, fmt.Errorf("%s: unknown key %q", path, und[0].String())
+	}
+	return spec, nil
+}
+
+// loadNextPreset loads the presets one after another, round and round.
+func (l *launcher) loadNextPreset() {
+	entries, err := os.ReadDir(l.presetDir)
+	l.presets = l.presets[:0]
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".toml") {
+			l.presets = append(l.presets, e.Name())
+		}
+	}
+	if err != nil || len(l.presets) == 0 {
+		l.err = "no presets in " + l.presetDir + " (p saves one)"
+		return
+	}
+	l.presetIdx %= len(l.presets)
+	path := filepath.Join(l.presetDir, l.presets[l.presetIdx])
+	l.presetIdx++
+	spec, err := readPreset(path)
+	if err != nil {
+		l.err = err.Error()
+		return
+	}
+	l.spec, l.err, l.note = spec, "", "loaded "+path
+}

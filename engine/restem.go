@@ -26,6 +26,7 @@ type runner struct {
 	tasks    []knowledge.Passage
 	grader   knowledge.Grader
 	finished map[store.CandidateKey]int64
+	g        *guardState // ledger head and guard (ledger.go)
 }
 
 // Candidate indexes below 0 are the baselines stored beside a round's candidates.
@@ -71,6 +72,9 @@ func (x *runner) run() error {
 		return err
 	}
 	if x.finished, err = x.e.DB.Finished(x.r.ID); err != nil {
+		return err
+	}
+	if err := x.startVersion(); err != nil {
 		return err
 	}
 	x.r.send(RunStarted{Run: x.r.ID, Name: x.spec.Name, Tasks: len(x.tasks), Resumed: x.resumed})
@@ -158,7 +162,11 @@ func (x *runner) restem() error {
 	if err != nil {
 		return err
 	}
-	for round := 0; round < x.spec.Rounds; round++ {
+	first, err := x.firstStep(store.LedgerPolicy)
+	if err != nil {
+		return err
+	}
+	for round := first; round < x.spec.Rounds; round++ {
 		if done := roundRecord(rounds, round); done != nil {
 			// A finished round: rebuild the policy from its saved update.
 			if done.PolicyAdapterPath != "" {
@@ -231,8 +239,10 @@ func (x *runner) restem() error {
 		rec := store.Round{RunID: x.r.ID, Round: round, MeanReward: mean, StdReward: std, Kept: len(keep), At: time.Now()}
 		if len(keep) > 0 {
 			var examples []train.Example
+			var edits []string
 			for _, k := range keep {
 				examples = append(examples, x.example(k.prompt, k.edit))
+				edits = append(edits, k.edit)
 			}
 			a, curve, err := x.trainLoRA(x.spec.Policy, examples, x.seed(round, 0, -10), "policy", Where{Run: x.r.ID, Round: round})
 			if err != nil {
@@ -245,7 +255,7 @@ func (x *runner) restem() error {
 			if rec.PolicyAdapterPath, rec.PolicyHash, err = x.saveAdapter(a, fmt.Sprintf("policy-round-%d", round)); err != nil {
 				return err
 			}
-			if err := x.finishPolicyUpdate(); err != nil {
+			if err := x.commitPolicy(round, a, &rec, edits); err != nil { // guard, ledger, merge (ledger.go)
 				return err
 			}
 		}
@@ -296,15 +306,6 @@ func (x *runner) summarize() error {
 	}
 	for _, m := range ms {
 		x.r.send(Metric{Run: x.r.ID, Name: m.Name, Value: m.Value})
-	}
-	return nil
-}
-
-// finishPolicyUpdate merges the attached policy adapter (or keeps it attached when the
-// spec says not to merge).
-func (x *runner) finishPolicyUpdate() error {
-	if x.spec.Policy.Merge {
-		return x.lm.model.MergeAdapter()
 	}
 	return nil
 }

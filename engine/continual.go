@@ -79,9 +79,12 @@ func (x *runner) continual() error {
 		}
 		applied, err := x.commitChange(change{kind: store.LedgerContinual, step: k, adapter: x.lm.model.Adapter(), path: c.AdapterPath,
 			hash: c.AdapterHash, merge: true, source: fmt.Sprintf("task %d: %s", k, p.Title), edit: c.Edit, reward: c.Reward,
-			learned: k, texts: []string{c.Edit, p.Title + "\n" + p.Context}, cand: &c, w: w})
+			learned: x.g.learned, texts: []string{c.Edit, p.Title + "\n" + p.Context}, cand: &c, w: w})
 		if err != nil {
 			return err
+		}
+		if applied {
+			x.g.learned = append(x.g.learned, k)
 		}
 		for i := 0; i <= k; i++ {
 			if have[[2]int{k + 1, i}] {

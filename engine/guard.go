@@ -9,7 +9,6 @@ import (
 	"seal/engine/knowledge"
 	"seal/models/llama"
 	"seal/models/lora"
-	"seal/models/train"
 	"seal/store"
 )
 
@@ -104,10 +103,11 @@ func (x *runner) loadGeneralProbes() ([]probe, error) {
 }
 
 // probes is the probe set for a change: the general set and the questions of the
-// first `learned` tasks.
-func (x *runner) probes(learned int) []probe {
+// tasks the weights have learned (committed steps; a rejected one taught nothing).
+func (x *runner) probes(learned []int) []probe {
 	out := append([]probe(nil), x.g.general...)
-	for _, p := range x.tasks[:learned] {
+	for _, t := range learned {
+		p := x.tasks[t]
 		for _, q := range p.Questions {
 			out = append(out, probe{p, q})
 		}
@@ -116,8 +116,7 @@ func (x *runner) probes(learned int) []probe {
 }
 
 // answerProbes answers every probe closed-book, greedy, with the model as it is now,
-// and measures each answer's confidence: the mean probability of its tokens (the
-// geometric mean, exp of minus the mean cross-entropy over the answer and EOS).
+// and measures each answer's confidence (confidence).
 func (x *runner) answerProbes(ps []probe) ([]probeAnswer, error) {
 	if len(ps) == 0 {
 		return nil, nil
@@ -136,28 +135,74 @@ func (x *runner) answerProbes(ps []probe) ([]probeAnswer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("grading a probe: %w", err)
 		}
-		prompt := x.lm.encode(prompts[i])
-		ids := append(append(append([]int32(nil), prompt...), g.Tokens...), x.lm.eos[0])
-		labels := make([]int32, len(ids))
-		for j := range labels {
-			labels[j] = train.IgnoreIndex
-			if j >= len(prompt) {
-				labels[j] = ids[j]
-			}
-		}
-		loss, _, err := x.lm.model.Loss(ids, train.ShiftedTargets(ids, labels), 1, len(ids), false, 1)
+		conf, err := x.confidence(x.lm.encode(prompts[i]), g)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = probeAnswer{text: g.Text, correct: grade.Correct, conf: math.Exp(-loss)}
+		out[i] = probeAnswer{text: g.Text, correct: grade.Correct, conf: conf}
 	}
 	return out, nil
 }
 
+// confidence is the mean probability the model gave the tokens of its answer's first
+// line (an answer is one line; what a small model rambles on with after it is not the
+// answer), and to EOS when the answer ended there. An empty answer is judged by the
+// probability of the token that ended it.
+func (x *runner) confidence(prompt []int32, g llama.Generation) (float64, error) {
+	toks := g.Tokens
+	for j, t := range toks {
+		if strings.Contains(x.lm.decode([]int32{t}), "\n") {
+			toks = toks[:j]
+			break
+		}
+	}
+	if len(toks) == len(g.Tokens) && g.Reason == llama.StopEOS || len(toks) == 0 && len(g.Tokens) == 0 {
+		toks = append(append([]int32(nil), toks...), x.lm.eos[0])
+	} else if len(toks) == 0 {
+		toks = g.Tokens[:1]
+	}
+	ids := append(append([]int32(nil), prompt...), toks...)
+	rows := make([]int, len(toks))
+	for j := range rows {
+		rows[j] = len(prompt) - 1 + j
+	}
+	logits, err := x.lm.model.Forward(ids, 1, len(ids), nil, rows)
+	if err != nil {
+		return 0, err
+	}
+	V := logits.Cols()
+	var sum float64
+	for j, t := range toks {
+		sum += softmaxAt(logits.F32[j*V:(j+1)*V], int(t))
+	}
+	return sum / float64(len(toks)), nil
+}
+
+// softmaxAt is softmax(row)[i], computed stably.
+func softmaxAt(row []float32, i int) float64 {
+	mx := row[0]
+	for _, v := range row {
+		mx = max(mx, v)
+	}
+	var z float64
+	for _, v := range row {
+		z += math.Exp(float64(v - mx))
+	}
+	return math.Exp(float64(row[i]-mx)) / z
+}
+
+// firstLine is an answer's first line, normalized for comparison.
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return knowledge.Normalize(s)
+}
+
 // judge measures a change: the adapter a (trained, attached) against the model
-// without it, on the probe set of the first `learned` tasks, and the texts against
-// the rules. It leaves a attached.
-func (x *runner) judge(a *lora.Adapter, learned int, texts []string) (GuardReport, error) {
+// without it, on the probe set, and the texts against the rules. It leaves a attached.
+func (x *runner) judge(a *lora.Adapter, learned []int, texts []string) (GuardReport, error) {
 	var rep GuardReport
 	g := x.spec.Guard
 	for _, t := range texts {
@@ -184,7 +229,7 @@ func (x *runner) judge(a *lora.Adapter, learned int, texts []string) (GuardRepor
 	bc, ac := make([]bool, len(ps)), make([]bool, len(ps))
 	for i := range ps {
 		bc[i], ac[i] = before[i].correct, after[i].correct
-		if before[i].conf >= g.Confident && knowledge.Normalize(before[i].text) != knowledge.Normalize(after[i].text) {
+		if before[i].conf >= g.Confident && firstLine(before[i].text) != firstLine(after[i].text) {
 			rep.Flips = append(rep.Flips, Flip{Question: knowledge.TopicQuestion(ps[i].p.Title, ps[i].q.Question),
 				Before: before[i].text, After: after[i].text, Confidence: before[i].conf})
 		}

@@ -21,8 +21,8 @@ import (
 func (x *runner) example(prompt, completion string) train.Example {
 	p := x.lm.encode(prompt)
 	var c []int32
-	if prompt == "" {
-		c = p
+	if prompt == "" { // the whole text is the completion (it was encode(""): BOS alone)
+		c = x.lm.encode(completion)
 		p = nil
 	} else {
 		full := x.lm.encode(prompt + completion)

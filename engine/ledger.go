@@ -29,6 +29,7 @@ type guardState struct {
 	head     int64 // the version the weights are now
 	rules    *knowledge.Rules
 	general  []probe
+	learned  []int // continual: the tasks whose steps the weights hold (their questions are probes)
 }
 
 // fingerprintText is the fixed input whose logits identify a version.
@@ -114,6 +115,15 @@ func (x *runner) startVersion() error {
 			return err
 		}
 		x.g.head = x.spec.FromVersion
+		chain, err := x.e.DB.VersionChain(x.spec.FromVersion)
+		if err != nil {
+			return err
+		}
+		for _, e := range chain {
+			if e.Kind == store.LedgerContinual && e.Step < len(x.tasks) {
+				x.g.learned = append(x.g.learned, e.Step)
+			}
+		}
 	} else {
 		base, ok, err := x.e.DB.LedgerStep(x.r.ID, store.LedgerBase, 0)
 		if err != nil {
@@ -200,7 +210,7 @@ type change struct {
 	source  string
 	edit    string
 	reward  float64
-	learned int      // tasks whose questions join the probe set
+	learned []int    // tasks whose questions join the probe set
 	texts   []string // the inputs the rules read
 	cand    *store.Candidate
 	w       Where

@@ -62,9 +62,9 @@ type GuardSpec struct {
 }
 
 // DefaultGuard: 12 general probes, a 5-point margin beyond 1.645 standard errors (one-sided
-// 95%), answers above 0.5 mean token probability count as confident, none may change.
+// 95%), answers above 0.8 mean token probability count as confident, none may change.
 func DefaultGuard() GuardSpec {
-	return GuardSpec{On: true, Probes: 12, Margin: 0.05, Z: 1.645, Confident: 0.5}
+	return GuardSpec{On: true, Probes: 12, Margin: 0.05, Z: 1.645, Confident: 0.8}
 }
 
 // Update is one LoRA training recipe.

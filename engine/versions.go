@@ -56,7 +56,9 @@ func (e *Engine) Rollback(ctx context.Context, id, version int64) (*Run, error) 
 
 // VersionLogits rebuilds a model version from the ledger onto the model folder (each
 // adapter verified by hash, the result checked against the recorded fingerprint) and
-// returns its logits for ids, one row per position.
+// returns its logits for ids, one row per position; nil ids means the fixed input whose
+// logits the version's fingerprint hashes (FingerprintLogits of the result is then the
+// recorded fingerprint).
 func (e *Engine) VersionLogits(ctx context.Context, version int64, modelDir string, ids []int32) ([]float32, error) {
 	x := &runner{e: e, ctx: ctx, spec: RunSpec{Model: modelDir}}
 	var err error
@@ -70,6 +72,9 @@ func (e *Engine) VersionLogits(ctx context.Context, version int64, modelDir stri
 	}
 	if err := x.rebuild(version); err != nil {
 		return nil, err
+	}
+	if ids == nil {
+		ids = x.lm.fingerprintIDs()
 	}
 	out, err := x.lm.model.Forward(ids, 1, len(ids), nil, nil)
 	if err != nil {

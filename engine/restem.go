@@ -74,10 +74,10 @@ func (x *runner) run() error {
 	if x.finished, err = x.e.DB.Finished(x.r.ID); err != nil {
 		return err
 	}
-	if err := x.startVersion(); err != nil {
+	x.r.send(RunStarted{Run: x.r.ID, Name: x.spec.Name, Tasks: len(x.tasks), Resumed: x.resumed})
+	if err := x.startVersion(); err != nil { // the ledger: base entry, or a branch's version rebuilt (ledger.go)
 		return err
 	}
-	x.r.send(RunStarted{Run: x.r.ID, Name: x.spec.Name, Tasks: len(x.tasks), Resumed: x.resumed})
 	switch x.spec.Mode {
 	case "continual":
 		return x.continual()

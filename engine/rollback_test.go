@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"seal/engine"
+	"seal/engine/knowledge"
 	"seal/store"
 )
 
@@ -145,5 +146,59 @@ func TestGuardRuleFlag(t *testing.T) {
 	}
 	if !rules["url"] || !rules["ignore_instructions"] || !strings.Contains(strings.Join(vs[1].Reasons, ";"), "rule url") {
 		t.Errorf("hits %+v, reasons %v", vs[1].Hits, vs[1].Reasons)
+	}
+}
+
+// TestGuardHoldsPolicyUpdate: ReST-EM's commit point. A rule that matches every
+// self-edit makes the guard hold each round's policy update for review; the person
+// approves round 0's (it is merged: a version) and rejects round 1's (no version, and
+// the round records no policy update, so a resume would not apply it either).
+func TestGuardHoldsPolicyUpdate(t *testing.T) {
+	dir := t.TempDir()
+	f := newFixture(t, dir)
+	db := openDB(t, dir)
+	spec := smallSpec(f)
+	spec.Tasks, spec.K, spec.Rounds, spec.Baselines, spec.ReviewGate = 1, 2, 2, false, true
+	spec.Guard.Rules = []knowledge.Rule{{Name: "anything", Pattern: `(?s).`}}
+	spec.Guard.MaxFlips = 1000
+	r, err := engine.New(db).Start(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var policyHolds []engine.NeedsReview
+	var vs []engine.GuardVerdict
+	for ev := range r.Events() {
+		switch e := ev.(type) {
+		case engine.NeedsReview:
+			if e.Reason == "" { // the review gate's routine ask about a candidate
+				go r.Review(e.CandidateID, "approve", "", "")
+				continue
+			}
+			policyHolds = append(policyHolds, e)
+			if len(policyHolds) == 1 {
+				go r.Review(e.CandidateID, "approve", "looked at it", "")
+			} else {
+				go r.Review(e.CandidateID, "reject", "not this one", "")
+			}
+		case engine.GuardVerdict:
+			vs = append(vs, e)
+		}
+	}
+	if err := r.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if len(policyHolds) != 2 || len(vs) != 2 || vs[0].Kind != "policy" || vs[0].Verdict != "hold" || !strings.Contains(policyHolds[0].Reason, "rule anything") {
+		t.Fatalf("holds %+v, verdicts %+v", policyHolds, vs)
+	}
+	if got := strings.Join(statuses(t, db, r.ID), " "); got != "base:committed policy:committed policy:rejected" {
+		t.Errorf("ledger %s", got)
+	}
+	es, _ := db.Ledger(r.ID)
+	if es[1].Review != "approve" || es[1].Fingerprint == "" || es[2].Review != "reject" || es[2].Fingerprint != "" {
+		t.Errorf("settled entries: %+v / %+v", es[1], es[2])
+	}
+	rounds, _ := db.Rounds(r.ID)
+	if len(rounds) != 2 || rounds[0].PolicyHash == "" || rounds[1].PolicyHash != "" {
+		t.Errorf("rounds %+v: want round 0's policy update saved, round 1's dropped", rounds)
 	}
 }

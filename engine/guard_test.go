@@ -249,7 +249,7 @@ func TestGuardHoldsContradiction(t *testing.T) {
 	if len(es) != 3 || es[2].Status != store.LedgerRejected || es[2].Review != "reject" || es[2].CandidateID != held[0].CandidateID {
 		t.Errorf("ledger %+v, want the held step rejected by the review", es)
 	}
-	if !strings.Contains(es[2].Reason, "contradicts the year") {
+	if !strings.Contains(es[2].Reason, "contradicts 1 confident answer") || !strings.Contains(es[2].Reason, "review: contradicts the year") {
 		t.Errorf("stored reason %q lacks the reviewer's reason", es[2].Reason)
 	}
 }

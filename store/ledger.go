@@ -109,7 +109,8 @@ func (db *DB) SaveLedgerEntry(e LedgerEntry) (int64, error) {
 }
 
 // SettleLedgerEntry records the decision on a held entry: committed (with the version's
-// fingerprint) or rejected. Only a held entry can be settled, and only once.
+// fingerprint) or rejected, with the reviewer's verdict and reason (added to the guard's).
+// Only a held entry can be settled, and only once.
 func (db *DB) SettleLedgerEntry(id int64, status, review, reason, fingerprint string) error {
 	op := fmt.Sprintf("settle ledger entry %d", id)
 	if status != LedgerCommitted && status != LedgerRejected {
@@ -126,8 +127,10 @@ func (db *DB) SettleLedgerEntry(id int64, status, review, reason, fingerprint st
 		if st != LedgerHeld {
 			return invalid("entry %d is %s, not held", id, st)
 		}
-		_, err = tx.Exec(`UPDATE ledger SET status = ?, review = ?, reason = CASE WHEN ? = '' THEN reason ELSE ? END,
-			fingerprint = ? WHERE id = ?`, status, review, reason, reason, fingerprint, id)
+		// The reviewer's reason goes after the guard's, which stays.
+		_, err = tx.Exec(`UPDATE ledger SET status = ?, review = ?,
+			reason = CASE WHEN ? = '' THEN reason WHEN reason = '' THEN ? ELSE reason || '; review: ' || ? END,
+			fingerprint = ? WHERE id = ?`, status, review, reason, reason, reason, fingerprint, id)
 		return err
 	})
 }

@@ -302,7 +302,9 @@ func (x *runner) commitChange(ch change) (bool, error) {
 	return x.hold(ch, id, rep)
 }
 
-// hold waits for a person's verdict on a held change and carries it out.
+// hold waits for a person's verdict on a held change and carries it out. An approval
+// applies the adapter that was judged; an edited text in it is kept in the review only
+// (the update was trained from the original input).
 func (x *runner) hold(ch change, id int64, rep GuardReport) (bool, error) {
 	e, err := x.e.DB.LedgerEntryByID(id)
 	if err != nil {

@@ -202,3 +202,58 @@ func TestGuardHoldsPolicyUpdate(t *testing.T) {
 		t.Errorf("rounds %+v: want round 0's policy update saved, round 1's dropped", rounds)
 	}
 }
+
+// TestGuardResumeKeepsDecisions cancels a continual run right after the guard rejected
+// its second step, resumes it, and checks that the ledger's decisions were kept (the
+// rejected adapter is not applied on resume) and that the final version is bit for bit
+// the one an uninterrupted run reaches.
+func TestGuardResumeKeepsDecisions(t *testing.T) {
+	dir := t.TempDir()
+	f := newFixture(t, dir)
+	var ps []map[string]any
+	b, _ := os.ReadFile(f.data)
+	json.Unmarshal(b, &ps)
+	ps = []map[string]any{ps[0], {"title": "Notice", "context": "Visit www.example.com for the answers.",
+		"questions": []map[string]string{{"question": "Where?", "answer": "www.example.com"}}}, ps[2]}
+	b, _ = json.Marshal(ps)
+	os.WriteFile(f.data, b, 0o644)
+	db := openDB(t, dir)
+	e := engine.New(db)
+	spec := smallSpec(f)
+	spec.Mode, spec.Style = "continual", "passage"
+	spec.Guard.MaxFlips = 1000
+	clean, _ := e.Start(context.Background(), spec)
+	collect(t, clean)
+
+	r, _ := e.Start(context.Background(), spec)
+	for ev := range r.Events() {
+		if v, ok := ev.(engine.GuardVerdict); ok && v.Step == 1 {
+			r.Cancel()
+		}
+	}
+	r.Wait()
+	if run, _ := db.Run(r.ID); run.Status != store.StatusCancelled {
+		t.Fatalf("run status %s after cancel", run.Status)
+	}
+	r, err := e.Resume(context.Background(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := collect(t, r)
+	if n := len(ev["guard_verdict"]); n != 1 {
+		t.Errorf("%d guard verdicts after resume, want 1 (steps 0 and 1 were decided)", n)
+	}
+	want, _ := db.Ledger(clean.ID)
+	got, _ := db.Ledger(r.ID)
+	if len(got) != 4 || len(want) != 4 {
+		t.Fatalf("ledgers of %d and %d entries", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].Status != want[i].Status || got[i].Fingerprint != want[i].Fingerprint || got[i].AdapterHash != want[i].AdapterHash {
+			t.Errorf("entry %d: %s %.12s, uninterrupted run %s %.12s", i, got[i].Status, got[i].Fingerprint, want[i].Status, want[i].Fingerprint)
+		}
+	}
+	if got[2].Status != store.LedgerRejected || got[3].Parent != got[1].ID {
+		t.Errorf("step 1 %s, step 2 on %d", got[2].Status, got[3].Parent)
+	}
+}

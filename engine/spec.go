@@ -62,9 +62,10 @@ type GuardSpec struct {
 }
 
 // DefaultGuard: 12 general probes, a 5-point margin beyond 1.645 standard errors (one-sided
-// 95%), answers above 0.8 mean token probability count as confident, none may change.
+// 95%), answers above 0.8 mean token probability count as confident, none may change;
+// the default rules, written into the spec so a stored run keeps the rules it ran with.
 func DefaultGuard() GuardSpec {
-	return GuardSpec{On: true, Probes: 12, Margin: 0.05, Z: 1.645, Confident: 0.8}
+	return GuardSpec{On: true, Probes: 12, Margin: 0.05, Z: 1.645, Confident: 0.8, Rules: knowledge.DefaultRules()}
 }
 
 // Update is one LoRA training recipe.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -90,7 +91,9 @@ func (x *runner) loadGeneralProbes() ([]probe, error) {
 		if mine[p.Title+"\x00"+p.Context] {
 			continue
 		}
-		if err := p.Validate(); err != nil {
+		if err := p.Validate(); errors.Is(err, knowledge.ErrNoQuestions) {
+			continue // a training-only passage asks nothing
+		} else if err != nil {
 			return nil, fmt.Errorf("guard probe data %s: passage %d: %w", path, i, err)
 		}
 		for _, q := range p.Questions {

@@ -257,3 +257,25 @@ func TestGuardResumeKeepsDecisions(t *testing.T) {
 		t.Errorf("step 1 %s, step 2 on %d", got[2].Status, got[3].Parent)
 	}
 }
+
+func TestGuardBadProbeData(t *testing.T) {
+	dir := t.TempDir()
+	f := newFixture(t, dir)
+	db := openDB(t, dir)
+	spec := smallSpec(f)
+	spec.Mode = "continual"
+	spec.Guard.ProbeData = filepath.Join(dir, "no-probes.json")
+	r, err := engine.New(db).Start(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range r.Events() {
+	}
+	if err := r.Wait(); err == nil || !strings.Contains(err.Error(), "guard probe data") || !strings.Contains(err.Error(), "no-probes.json") {
+		t.Errorf("missing probe file: %v", err)
+	}
+	spec.Guard.Rules = []knowledge.Rule{{Name: "broken", Pattern: "(["}}
+	if _, err := engine.New(db).Start(context.Background(), spec); err == nil || !strings.Contains(err.Error(), `guard rule "broken"`) {
+		t.Errorf("bad rule: %v", err)
+	}
+}

@@ -45,6 +45,11 @@ Commands:
   export RUN     a run as JSON lines or CSV
   effect         measure the SEAL effect with the embedded model on held-out passages
                  and print the README's table
+  versions RUN   the model versions of a run and its branches, as a tree
+  rollback RUN --to VERSION
+                 go back to a version and continue from it as a new run (a branch)
+  audit RUN      every weight change of a run, its input, guard verdict and approval,
+                 as JSON lines
   pretrain       make a small model from nothing: the synthetic world, a BPE
                  tokenizer and full-parameter pretraining (resumable)
   bench          measure matmul (against OpenBLAS when installed), memory bandwidth,
@@ -91,6 +96,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdEffect(args[1:], stdout, stderr)
 	case "export":
 		return cmdExport(args[1:], stdout, stderr)
+	case "versions":
+		return cmdVersions(args[1:], stdout, stderr)
+	case "rollback":
+		return cmdRollback(args[1:], stdout, stderr)
+	case "audit":
+		return cmdAudit(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "seal: unknown command %q\n\n%s", args[0], usage)
 	return 2

@@ -29,6 +29,12 @@ func (x *runner) continual() error {
 		x.r.send(RetentionPoint{Run: x.r.ID, Step: step, Task: t, Accuracy: acc})
 		return nil
 	}
+	base := map[int]float64{}
+	for _, c := range done {
+		if c.Step == 0 {
+			base[c.Task] = c.Accuracy
+		}
+	}
 	for t, p := range x.tasks {
 		if have[[2]int{0, t}] {
 			continue
@@ -37,74 +43,111 @@ func (x *runner) continual() error {
 		if err != nil {
 			return err
 		}
+		base[t] = s.Accuracy()
 		if err := cell(0, t, s.Accuracy()); err != nil {
 			return err
 		}
 	}
-	for k, p := range x.tasks {
-		key := store.CandidateKey{Round: k, Task: k, Index: 0}
-		if id, ok := x.finished[key]; ok {
-			c, err := x.e.DB.Candidate(id)
-			if err != nil {
+	first, err := x.firstStep(store.LedgerContinual) // a branch goes on after its version's step
+	if err != nil {
+		return err
+	}
+	for k := first; k < len(x.tasks); k++ {
+		p := x.tasks[k]
+		w := Where{Run: x.r.ID, Round: k, Task: k}
+		var c store.Candidate
+		var row []float64
+		if id, ok := x.finished[store.CandidateKey{Round: k, Task: k, Index: 0}]; ok {
+			// A resumed step: its update was saved before the candidate was committed.
+			// Attach it again (verified by hash); the ledger says what became of it.
+			if c, err = x.e.DB.Candidate(id); err != nil {
 				return err
 			}
-			if c.AdapterPath != "" {
-				if err := x.applySaved(c.AdapterPath, c.AdapterHash, true); err != nil { // continual steps are always merged
+			if c.AdapterPath == "" {
+				continue
+			}
+			if err := x.applySaved(c.AdapterPath, c.AdapterHash, false); err != nil {
+				return err
+			}
+		} else {
+			if err := x.waitIfPaused(); err != nil {
+				return err
+			}
+			if c, row, err = x.continualStep(k, style, base[k], w); err != nil {
+				return err
+			}
+		}
+		applied, err := x.commitChange(change{kind: store.LedgerContinual, step: k, adapter: x.lm.model.Adapter(), path: c.AdapterPath,
+			hash: c.AdapterHash, merge: true, source: fmt.Sprintf("task %d: %s", k, p.Title), edit: c.Edit, reward: c.Reward,
+			learned: x.g.learned, texts: []string{c.Edit, p.Title + "\n" + p.Context}, cand: &c, w: w})
+		if err != nil {
+			return err
+		}
+		if applied {
+			x.g.learned = append(x.g.learned, k)
+		}
+		for i := 0; i <= k; i++ {
+			if have[[2]int{k + 1, i}] {
+				continue
+			}
+			if !applied || row == nil { // the row describes the weights the run goes on with
+				s, _, err := x.evaluate(x.tasks[i], false, "retention", 0, Where{Run: x.r.ID, Round: k, Task: i})
+				if err != nil {
 					return err
 				}
+				if err := cell(k+1, i, s.Accuracy()); err != nil {
+					return err
+				}
+				continue
 			}
-			continue
-		}
-		if err := x.waitIfPaused(); err != nil {
-			return err
-		}
-		w := Where{Run: x.r.ID, Round: k, Task: k}
-		prompt := knowledge.SelfEditPrompt(style, p)
-		gens, err := x.sampleEdits(k, k, prompt, []int{0}, w)
-		if err != nil {
-			return err
-		}
-		edit := strings.TrimSpace(gens[0].Text) // an empty edit falls back to the passage alone
-		c := store.Candidate{RunID: x.r.ID, Round: k, Task: k, Kind: "continual", Prompt: prompt, Edit: edit, Tokens: len(gens[0].Tokens), Seed: x.seed(k, k, 0)}
-		x.r.send(EditDone{Where: w, Edit: edit, Tokens: c.Tokens})
-		var examples []train.Example
-		for _, s := range knowledge.TrainSequences(edit, p, x.spec.Split) {
-			examples = append(examples, x.example("", s))
-		}
-		a, curve, err := x.trainLoRA(x.spec.Inner, examples, c.Seed, "continual", w)
-		if err != nil {
-			x.lm.model.SetAdapter(nil)
-			return err
-		}
-		c.Curve = curve
-		var row []float64
-		for i := 0; i <= k; i++ {
-			s, items, err := x.evaluate(x.tasks[i], false, "adapted", 0, Where{Run: x.r.ID, Round: k, Task: i})
-			if err != nil {
-				return err
-			}
-			if i == k {
-				c.Evals = items
-			}
-			row = append(row, s.Accuracy())
-		}
-		if c.AdapterPath, c.AdapterHash, err = x.saveAdapter(a, fmt.Sprintf("continual-step-%d", k+1)); err != nil {
-			return err
-		}
-		if err := x.lm.model.MergeAdapter(); err != nil {
-			return err
-		}
-		c.Status, c.AdaptedScore, c.Repeats = "done", row[k], 1
-		if err := x.commit(&c, w); err != nil {
-			return err
-		}
-		for i, acc := range row {
-			if err := cell(k+1, i, acc); err != nil {
+			if err := cell(k+1, i, row[i]); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// continualStep writes, trains and scores the self-edit of task k and commits its
+// candidate; the trained adapter is left attached for the guard. row is the accuracy
+// of tasks 0..k with it.
+func (x *runner) continualStep(k int, style knowledge.Style, base float64, w Where) (store.Candidate, []float64, error) {
+	p := x.tasks[k]
+	prompt := knowledge.SelfEditPrompt(style, p)
+	gens, err := x.sampleEdits(k, k, prompt, []int{0}, w)
+	if err != nil {
+		return store.Candidate{}, nil, err
+	}
+	edit := strings.TrimSpace(gens[0].Text) // an empty edit falls back to the passage alone
+	c := store.Candidate{RunID: x.r.ID, Round: k, Task: k, Kind: "continual", Prompt: prompt, Edit: edit, Tokens: len(gens[0].Tokens),
+		Seed: x.seed(k, k, 0), BaseScore: base}
+	x.r.send(EditDone{Where: w, Edit: edit, Tokens: c.Tokens})
+	var examples []train.Example
+	for _, s := range knowledge.TrainSequences(edit, p, x.spec.Split) {
+		examples = append(examples, x.example("", s))
+	}
+	a, curve, err := x.trainLoRA(x.spec.Inner, examples, c.Seed, "continual", w)
+	if err != nil {
+		x.lm.model.SetAdapter(nil)
+		return c, nil, err
+	}
+	c.Curve = curve
+	var row []float64
+	for i := 0; i <= k; i++ {
+		s, items, err := x.evaluate(x.tasks[i], false, "adapted", 0, Where{Run: x.r.ID, Round: k, Task: i})
+		if err != nil {
+			return c, nil, err
+		}
+		if i == k {
+			c.Evals = items
+		}
+		row = append(row, s.Accuracy())
+	}
+	if c.AdapterPath, c.AdapterHash, err = x.saveAdapter(a, fmt.Sprintf("continual-step-%d", k+1)); err != nil {
+		return c, nil, err
+	}
+	c.Status, c.AdaptedScore, c.Reward, c.Repeats = "done", row[k], row[k]-base, 1
+	return c, row, x.commit(&c, w)
 }
 
 // cpt is the multi-passage mode: k self-edits for every passage, one update over all

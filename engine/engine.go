@@ -106,8 +106,8 @@ func (e *Engine) Start(ctx context.Context, spec RunSpec) (*Run, error) {
 		return nil, err
 	}
 	// Paths are stored absolute so `seal resume` works from any folder.
-	for _, p := range []*string{&spec.Model, &spec.Data} {
-		if abs, err := filepath.Abs(*p); err == nil {
+	for _, p := range []*string{&spec.Model, &spec.Data, &spec.Guard.ProbeData} {
+		if abs, err := filepath.Abs(*p); err == nil && *p != "" {
 			*p = abs
 		}
 	}

@@ -76,6 +76,7 @@ type NeedsReview struct {
 	CandidateID int64   `json:"candidate_id"`
 	Edit        string  `json:"edit"`
 	Reward      float64 `json:"reward"`
+	Reason      string  `json:"reason,omitempty"` // why the guard held it (empty for the review gate's routine ask)
 }
 
 // Reviewed confirms a verdict was recorded.

@@ -32,6 +32,7 @@ type runner struct {
 
 	version ModelVersion // the policy's weights: base + merged policy updates
 	exec    Executor     // runs inner loops: Engine.Executor, or in-process
+	g        *guardState // ledger head and guard (ledger.go)
 }
 
 // Candidate indexes below 0 are the baselines stored beside a round's candidates.
@@ -81,6 +82,9 @@ func (x *runner) run() error {
 		return err
 	}
 	x.r.send(RunStarted{Run: x.r.ID, Name: x.spec.Name, Tasks: x.numTasks(), Resumed: x.resumed})
+	if err := x.startVersion(); err != nil { // the ledger: base entry, or a branch's version rebuilt (ledger.go)
+		return err
+	}
 	switch x.spec.Mode {
 	case "continual":
 		return x.continual()
@@ -203,7 +207,11 @@ func (x *runner) restem() error {
 	if err != nil {
 		return err
 	}
-	for round := 0; round < x.spec.Rounds; round++ {
+	first, err := x.firstStep(store.LedgerPolicy)
+	if err != nil {
+		return err
+	}
+	for round := first; round < x.spec.Rounds; round++ {
 		if done := roundRecord(rounds, round); done != nil {
 			// A finished round: rebuild the policy from its saved update.
 			if done.PolicyAdapterPath != "" {
@@ -279,8 +287,10 @@ func (x *runner) restem() error {
 		rec := store.Round{RunID: x.r.ID, Round: round, MeanReward: mean, StdReward: std, Kept: len(keep), At: time.Now()}
 		if len(keep) > 0 {
 			var examples []train.Example
+			var edits []string
 			for _, k := range keep {
 				examples = append(examples, x.example(k.prompt, k.edit))
+				edits = append(edits, k.edit)
 			}
 			a, curve, err := x.trainLoRA(x.spec.Policy, examples, x.seed(round, 0, -10), "policy", Where{Run: x.r.ID, Round: round})
 			if err != nil {
@@ -293,7 +303,7 @@ func (x *runner) restem() error {
 			if rec.PolicyAdapterPath, rec.PolicyHash, err = x.saveAdapter(a, fmt.Sprintf("policy-round-%d", round)); err != nil {
 				return err
 			}
-			if err := x.finishPolicyUpdate(rec.PolicyHash, rec.PolicyAdapterPath); err != nil {
+			if err := x.commitPolicy(round, a, &rec, edits); err != nil { // guard, ledger, merge (ledger.go)
 				return err
 			}
 		}
@@ -344,18 +354,6 @@ func (x *runner) summarize() error {
 	}
 	for _, m := range ms {
 		x.r.send(Metric{Run: x.r.ID, Name: m.Name, Value: m.Value})
-	}
-	return nil
-}
-
-// finishPolicyUpdate merges the attached policy adapter (or keeps it attached when the
-// spec says not to merge).
-func (x *runner) finishPolicyUpdate(hash, dir string) error {
-	if x.spec.Policy.Merge {
-		if err := x.lm.model.MergeAdapter(); err != nil {
-			return err
-		}
-		return x.merged(hash, dir)
 	}
 	return nil
 }

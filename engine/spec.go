@@ -44,6 +44,32 @@ type RunSpec struct {
 	Grader     string `json:"grader" toml:"grader"`         // "contains", "judge", "hybrid", "http"
 	GraderURL  string `json:"grader_url" toml:"grader_url"` // OpenAI-compatible base URL (key from SEAL_GRADER_KEY)
 	GraderName string `json:"grader_model" toml:"grader_model"`
+
+	Guard GuardSpec `json:"guard" toml:"guard"` // checks every weight change before it is committed
+	// FromVersion, when set, makes the run start from that model version (a ledger id,
+	// any run's) instead of the base: `seal rollback` branches this way.
+	FromVersion int64 `json:"from_version,omitempty" toml:"from_version"`
+}
+
+// GuardSpec configures the checks on each weight change (guard.go says how each works).
+type GuardSpec struct {
+	On bool `json:"on" toml:"on"`
+	// ProbeData is a SQuAD-format file whose questions form the fixed general probe set;
+	// empty means the run's data file, minus the passages the run works on.
+	ProbeData string           `json:"probe_data" toml:"probe_data"`
+	Probes    int              `json:"probes" toml:"probes"`       // general probe questions (earlier tasks' questions come on top)
+	Margin    float64          `json:"margin" toml:"margin"`       // tolerated drop in probe accuracy
+	Z         float64          `json:"z" toml:"z"`                 // noise multiplier on the paired standard error
+	Confident float64          `json:"confident" toml:"confident"` // mean token probability of a confident answer
+	MaxFlips  int              `json:"max_flips" toml:"max_flips"` // confident answers a change may alter before it counts as contradicting
+	Rules     []knowledge.Rule `json:"rules" toml:"rules"`         // nil means knowledge.DefaultRules()
+}
+
+// DefaultGuard: 12 general probes, a 5-point margin beyond 1.645 standard errors (one-sided
+// 95%), answers above 0.8 mean token probability count as confident, none may change;
+// the default rules, written into the spec so a stored run keeps the rules it ran with.
+func DefaultGuard() GuardSpec {
+	return GuardSpec{On: true, Probes: 12, Margin: 0.05, Z: 1.645, Confident: 0.8, Rules: knowledge.DefaultRules()}
 }
 
 // Update is one LoRA training recipe.
@@ -68,6 +94,7 @@ func DefaultSpec() RunSpec {
 		Seed: 1, Grader: "contains",
 		Inner:  Update{Rank: 32, Alpha: 64, Targets: []string{"q_proj", "v_proj"}, LR: 1e-3, Epochs: 10, Batch: 1},
 		Policy: Update{Rank: 64, Alpha: 128, Targets: llama.Projections, LR: 3e-4, Epochs: 2, Batch: 1, Merge: true},
+		Guard:  DefaultGuard(),
 	}
 }
 
@@ -105,6 +132,12 @@ func (s RunSpec) Validate() error {
 	}
 	if _, err := knowledge.ParseStyle(s.Style); err != nil && s.Domain == "knowledge" {
 		return err
+	}
+	if err := s.Guard.validate(); err != nil {
+		return err
+	}
+	if s.FromVersion < 0 {
+		return fmt.Errorf("from_version %d is not a version id", s.FromVersion)
 	}
 	for _, u := range []struct {
 		name string

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+
+	"seal/engine"
+)
+
+// parseInterleaved parses flags that may come after the positional arguments
+// (`seal rollback 3 --to 7`): the standard flag package stops at the first one.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func runNumber(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%q is not a run number", s)
+	}
+	return id, nil
+}
+
+// cmdVersions prints the version tree of a run's family: every committed version
+// (base + ordered adapters), branches, and the held or rejected changes.
+func cmdVersions(args []string, stdout, stderr io.Writer) int {
+	d, id, code := openRunArg("versions", args, stderr, nil)
+	if d == nil {
+		return code
+	}
+	defer d.Close()
+	tree, err := d.VersionTree(id)
+	if err != nil {
+		fmt.Fprintf(stderr, "seal versions: %v\n", err)
+		return 1
+	}
+	if len(tree) == 0 {
+		fmt.Fprintf(stderr, "seal versions: run %d has no ledger (it was made before versions were recorded)\n", id)
+		return 1
+	}
+	head, _, err := d.HeadVersion(id)
+	if err != nil {
+		fmt.Fprintf(stderr, "seal versions: %v\n", err)
+		return 1
+	}
+	for _, l := range engine.VersionTreeLines(tree, head.ID) {
+		fmt.Fprintln(stdout, l)
+	}
+	return 0
+}
+
+// cmdAudit prints a run's ledger as JSON lines: every weight change with its input,
+// the guard's numbers and the verdicts on it.
+func cmdAudit(args []string, stdout, stderr io.Writer) int {
+	d, id, code := openRunArg("audit", args, stderr, nil)
+	if d == nil {
+		return code
+	}
+	defer d.Close()
+	recs, err := engine.Audit(d, id)
+	if err == nil {
+		err = engine.WriteAudit(stdout, recs)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "seal audit: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// cmdRollback starts a new run that branches from a version of RUN's tree and goes on
+// from there; the original run and its versions stay as they are.
+func cmdRollback(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("rollback", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", "", "SQLite file of the run history")
+	to := fs.Int64("to", 0, "the version to go back to (a number from seal versions RUN)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: seal rollback RUN --to VERSION [--db FILE]\n\nStarts a new run from VERSION (rebuilt from the base and its adapters, each checked by hash,\nthe result checked bit for bit against the version's recorded logits) and goes on from there.\n\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 || *to <= 0 {
+		fs.Usage()
+		return 2
+	}
+	id, err := runNumber(pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "seal rollback: %v\n", err)
+		return 2
+	}
+	return startAndFollow("seal rollback", dbPath(*db), nil, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
+		return e.Rollback(ctx, id, *to)
+	})
+}

@@ -32,7 +32,7 @@ type runner struct {
 
 	version ModelVersion // the policy's weights: base + merged policy updates
 	exec    Executor     // runs inner loops: Engine.Executor, or in-process
-	g        *guardState // ledger head and guard (ledger.go)
+	g       *guardState  // ledger head and guard (ledger.go)
 }
 
 // Candidate indexes below 0 are the baselines stored beside a round's candidates.

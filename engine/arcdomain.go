@@ -74,7 +74,7 @@ func (x *runner) selfEditPrompt(style knowledge.Style, t int) (string, error) {
 // arcOptions are the run's TTT settings with a seed, for the baselines that run
 // in-process (candidates carry the same settings in their jobs).
 func (x *runner) arcOptions(seed uint64) arc.Options {
-	return arcOptions(InnerJob{Inner: x.spec.Inner, ARCVote: x.spec.ARCVote}, x.prompter, seed)
+	return arcOptions(InnerJob{Inner: x.spec.Inner, ARCVote: x.spec.ARCVote, ARCMax: x.spec.ARCExamples}, x.prompter, seed)
 }
 
 // arcBaselines scores, beside the self-edits, test-time training with the fixed

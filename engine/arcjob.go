@@ -53,10 +53,10 @@ func runARCJob(ctx context.Context, l *lm, job InnerJob, w Where, send func(Even
 }
 
 // arcOptions are the TTT settings of a job: the LoRA shape from the run's inner
-// update, voting as the run says.
+// update, voting and the example cap as the run says.
 func arcOptions(job InnerJob, p arc.Prompter, seed uint64) arc.Options {
 	return arc.Options{Prompter: p, Rank: job.Inner.Rank, Alpha: job.Inner.Alpha, Targets: job.Inner.Targets,
-		Batch: job.Inner.Batch, Vote: job.ARCVote, Seed: seed}
+		Batch: job.Inner.Batch, Vote: job.ARCVote, MaxExamples: job.ARCMax, Seed: seed}
 }
 
 // arcEvalItems records one graded answer per test input: the voted attempts against

@@ -72,6 +72,9 @@ type probeAnswer struct {
 func (x *runner) loadGeneralProbes() ([]probe, error) {
 	g := x.spec.Guard
 	path := g.ProbeData
+	if path == "" && x.spec.Domain == "arc" {
+		return nil, nil // ARC tasks ask no questions: general probes come only from a probe file
+	}
 	if path == "" {
 		path = x.spec.Data
 	}

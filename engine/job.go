@@ -34,7 +34,8 @@ type InnerJob struct {
 	Seed     uint64         `json:"seed"`
 	QATokens int            `json:"qa_tokens"`
 	Grader   GraderSettings `json:"grader"`
-	ARCVote  bool           `json:"arc_vote,omitempty"` // ARC: predict with augmented queries and voting
+	ARCVote  bool           `json:"arc_vote,omitempty"`     // ARC: predict with augmented queries and voting
+	ARCMax   int            `json:"arc_examples,omitempty"` // ARC: most TTT examples (0: 250)
 }
 
 // KnowledgeJob is the knowledge domain's payload: train on the edit's sequences, then

@@ -21,8 +21,11 @@ type RunSpec struct {
 	// "challenges" replaced by "solutions", when that file exists.
 	Solutions string `json:"solutions,omitempty" toml:"solutions"`
 	ARCVote   bool   `json:"arc_vote,omitempty" toml:"arc_vote"` // ARC: augmented queries and voting (§2.6)
-	Offset    int    `json:"offset" toml:"offset"`               // first passage used
-	Tasks     int    `json:"tasks" toml:"tasks"`                 // passages used (0 = all)
+	// ARCExamples caps the test-time training examples built from a task (0: the
+	// method's 250); an edit's step budget is counted on what is kept.
+	ARCExamples int `json:"arc_examples,omitempty" toml:"arc_examples"`
+	Offset      int `json:"offset" toml:"offset"` // first passage used
+	Tasks       int `json:"tasks" toml:"tasks"`   // passages used (0 = all)
 
 	Style      string  `json:"style" toml:"style"`
 	K          int     `json:"k" toml:"k"` // candidates per passage

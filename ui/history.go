@@ -218,6 +218,13 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 		return fmt.Sprintf("question %d", q)
 	}
 	reviews, _ := db.LatestReviews(id)
+	arcRun := run.Domain == "arc"
+	if arcRun {
+		b.WriteString("\n" + styleTitle.Render("tasks (demonstrations)") + "\n")
+		for _, t := range tasks {
+			b.WriteString(arcTaskSection(t, w))
+		}
+	}
 	b.WriteString("\n" + styleTitle.Render("candidates") + "\n")
 	for _, c := range cands {
 		verdict := ""
@@ -233,6 +240,14 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 		}
 		if c.Edit != "" {
 			b.WriteString(indent(wrap(c.Edit, w-4), "  │ ") + "\n")
+		}
+		if arcRun {
+			var t *store.Task
+			if c.Task < len(tasks) {
+				t = &tasks[c.Task]
+			}
+			b.WriteString(arcEvalSection(c, t, w))
+			continue
 		}
 		for _, e := range c.Evals {
 			mark := styleGood.Render("✓")

@@ -118,6 +118,9 @@ func (v *liveView) paneBody(p pane, w, h int) string {
 		}
 		return v.rewardsBody(w, h)
 	}
+	if s.spec.Domain == "arc" {
+		return v.arcEvalBody(w, h)
+	}
 	return v.evalBody(w)
 }
 

@@ -313,7 +313,7 @@ func (a *App) onEvents(m eventsMsg) tea.Cmd {
 	for _, ev := range m.evs {
 		a.live.st.apply(ev)
 		if nr, ok := ev.(engine.NeedsReview); ok {
-			cmds = append(cmds, a.live.rv.add(reviewItem{Where: nr.Where, ID: nr.CandidateID, Edit: nr.Edit, Reward: nr.Reward}, a.o.Now(), a.o.Grace))
+			cmds = append(cmds, a.live.rv.add(reviewItem{Where: nr.Where, ID: nr.CandidateID, Edit: nr.Edit, Reward: nr.Reward, Reason: nr.Reason}, a.o.Now(), a.o.Grace))
 		}
 	}
 	if m.closed {

@@ -72,7 +72,11 @@ func (v *liveView) paneTitle(p pane) string {
 	switch p {
 	case paneEdit:
 		if it, ok := v.rv.head(); ok {
-			return fmt.Sprintf(" under review: #%d r%d p%d c%d ", it.ID, it.Round, it.Task, it.Cand)
+			held := ""
+			if it.Reason != "" {
+				held = " (held by the guard)"
+			}
+			return fmt.Sprintf(" under review%s: #%d r%d p%d c%d ", held, it.ID, it.Round, it.Task, it.Cand)
 		}
 		state := "writing"
 		if s.editDone[s.at.Cand] {
@@ -99,6 +103,9 @@ func (v *liveView) paneBody(p pane, w, h int) string {
 	case paneEdit:
 		// While a candidate waits for a verdict, the person reads the whole of it here.
 		if it, ok := v.rv.head(); ok {
+			if it.Reason != "" {
+				return styleBad.Render(wrap("held: "+it.Reason, w)) + "\n" + wrap(it.Edit, w)
+			}
 			return wrap(it.Edit, w)
 		}
 		text := s.edits[s.at.Cand]
@@ -213,7 +220,8 @@ func (v *liveView) view(w, h int, status string) string {
 		ph = 0
 	}
 	header := v.header(w)
-	area := h - 1 - 1 - ph // header, status
+	info := v.st.infoLines(w)
+	area := h - 1 - 1 - ph - len(info) // header, status, guard and workers
 	var body string
 	switch {
 	case v.purpose == editApprove || v.purpose == editWhatIf:
@@ -240,7 +248,7 @@ func (v *liveView) view(w, h int, status string) string {
 		body = lipgloss.JoinVertical(lipgloss.Left, lipgloss.JoinHorizontal(lipgloss.Top, r[paneEdit], r[paneLoss]),
 			lipgloss.JoinHorizontal(lipgloss.Top, r[paneRewards], r[paneEval]))
 	}
-	parts := []string{header, body}
+	parts := append([]string{header, body}, info...)
 	if prompt != "" {
 		parts = append(parts, prompt)
 	}
@@ -284,6 +292,9 @@ func (v *liveView) promptView(w int) string {
 		}
 		if n := len(v.rv.queue) - 1; n > 0 {
 			line += styleDim.Render(fmt.Sprintf(" +%d waiting", n))
+		}
+		if it.Reason != "" { // the guard held it: why comes before the edit
+			line += " " + styleBad.Render("held: "+clip(it.Reason, w))
 		}
 		line += " " + clip(it.Edit, w)
 	case v.rv.staged != nil:

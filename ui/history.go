@@ -114,6 +114,11 @@ func (h *history) update(msg tea.KeyMsg, db *store.DB) tea.Cmd {
 			id := h.runs[h.cursor].ID
 			return func() tea.Msg { return openRunMsg{id} }
 		}
+	case key.Matches(msg, km.Versions):
+		if len(h.runs) > 0 {
+			id := h.runs[h.cursor].ID
+			return func() tea.Msg { return versionsMsg{id} }
+		}
 	case key.Matches(msg, km.Compare):
 		var ids []int64
 		for i := len(h.runs) - 1; i >= 0; i-- { // oldest first: the first is the baseline

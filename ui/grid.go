@@ -92,7 +92,11 @@ func blockOf(caption, text string) gridBlock {
 
 // lines draws the block in w x (h lines including the caption).
 func (b gridBlock) lines(w, h int) []string {
-	out := []string{ansi.Truncate(b.caption, w, "…")}
+	c := b.caption
+	if ansi.StringWidth(c) > w && b.name <= w { // the name whole rather than the shape cut
+		c = ansi.Truncate(c, b.name, "")
+	}
+	out := []string{ansi.Truncate(c, w, "…")}
 	if b.grid == nil {
 		t := b.text
 		if t == "" {
@@ -153,6 +157,15 @@ func sideBySide(blocks []gridBlock, sep string, w, h int) string {
 			if !done[i] {
 				widths[i] = max(2, left/max(1, n))
 			}
+		}
+	}
+	left := w - sw*(len(blocks)-1)
+	for _, x := range widths {
+		left -= x
+	}
+	for i, b := range blocks { // room to spare goes to captions that were cut
+		if extra := min(left, ansi.StringWidth(b.caption)-widths[i]); extra > 0 {
+			widths[i], left = widths[i]+extra, left-extra
 		}
 	}
 	cols := make([][]string, len(blocks))

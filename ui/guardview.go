@@ -29,38 +29,36 @@ func (s *liveState) infoLines(w int) []string {
 }
 
 // guardLine: "guard PASS v7 continual 2 · retention 0.812→0.790 Δ-0.022 (noise 0.031,
-// margin 0.050, n 40) · flips 0 · rules 0 · 3 pass 1 hold 0 reject · head v7"; short
+// margin 0.050, n 40) · flips 0 · rules 0 · 3 pass 1 hold 0 reject · model v7
+// (continual 2)", the last part alone while the guard has said nothing; short
 // keeps the numbers and drops the words, for a narrow terminal.
 func (s *liveState) guardLine(short bool) string {
 	if len(s.guard) == 0 && s.versions == 0 {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString(styleTitle.Render("guard "))
 	if len(s.guard) > 0 {
 		g := s.guard[len(s.guard)-1]
-		b.WriteString(verdictWord(g.Verdict))
+		b.WriteString(styleTitle.Render("guard ") + verdictWord(g.Verdict))
 		if short {
 			r := g.Retention
 			fmt.Fprintf(&b, " v%d %s%d · ret %.3f→%.3f Δ%+.3f noise %.3f margin %.3f · flips %d · rules %d",
 				g.Entry, g.Kind[:min(1, len(g.Kind))], g.Step, r.Before, r.After, r.Delta, r.Noise, r.Margin, len(g.Flips), len(g.Hits))
-			if s.versions > 0 {
-				fmt.Fprintf(&b, " · head v%d", s.version.Version)
+		} else {
+			fmt.Fprintf(&b, " v%d %s %d", g.Entry, g.Kind, g.Step)
+			b.WriteString(" · " + retentionText(g.Retention))
+			fmt.Fprintf(&b, " · flips %d · rules %d", len(g.Flips), len(g.Hits))
+			if len(g.Reasons) > 0 {
+				b.WriteString(" · " + styleBad.Render(strings.Join(g.Reasons, "; ")))
 			}
-			return b.String()
+			fmt.Fprintf(&b, " · %s", styleDim.Render(fmt.Sprintf("%d pass %d hold %d reject", s.verdicts["pass"], s.verdicts["hold"], s.verdicts["reject"])))
 		}
-		fmt.Fprintf(&b, " v%d %s %d", g.Entry, g.Kind, g.Step)
-		b.WriteString(" · " + retentionText(g.Retention))
-		fmt.Fprintf(&b, " · flips %d · rules %d", len(g.Flips), len(g.Hits))
-		if len(g.Reasons) > 0 {
-			b.WriteString(" · " + styleBad.Render(strings.Join(g.Reasons, "; ")))
-		}
-		fmt.Fprintf(&b, " · %s", styleDim.Render(fmt.Sprintf("%d pass %d hold %d reject", s.verdicts["pass"], s.verdicts["hold"], s.verdicts["reject"])))
+		b.WriteString(" · ")
 	}
 	if s.versions > 0 {
-		fmt.Fprintf(&b, " · head v%d (%s %d)", s.version.Version, s.version.Kind, s.version.Step)
+		fmt.Fprintf(&b, "%s v%d (%s %d)", styleTitle.Render("model"), s.version.Version, s.version.Kind, s.version.Step)
 	}
-	return b.String()
+	return strings.TrimSuffix(b.String(), " · ")
 }
 
 func verdictWord(v string) string {

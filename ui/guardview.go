@@ -51,7 +51,7 @@ func (s *liveState) guardLine(short bool) string {
 			if len(g.Reasons) > 0 {
 				b.WriteString(" · " + styleBad.Render(strings.Join(g.Reasons, "; ")))
 			}
-			fmt.Fprintf(&b, " · %s", styleDim.Render(fmt.Sprintf("%d pass %d hold %d reject", s.verdicts["pass"], s.verdicts["hold"], s.verdicts["reject"])))
+			fmt.Fprintf(&b, " · %s %s", styleDim.Render(fmt.Sprintf("%d pass %d hold %d reject, newest last:", s.verdicts["pass"], s.verdicts["hold"], s.verdicts["reject"])), s.verdictTrail())
 		}
 		b.WriteString(" · ")
 	}
@@ -59,6 +59,22 @@ func (s *liveState) guardLine(short bool) string {
 		fmt.Fprintf(&b, "%s v%d (%s %d)", styleTitle.Render("model"), s.version.Version, s.version.Kind, s.version.Step)
 	}
 	return strings.TrimSuffix(b.String(), " · ")
+}
+
+// verdictTrail is the kept verdicts as one mark each, oldest first: ✓ pass, ‖ hold, ✗ reject.
+func (s *liveState) verdictTrail() string {
+	var b strings.Builder
+	for _, g := range s.guard {
+		switch g.Verdict {
+		case "pass":
+			b.WriteString(styleGood.Render("✓"))
+		case "hold":
+			b.WriteString(styleAccent.Render("‖"))
+		default:
+			b.WriteString(styleBad.Render("✗"))
+		}
+	}
+	return b.String()
 }
 
 func verdictWord(v string) string {

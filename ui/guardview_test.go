@@ -56,7 +56,7 @@ func TestGuardAndWorkersFold(t *testing.T) {
 		t.Fatalf("want a guard and a workers line: %q", lines)
 	}
 	for _, want := range []string{"HOLD v3 continual 1", "retention 0.775→0.700 Δ-0.075 (noise 0.030, margin 0.050, n 40)",
-		"flips 1", "rules 1", "1 confident answer flipped; rule url", "1 pass 1 hold 0 reject", "model v2 (continual 0)"} {
+		"flips 1", "rules 1", "1 confident answer flipped; rule url", "1 pass 1 hold 0 reject, newest last: ✓‖", "model v2 (continual 0)"} {
 		if !strings.Contains(lines[0], want) {
 			t.Errorf("guard line lacks %q: %s", want, lines[0])
 		}

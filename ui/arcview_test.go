@@ -215,3 +215,24 @@ func TestARCRunDetail(t *testing.T) {
 		t.Errorf("stored ARC evals:\n%s", body)
 	}
 }
+
+// TestARCGuardWorkersFitEverySize: grids, the guard and the workers lines on small
+// terminals: the frame keeps its size, and tiny ones do not panic.
+func TestARCGuardWorkersFitEverySize(t *testing.T) {
+	for _, size := range [][2]int{{60, 16}, {80, 24}, {30, 8}, {10, 3}, {1, 1}, {0, 0}} {
+		c := &clock{t0}
+		a := liveApp(t, arcSpec(), c, size[0], size[1])
+		feed(a, arcEvalEvents()...)
+		feed(a, guardEvents()...)
+		feed(a, workersEvent())
+		for _, k := range []string{"", "z", "tab", "tab", "tab", "z", "+"} {
+			if k != "" {
+				press(a, k)
+			}
+			got := a.View()
+			if size[0] >= 60 {
+				checkFits(t, fmt.Sprintf("arc %v after %q", size, k), got, size[0], size[1])
+			}
+		}
+	}
+}

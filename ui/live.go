@@ -319,11 +319,13 @@ func statusLine(s *liveState, w int, now time.Time, device string, mem uint64) s
 		fill = min(barW, done*barW/total)
 	}
 	bar := strings.Repeat("█", fill) + strings.Repeat("░", barW-fill)
-	where := ""
+	noun := "passage"
+	if s.spec.Domain == "arc" {
+		noun = "task"
+	}
+	where := fmt.Sprintf("%s %d/%d", noun, s.at.Task+1, max(1, s.tasks))
 	if s.spec.Mode == "restem" {
-		where = fmt.Sprintf("round %d/%d passage %d/%d", s.at.Round+1, s.spec.Rounds, s.at.Task+1, max(1, s.tasks))
-	} else {
-		where = fmt.Sprintf("passage %d/%d", s.at.Task+1, max(1, s.tasks))
+		where = fmt.Sprintf("round %d/%d %s", s.at.Round+1, s.spec.Rounds, where)
 	}
 	eta := s.eta(now)
 	if eta != "" {

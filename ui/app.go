@@ -47,6 +47,7 @@ const (
 	screenHistory
 	screenDetail
 	screenCompare
+	screenVersions
 )
 
 // App is the workbench's root model.
@@ -61,6 +62,7 @@ type App struct {
 	history  history
 	viewer   viewport.Model
 	compare  compareView
+	versions versionsView
 	back     screen // where esc goes from detail and compare
 
 	detailRun  int64 // the run the detail screen shows
@@ -153,8 +155,9 @@ func pump(r *engine.Run) tea.Cmd {
 }
 
 type startedMsg struct {
-	run *engine.Run
-	err error
+	run      *engine.Run
+	err      error
+	rollback bool // from the version tree: a problem is shown there
 }
 
 type whatIfStartedMsg struct {
@@ -170,6 +173,8 @@ func (a *App) typing() bool {
 		return a.live.purpose != editNone
 	case screenHistory:
 		return a.history.filtering
+	case screenVersions:
+		return a.versions.confirm // every key answers the question
 	}
 	return false
 }
@@ -188,6 +193,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.onEvents(msg)
 	case startedMsg:
 		a.launcher.note, a.starting = "", false
+		if msg.err != nil && msg.rollback {
+			a.versions.err = "rollback: " + msg.err.Error()
+			return a, a.quitIfIdle(nil)
+		}
 		if msg.err != nil {
 			a.launcher.err = msg.err.Error()
 			a.screen = screenLauncher
@@ -218,6 +227,14 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.viewer.GotoTop()
 		a.detailRun, a.detailTask = msg.id, 0
 		a.back, a.screen = a.screen, screenDetail
+		return a, nil
+	case versionsMsg:
+		v, err := loadVersions(a.o.DB, msg.id)
+		if err != nil {
+			a.history.err = err.Error()
+			return a, nil
+		}
+		a.versions, a.screen = v, screenVersions
 		return a, nil
 	case compareMsg:
 		cv, err := loadCompare(a.o.DB, msg.ids)
@@ -275,14 +292,14 @@ func (a *App) start(spec engine.RunSpec) tea.Cmd {
 	return func() tea.Msg {
 		if defaults != nil {
 			if err := defaults(&spec); err != nil {
-				return startedMsg{nil, err}
+				return startedMsg{err: err}
 			}
 		}
 		if err := spec.Validate(); err != nil {
-			return startedMsg{nil, err}
+			return startedMsg{err: err}
 		}
 		r, err := e.Start(ctx, spec)
-		return startedMsg{r, err}
+		return startedMsg{run: r, err: err}
 	}
 }
 
@@ -313,7 +330,7 @@ func (a *App) onEvents(m eventsMsg) tea.Cmd {
 	for _, ev := range m.evs {
 		a.live.st.apply(ev)
 		if nr, ok := ev.(engine.NeedsReview); ok {
-			cmds = append(cmds, a.live.rv.add(reviewItem{Where: nr.Where, ID: nr.CandidateID, Edit: nr.Edit, Reward: nr.Reward}, a.o.Now(), a.o.Grace))
+			cmds = append(cmds, a.live.rv.add(reviewItem{Where: nr.Where, ID: nr.CandidateID, Edit: nr.Edit, Reward: nr.Reward, Reason: nr.Reason}, a.o.Now(), a.o.Grace))
 		}
 	}
 	if m.closed {
@@ -391,6 +408,12 @@ func (a *App) onKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		return a.history.update(msg, a.o.DB)
+	case screenVersions:
+		if !a.versions.confirm && key.Matches(msg, versionsKeyMap.Back) {
+			a.screen = screenHistory
+			return nil
+		}
+		return a.versions.update(msg, a.rollback)
 	case screenDetail, screenCompare:
 		switch {
 		case key.Matches(msg, viewerKeyMap.Back):
@@ -583,6 +606,26 @@ func (a *App) whatIfFromStore(open bool) tea.Cmd {
 	return a.live.editor.Focus()
 }
 
+// rollback starts a new run from a version of run's tree (engine.Rollback, as
+// `seal rollback RUN --to VERSION` does) and shows it live; a problem stays on the
+// version tree.
+func (a *App) rollback(run, version int64) tea.Cmd {
+	if a.run != nil {
+		a.versions.err = fmt.Sprintf("run %d is still going: cancel it first (x in the live view)", a.run.ID)
+		return nil
+	}
+	if a.starting {
+		return nil
+	}
+	a.starting = true
+	a.versions.err = fmt.Sprintf("starting a run from v%d…", version)
+	e, ctx := a.o.Engine, a.ctx
+	return func() tea.Msg {
+		r, err := e.Rollback(ctx, run, version)
+		return startedMsg{run: r, err: err, rollback: true}
+	}
+}
+
 func clampShare(s int) int { return max(20, min(80, s)) }
 
 func (a *App) startWhatIf(it reviewItem, text string) tea.Cmd {
@@ -610,6 +653,8 @@ func (a *App) View() string {
 		body = a.live.view(a.w, h, statusLine(a.live.st, a.w, a.o.Now(), a.o.Device, a.o.Mem()))
 	case screenHistory:
 		body = a.history.view(a.w, h)
+	case screenVersions:
+		body = a.versions.view(a.w, h)
 	case screenDetail, screenCompare:
 		a.viewer.Width, a.viewer.Height = a.w, h
 		body = a.viewer.View()
@@ -627,6 +672,8 @@ func (a *App) keyMap() help.KeyMap {
 		return historyKeyMap
 	case screenCompare:
 		return compareKeys{viewerKeyMap}
+	case screenVersions:
+		return versionsKeyMap
 	}
 	return detailKeys{viewerKeyMap}
 }

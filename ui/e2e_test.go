@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -138,9 +139,28 @@ func TestWorkbenchEndToEnd(t *testing.T) {
 	if cands, err := db.Candidates(2, false); err != nil || cands[len(cands)-1].Kind != store.KindHuman {
 		t.Errorf("run 2 has no human candidate after its what-if (%v)", err)
 	}
+	// The version tree of run 2 and a rollback to its head as a new run.
+	head, ok, err := db.HeadVersion(2)
+	if err != nil || !ok {
+		t.Fatalf("run 2 has no head version (%v)", err)
+	}
+	send("h")
+	waitFor("history again", `history\s+2 runs`)
+	send("k", "v")
+	waitFor("run 2's version tree", `versions of run 2`, `v\d+ base`)
+	send("r")
+	waitFor("the rollback question", `roll back run 2 to v\d+ as a new run\?`)
+	send("y")
+	waitFor("the rollback run to finish", `run 3 ·`, `\(from v\d+\)`, `✓ done`)
+	if r, err := db.Run(3); err != nil || r.Parent != 2 {
+		t.Errorf("run 3 is not a branch of run 2: %+v %v", r, err)
+	}
 	send("q")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(30*time.Second))
-	for _, id := range []int64{1, 2} {
+	if r, err := db.Run(3); err != nil || !strings.Contains(string(r.Config), fmt.Sprintf(`"from_version":%d`, head.ID)) {
+		t.Errorf("run 3 does not start from v%d: %v", head.ID, err)
+	}
+	for _, id := range []int64{1, 2, 3} {
 		r, err := db.Run(id)
 		if err != nil || r.Status != store.StatusDone {
 			t.Errorf("run %d: %+v %v", id, r.Status, err)

@@ -114,6 +114,11 @@ func (h *history) update(msg tea.KeyMsg, db *store.DB) tea.Cmd {
 			id := h.runs[h.cursor].ID
 			return func() tea.Msg { return openRunMsg{id} }
 		}
+	case key.Matches(msg, km.Versions):
+		if len(h.runs) > 0 {
+			id := h.runs[h.cursor].ID
+			return func() tea.Msg { return versionsMsg{id} }
+		}
 	case key.Matches(msg, km.Compare):
 		var ids []int64
 		for i := len(h.runs) - 1; i >= 0; i-- { // oldest first: the first is the baseline
@@ -218,6 +223,13 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 		return fmt.Sprintf("question %d", q)
 	}
 	reviews, _ := db.LatestReviews(id)
+	arcRun := run.Domain == "arc"
+	if arcRun {
+		b.WriteString("\n" + styleTitle.Render("tasks (demonstrations)") + "\n")
+		for _, t := range tasks {
+			b.WriteString(arcTaskSection(t, w))
+		}
+	}
 	b.WriteString("\n" + styleTitle.Render("candidates") + "\n")
 	for _, c := range cands {
 		verdict := ""
@@ -233,6 +245,14 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 		}
 		if c.Edit != "" {
 			b.WriteString(indent(wrap(c.Edit, w-4), "  │ ") + "\n")
+		}
+		if arcRun {
+			var t *store.Task
+			if c.Task < len(tasks) {
+				t = &tasks[c.Task]
+			}
+			b.WriteString(arcEvalSection(c, t, w))
+			continue
 		}
 		for _, e := range c.Evals {
 			mark := styleGood.Render("✓")

@@ -67,25 +67,43 @@ func (k liveKeys) FullHelp() [][]key.Binding {
 }
 
 type historyKeys struct {
-	Up, Down, Open, Mark, Compare, Filter, Back key.Binding
+	Up, Down, Open, Versions, Mark, Compare, Filter, Back key.Binding
 }
 
 var historyKeyMap = historyKeys{
-	Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-	Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-	Open:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
-	Mark:    key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
-	Compare: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "compare marked")),
-	Filter:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
-	Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+	Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+	Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+	Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+	Versions: key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "versions")),
+	Mark:     key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
+	Compare:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "compare marked")),
+	Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+	Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 }
 
 func (k historyKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.Mark, k.Compare, k.Filter, global.New, global.Live, global.Quit}
+	return []key.Binding{k.Open, k.Versions, k.Mark, k.Compare, k.Filter, global.New, global.Live, global.Quit}
 }
 func (k historyKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Open}, {k.Mark, k.Compare, k.Filter}, {global.New, global.Live, global.Quit}}
+	return [][]key.Binding{{k.Up, k.Down, k.Open, k.Versions}, {k.Mark, k.Compare, k.Filter}, {global.New, global.Live, global.Quit}}
 }
+
+type versionsKeys struct {
+	Up, Down, Rollback, Yes, Back key.Binding
+}
+
+var versionsKeyMap = versionsKeys{
+	Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+	Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+	Rollback: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "roll back to this version")),
+	Yes:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+	Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+}
+
+func (k versionsKeys) ShortHelp() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.Rollback, k.Back, global.Quit}
+}
+func (k versionsKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 
 type viewerKeys struct {
 	Up, Down, Baseline, Task, Passage, Back key.Binding

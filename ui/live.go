@@ -72,7 +72,11 @@ func (v *liveView) paneTitle(p pane) string {
 	switch p {
 	case paneEdit:
 		if it, ok := v.rv.head(); ok {
-			return fmt.Sprintf(" under review: #%d r%d p%d c%d ", it.ID, it.Round, it.Task, it.Cand)
+			held := ""
+			if it.Reason != "" {
+				held = " (held by the guard)"
+			}
+			return fmt.Sprintf(" under review%s: #%d r%d p%d c%d ", held, it.ID, it.Round, it.Task, it.Cand)
 		}
 		state := "writing"
 		if s.editDone[s.at.Cand] {
@@ -99,6 +103,9 @@ func (v *liveView) paneBody(p pane, w, h int) string {
 	case paneEdit:
 		// While a candidate waits for a verdict, the person reads the whole of it here.
 		if it, ok := v.rv.head(); ok {
+			if it.Reason != "" {
+				return styleBad.Render(wrap("held: "+it.Reason, w)) + "\n" + wrap(it.Edit, w)
+			}
 			return wrap(it.Edit, w)
 		}
 		text := s.edits[s.at.Cand]
@@ -117,6 +124,9 @@ func (v *liveView) paneBody(p pane, w, h int) string {
 			return v.retentionBody(w, h)
 		}
 		return v.rewardsBody(w, h)
+	}
+	if s.spec.Domain == "arc" {
+		return v.arcEvalBody(w, h)
 	}
 	return v.evalBody(w)
 }
@@ -210,7 +220,8 @@ func (v *liveView) view(w, h int, status string) string {
 		ph = 0
 	}
 	header := v.header(w)
-	area := h - 1 - 1 - ph // header, status
+	info := v.st.infoLines(w)
+	area := h - 1 - 1 - ph - len(info) // header, status, guard and workers
 	var body string
 	switch {
 	case v.purpose == editApprove || v.purpose == editWhatIf:
@@ -237,7 +248,7 @@ func (v *liveView) view(w, h int, status string) string {
 		body = lipgloss.JoinVertical(lipgloss.Left, lipgloss.JoinHorizontal(lipgloss.Top, r[paneEdit], r[paneLoss]),
 			lipgloss.JoinHorizontal(lipgloss.Top, r[paneRewards], r[paneEval]))
 	}
-	parts := []string{header, body}
+	parts := append([]string{header, body}, info...)
 	if prompt != "" {
 		parts = append(parts, prompt)
 	}
@@ -282,6 +293,9 @@ func (v *liveView) promptView(w int) string {
 		if n := len(v.rv.queue) - 1; n > 0 {
 			line += styleDim.Render(fmt.Sprintf(" +%d waiting", n))
 		}
+		if it.Reason != "" { // the guard held it: why comes before the edit
+			line += " " + styleBad.Render("held: "+clip(it.Reason, w))
+		}
 		line += " " + clip(it.Edit, w)
 	case v.rv.staged != nil:
 		line = fmt.Sprintf("%s #%d: sending shortly, u takes it back", pastTense(v.rv.staged.verdict), v.rv.staged.item.ID)
@@ -305,11 +319,13 @@ func statusLine(s *liveState, w int, now time.Time, device string, mem uint64) s
 		fill = min(barW, done*barW/total)
 	}
 	bar := strings.Repeat("█", fill) + strings.Repeat("░", barW-fill)
-	where := ""
+	noun := "passage"
+	if s.spec.Domain == "arc" {
+		noun = "task"
+	}
+	where := fmt.Sprintf("%s %d/%d", noun, s.at.Task+1, max(1, s.tasks))
 	if s.spec.Mode == "restem" {
-		where = fmt.Sprintf("round %d/%d passage %d/%d", s.at.Round+1, s.spec.Rounds, s.at.Task+1, max(1, s.tasks))
-	} else {
-		where = fmt.Sprintf("passage %d/%d", s.at.Task+1, max(1, s.tasks))
+		where = fmt.Sprintf("round %d/%d %s", s.at.Round+1, s.spec.Rounds, where)
 	}
 	eta := s.eta(now)
 	if eta != "" {

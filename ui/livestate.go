@@ -35,6 +35,12 @@ type liveState struct {
 	retSteps   int
 	metrics    []engine.Metric
 	doneCands  int
+
+	guard    []engine.GuardVerdict // the guard's newest verdicts, newest last
+	verdicts map[string]int        // pass/hold/reject counts over the run
+	version  engine.VersionCommitted
+	versions int             // versions committed in this run
+	workers  *engine.Workers // nil until a remote executor reports
 }
 
 type rewardPoint struct {
@@ -46,10 +52,14 @@ type rewardPoint struct {
 	Std    float64
 }
 
-const keepEvals = 64
+const (
+	keepEvals    = 64
+	keepVerdicts = 8
+)
 
 func newLiveState(spec engine.RunSpec, now time.Time) *liveState {
-	return &liveState{spec: spec, status: "starting", started: now, edits: map[int]string{}, editDone: map[int]bool{}, retention: map[[2]int]float64{}}
+	return &liveState{spec: spec, status: "starting", started: now, edits: map[int]string{}, editDone: map[int]bool{}, retention: map[[2]int]float64{},
+		verdicts: map[string]int{}}
 }
 
 // apply folds one event in.
@@ -90,6 +100,17 @@ func (s *liveState) apply(ev engine.Event) {
 		s.tasks = max(s.tasks, e.Task+1)
 	case engine.Metric:
 		s.metrics = append(s.metrics, e)
+	case engine.GuardVerdict:
+		s.guard = append(s.guard, e)
+		if len(s.guard) > keepVerdicts {
+			s.guard = s.guard[len(s.guard)-keepVerdicts:]
+		}
+		s.verdicts[e.Verdict]++
+	case engine.VersionCommitted:
+		s.version = e
+		s.versions++
+	case engine.Workers:
+		s.workers = &e
 	case engine.Status:
 		s.status = e.Status
 	case engine.Error:

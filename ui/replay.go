@@ -68,6 +68,12 @@ func decodeEvent(line []byte) (engine.Event, error) {
 		ev, err = decodeAs[engine.Status](line)
 	case "error":
 		ev, err = decodeAs[engine.Error](line)
+	case "guard_verdict":
+		ev, err = decodeAs[engine.GuardVerdict](line)
+	case "version_committed":
+		ev, err = decodeAs[engine.VersionCommitted](line)
+	case "workers":
+		ev, err = decodeAs[engine.Workers](line)
 	case "finished":
 		ev, err = decodeAs[engine.Finished](line)
 	case "":

@@ -20,7 +20,8 @@ type reviewItem struct {
 	ID       int64
 	Edit     string
 	Reward   float64
-	FollowUp bool // asked again after a verdict was sent
+	Reason   string // why the guard held the change ("" for the review gate's routine ask)
+	FollowUp bool   // asked again after a verdict was sent
 }
 
 type verdict struct {

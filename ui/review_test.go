@@ -198,7 +198,9 @@ func TestReadEventsNamesTheLine(t *testing.T) {
 }
 
 func FuzzDecodeEvent(f *testing.F) {
-	for _, s := range []string{`{"type":"token","run":1,"text":"x"}`, `{"type":"reward","reward":0.5}`, `{"type":"retention","step":1}`, `{}`, `[`, `{"type":7}`} {
+	for _, s := range []string{`{"type":"token","run":1,"text":"x"}`, `{"type":"reward","reward":0.5}`, `{"type":"retention","step":1}`,
+		`{"type":"guard_verdict","verdict":"hold","retention":{"n":4,"before":0.5},"flips":[{"question":"q"}],"hits":[{"rule":"url"}]}`,
+		`{"type":"workers","queue_depth":2,"workers":[{"name":"w","busy":true}]}`, `{"type":"version_committed","version":3}`, `{}`, `[`, `{"type":7}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -83,20 +83,10 @@ func (x *runner) arcOptions(seed uint64) arc.Options {
 // the no-update baseline itself).
 func (x *runner) arcBaselines(t int, base float64) error {
 	task := x.arcTasks[t]
-	w := Where{Run: x.r.ID, Task: t, Cand: idxPassage}
-	if _, ok := x.finished[store.CandidateKey{Task: t, Index: idxPassage}]; !ok {
-		fixed := arc.FixedConfig().JSON()
-		c := store.Candidate{RunID: x.r.ID, Task: t, Index: idxPassage, Kind: "baseline_fixed", Edit: fixed, Seed: x.seed(0, t, idxPassage), BaseScore: base}
-		res, err := x.runJobs([]InnerJob{x.innerJob(0, t, idxPassage, "baseline_fixed", fixed, false, c.Seed)})
-		if err != nil {
-			return err
-		}
-		x.score(&c, res[0], base)
-		if err := x.commit(&c, w); err != nil {
-			return err
-		}
+	if err := x.jobBaseline(t, "baseline_fixed", arc.FixedConfig().JSON(), false, base); err != nil {
+		return err
 	}
-	w.Cand = idxContext
+	w := Where{Run: x.r.ID, Task: t, Cand: idxContext}
 	if _, ok := x.finished[store.CandidateKey{Task: t, Index: idxContext}]; ok {
 		return nil
 	}

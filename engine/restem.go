@@ -440,19 +440,10 @@ func (x *runner) baselines(t int, base float64) error {
 		return x.arcBaselines(t, base)
 	}
 	p := x.tasks[t]
-	w := Where{Run: x.r.ID, Task: t, Cand: idxPassage}
-	if _, ok := x.finished[store.CandidateKey{Task: t, Index: idxPassage}]; !ok {
-		c := store.Candidate{RunID: x.r.ID, Task: t, Index: idxPassage, Kind: "baseline_passage", Seed: x.seed(0, t, idxPassage), BaseScore: base}
-		res, err := x.runJobs([]InnerJob{x.innerJob(0, t, idxPassage, "baseline_passage", "", true, c.Seed)})
-		if err != nil {
-			return err
-		}
-		x.score(&c, res[0], base)
-		if err := x.commit(&c, w); err != nil {
-			return err
-		}
+	if err := x.jobBaseline(t, "baseline_passage", "", true, base); err != nil {
+		return err
 	}
-	w.Cand = idxContext
+	w := Where{Run: x.r.ID, Task: t, Cand: idxContext}
 	if _, ok := x.finished[store.CandidateKey{Task: t, Index: idxContext}]; !ok {
 		s, items, err := x.evaluate(p, true, "context", 0, w)
 		if err != nil {
@@ -467,6 +458,21 @@ func (x *runner) baselines(t int, base float64) error {
 
 // score fills in a candidate from its inner loop. The knowledge reward is the gain over
 // no update; ARC's is pass@2 success itself (§2.8: binary). An invalid edit scores 0.
+// jobBaseline scores a fixed edit (none: the passage alone; ARC: the hand-chosen config)
+// through the candidates' job path, once, in the passage-only slot of round 0.
+func (x *runner) jobBaseline(t int, kind, edit string, split bool, base float64) error {
+	if _, ok := x.finished[store.CandidateKey{Task: t, Index: idxPassage}]; ok {
+		return nil
+	}
+	c := store.Candidate{RunID: x.r.ID, Task: t, Index: idxPassage, Kind: kind, Edit: edit, Seed: x.seed(0, t, idxPassage), BaseScore: base}
+	res, err := x.runJobs([]InnerJob{x.innerJob(0, t, idxPassage, kind, edit, split, c.Seed)})
+	if err != nil {
+		return err
+	}
+	x.score(&c, res[0], base)
+	return x.commit(&c, Where{Run: x.r.ID, Task: t, Cand: idxPassage})
+}
+
 func (x *runner) score(c *store.Candidate, res InnerResult, base float64) {
 	mean, std := knowledge.MeanStd(res.Accs)
 	c.Status, c.AdaptedScore, c.Reward, c.RewardStd, c.Repeats = "done", mean, mean-base, std, len(res.Accs)

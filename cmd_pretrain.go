@@ -45,6 +45,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	lr := fs.Float64("lr", 1e-3, "peak learning rate (cosine decay after warmup)")
 	warmup := fs.Int("warmup", 100, "warmup steps")
 	every := fs.Int("checkpoint-every", 100, "steps between checkpoints")
+	ship := fs.String("ship", "", "after pretraining, also write the bf16 copy for embedding to this folder (models/tiny/default is the embedded one)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: seal pretrain --out DIR [flags]\n\nPretrains a small Llama on the project's synthetic world. Run the same command again to resume.\n\n")
 		fs.PrintDefaults()
@@ -69,6 +70,13 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "run the same command again to resume from the last checkpoint\n")
 		}
 		return 1
+	}
+	if *ship != "" {
+		if err := tiny.Ship(*out, *ship); err != nil {
+			fmt.Fprintf(stderr, "seal pretrain: ship: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "wrote the bf16 copy to %s\n", *ship)
 	}
 	return 0
 }

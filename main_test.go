@@ -253,8 +253,8 @@ merge = true
 // TestPretrainCommand makes a very small model from the synthetic world, resumes it,
 // and checks the folder is a complete, loadable model with its data splits.
 func TestPretrainCommand(t *testing.T) {
-	out := t.TempDir()
-	args := []string{"pretrain", "--out", out, "--chars", "300000", "--vocab", "400", "--hidden", "32", "--layers", "1",
+	out, shipped := t.TempDir(), filepath.Join(t.TempDir(), "shipped")
+	args := []string{"pretrain", "--out", out, "--ship", shipped, "--arc-docs", "20", "--chars", "300000", "--vocab", "400", "--hidden", "32", "--layers", "1",
 		"--heads", "4", "--kv-heads", "2", "--intermediate", "64", "--steps", "20", "--batch", "2", "--seq", "32", "--checkpoint-every", "10"}
 	code, stdout, errOut := runCmd(args...)
 	if code != 0 || !strings.Contains(stdout, "step 20/20") {
@@ -268,6 +268,10 @@ func TestPretrainCommand(t *testing.T) {
 	code, _, errOut = runCmd("inspect", out)
 	if code != 0 {
 		t.Errorf("the pretrained folder does not inspect: %s", errOut)
+	}
+	// --ship wrote the bf16 copy that would be embedded.
+	if code, info, errOut := runCmd("inspect", shipped); code != 0 || !strings.Contains(info, "BF16") {
+		t.Errorf("the shipped folder: %d %s %s", code, info, errOut)
 	}
 	// Generation runs on it end to end (raw prompt, no chat template).
 	if code, _, errOut := runCmd("generate", "--model", out, "--prompt", "Question:", "--max-tokens", "4"); code != 0 {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -193,8 +194,8 @@ func TestGuardStopsHarmfulEdit(t *testing.T) {
 	}
 }
 
-// TestGuardHoldsContradiction: the model is taught a person's birth year, then given
-// a passage that restates the person with another year. The answer it gave
+// TestGuardHoldsContradiction: the model is taught a passage's facts, then given a
+// passage that restates them with another trade. The answer it gave
 // confidently changes under the trial update, so the change is held for review (the
 // review gate is on) with the reason; the person rejects it and it is never applied.
 func TestGuardHoldsContradiction(t *testing.T) {
@@ -203,7 +204,7 @@ func TestGuardHoldsContradiction(t *testing.T) {
 	db := openDB(t, dir)
 	var a knowledge.Passage
 	for _, p := range tw.val {
-		if hasYear(p) {
+		if hasTrade(p) {
 			a = p
 			break
 		}
@@ -218,6 +219,11 @@ func TestGuardHoldsContradiction(t *testing.T) {
 	tasks := []knowledge.Passage{qaPassage(a, answers(a)), qaPassage(a, wrong)}
 	spec := guardSpec(t, tw, dir, tasks, tw.train[:2])
 	spec.ReviewGate = true
+	// A one-text update leaves the embedded model's answers at 0.5-0.8 mean token
+	// probability (the default threshold, 0.8, is for larger models); the probes are the
+	// taught passage's questions alone, since at 0.5 the first step already moves
+	// general answers the model holds at that confidence.
+	spec.Guard.Confident, spec.Guard.Probes = 0.5, 0
 	r, err := engine.New(db).Start(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +234,7 @@ func TestGuardHoldsContradiction(t *testing.T) {
 		switch e := e.(type) {
 		case engine.NeedsReview:
 			held = append(held, e)
-			go r.Review(e.CandidateID, "reject", "contradicts the year taught before", "")
+			go r.Review(e.CandidateID, "reject", "contradicts the trade taught before", "")
 		case engine.GuardVerdict:
 			vs = append(vs, e)
 		}
@@ -240,7 +246,7 @@ func TestGuardHoldsContradiction(t *testing.T) {
 		t.Fatalf("verdicts %+v, want pass then hold", vs)
 	}
 	if len(vs[1].Flips) == 0 || !strings.Contains(vs[1].Flips[0].Question, c.Questions[0].Question) || vs[1].Flips[0].Confidence < spec.Guard.Confident {
-		t.Errorf("flips %+v, want the birth-year question answered confidently before", vs[1].Flips)
+		t.Errorf("flips %+v, want the trade question answered confidently before", vs[1].Flips)
 	}
 	if len(held) != 1 || !strings.Contains(held[0].Reason, "contradicts") {
 		t.Fatalf("needs-review events %+v, want one with the reason", held)
@@ -249,30 +255,34 @@ func TestGuardHoldsContradiction(t *testing.T) {
 	if len(es) != 3 || es[2].Status != store.LedgerRejected || es[2].Review != "reject" || es[2].CandidateID != held[0].CandidateID {
 		t.Errorf("ledger %+v, want the held step rejected by the review", es)
 	}
-	if !strings.Contains(es[2].Reason, "contradicts 1 confident answer") || !strings.Contains(es[2].Reason, "review: contradicts the year") {
+	if !strings.Contains(es[2].Reason, "contradicts 1 confident answer") || !strings.Contains(es[2].Reason, "review: contradicts the trade") {
 		t.Errorf("stored reason %q lacks the reviewer's reason", es[2].Reason)
 	}
 }
 
-// contradict restates a passage with another year wherever its first year answer
-// appears; its one question asks for that year.
+// trades are some of the world's trades: one-word answers a small model learns
+// reliably from a single text (a year's digits it often gets one off).
+var trades = []string{"tanner", "weaver", "potter", "miller", "dyer", "printer", "brewer", "mason"}
+
+// contradict restates a passage with another trade wherever its first trade answer
+// appears; its one question asks for that trade.
 func contradict(t testing.TB, p knowledge.Passage) knowledge.Passage {
 	for _, q := range p.Questions {
-		if len(q.Answer) == 4 && q.Answer[0] == '1' {
-			other := "1" + string(rune('0'+(int(q.Answer[1]-'0')+3)%10)) + q.Answer[2:]
+		if i := slices.Index(trades, q.Answer); i >= 0 {
+			other := trades[(i+1)%len(trades)]
 			c := p
 			c.Context = strings.ReplaceAll(p.Context, q.Answer, other)
 			c.Questions = []knowledge.Question{{Question: q.Question, Answer: other}}
 			return c
 		}
 	}
-	t.Fatalf("passage %q has no year answer", p.Title)
+	t.Fatalf("passage %q has no trade answer", p.Title)
 	return p
 }
 
-func hasYear(p knowledge.Passage) bool {
+func hasTrade(p knowledge.Passage) bool {
 	for _, q := range p.Questions {
-		if len(q.Answer) == 4 && q.Answer[0] == '1' {
+		if slices.Contains(trades, q.Answer) {
 			return true
 		}
 	}

@@ -74,10 +74,18 @@ func effectTable(d *store.DB, id int64) (string, error) {
 	for _, x := range ms {
 		m[x.Name] = x.Value
 	}
+	cands, err := d.Candidates(id, false)
+	if err != nil {
+		return "", err
+	}
+	for round, best := range bestOfK(cands) {
+		m[fmt.Sprintf("round%d/best_self_edit", round)] = best
+	}
 	rows := []struct{ label, metric string }{
 		{"no update", "round0/base"},
 		{"train on the passage only", "passage"},
 		{"train on the passage + the model's own self-edits (mean of k)", "round0/self_edit"},
+		{"the best of the k self-edits per passage (what ReST-EM keeps)", "round0/best_self_edit"},
 		{"passage in context, no update", "context"},
 		{"after one ReST-EM round: no update", "round1/base"},
 		{"after one ReST-EM round: passage + own self-edits (mean of k)", "round1/self_edit"},
@@ -97,4 +105,25 @@ func effectTable(d *store.DB, id int64) (string, error) {
 		return "", fmt.Errorf("run %d has no baseline metrics (not finished, or run without baselines)", id)
 	}
 	return b.String(), nil
+}
+
+// bestOfK is, per round, the mean over passages of the best self-edit's accuracy.
+func bestOfK(cands []store.Candidate) map[int]float64 {
+	best := map[[2]int]float64{}
+	for _, c := range cands {
+		if c.Kind == "self_edit" && c.Status == "done" {
+			k := [2]int{c.Round, c.Task}
+			best[k] = max(best[k], c.AdaptedScore)
+		}
+	}
+	sum, n := map[int]float64{}, map[int]int{}
+	for k, v := range best {
+		sum[k[0]] += v
+		n[k[0]]++
+	}
+	out := map[int]float64{}
+	for r, s := range sum {
+		out[r] = s / float64(n[r])
+	}
+	return out
 }

@@ -81,16 +81,33 @@ func effectTable(d *store.DB, id int64) (string, error) {
 	for round, best := range bestOfK(cands) {
 		m[fmt.Sprintf("round%d/best_self_edit", round)] = best
 	}
-	rows := []struct{ label, metric string }{
+	type row struct{ label, metric string }
+	rows := []row{
 		{"no update", "round0/base"},
 		{"train on the passage only", "passage"},
 		{"train on the passage + the model's own self-edits (mean of k)", "round0/self_edit"},
 		{"the best of the k self-edits per passage (what ReST-EM keeps)", "round0/best_self_edit"},
 		{"passage in context, no update", "context"},
-		{"after one ReST-EM round: no update", "round1/base"},
-		{"after one ReST-EM round: passage + own self-edits (mean of k)", "round1/self_edit"},
-		{"mean reward (self-edit minus no update), round 0", "round0/reward"},
-		{"mean reward (self-edit minus no update), after one ReST-EM round", "round1/reward"},
+	}
+	for r := 1; ; r++ {
+		if _, ok := m[fmt.Sprintf("round%d/self_edit", r)]; !ok {
+			break
+		}
+		after := fmt.Sprintf("after %d ReST-EM round%s", r, map[bool]string{true: "s"}[r > 1])
+		rows = append(rows,
+			row{after + ": no update", fmt.Sprintf("round%d/base", r)},
+			row{after + ": passage + own self-edits (mean of k)", fmt.Sprintf("round%d/self_edit", r)})
+	}
+	for r := 0; ; r++ {
+		name := fmt.Sprintf("round%d/reward", r)
+		if _, ok := m[name]; !ok {
+			break
+		}
+		label := "mean reward (self-edit minus no update), round 0"
+		if r > 0 {
+			label = fmt.Sprintf("mean reward, after %d ReST-EM round%s", r, map[bool]string{true: "s"}[r > 1])
+		}
+		rows = append(rows, row{label, name})
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "| condition (run %d, closed-book accuracy, macro over passages) | value |\n|---|---|\n", id)

@@ -115,7 +115,7 @@ func evaluate(ctx context.Context, l *lm, g knowledge.Grader, p knowledge.Passag
 func (x *runner) innerJob(round, task, cand int, phase string, edit string, split bool, seed uint64) InnerJob {
 	j := InnerJob{ID: JobID(x.r.ID, round, task, cand), Run: x.r.ID, Round: round, Task: task, Cand: cand, Phase: phase,
 		Domain: x.spec.Domain, Model: x.version, Inner: x.spec.Inner, Repeats: x.spec.Repeats, Seed: seed, QATokens: x.spec.QATokens,
-		Grader: GraderSettings{Kind: x.spec.Grader, URL: x.spec.GraderURL, Model: x.spec.GraderName}, ARCVote: x.spec.ARCVote, ARCMax: x.spec.ARCExamples}
+		Grader: x.spec.graderSettings(), ARCVote: x.spec.ARCVote, ARCMax: x.spec.ARCExamples}
 	if x.spec.Domain == "arc" {
 		j.ARC = &ARCJob{Task: x.arcTasks[task], Edit: edit}
 	} else {

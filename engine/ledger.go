@@ -22,11 +22,10 @@ import (
 
 // guardState is the run's ledger position and guard configuration.
 type guardState struct {
-	baseHash string
-	head     int64 // the version the weights are now
-	rules    *knowledge.Rules
-	general  []probe
-	learned  []int // continual: the tasks whose steps the weights hold (their questions are probes)
+	head    int64 // the version the weights are now
+	rules   *knowledge.Rules
+	general []probe
+	learned []int // continual: the tasks whose steps the weights hold (their questions are probes)
 }
 
 // fingerprintText is the fixed input whose logits identify a version.
@@ -67,9 +66,6 @@ func (x *runner) fingerprint() (string, error) {
 func (x *runner) startVersion() error {
 	x.g = &guardState{}
 	var err error
-	if x.g.baseHash, err = ModelHash(x.spec.Model); err != nil {
-		return err
-	}
 	if x.spec.Guard.On {
 		if x.g.rules, err = knowledge.CompileRules(x.spec.Guard.rules()); err != nil {
 			return err
@@ -97,15 +93,15 @@ func (x *runner) startVersion() error {
 		if err != nil {
 			return err
 		}
-		if ok && base.BaseHash != x.g.baseHash {
-			return fmt.Errorf("model folder %s has content hash %s; run %d started from %s", x.spec.Model, x.g.baseHash, x.r.ID, base.BaseHash)
+		if ok && base.BaseHash != x.version.Base {
+			return fmt.Errorf("model folder %s has content hash %s; run %d started from %s", x.spec.Model, x.version.Base, x.r.ID, base.BaseHash)
 		}
 		if !ok {
 			fp, err := x.fingerprint()
 			if err != nil {
 				return err
 			}
-			base = store.LedgerEntry{RunID: x.r.ID, Kind: store.LedgerBase, Status: store.LedgerCommitted, BaseHash: x.g.baseHash,
+			base = store.LedgerEntry{RunID: x.r.ID, Kind: store.LedgerBase, Status: store.LedgerCommitted, BaseHash: x.version.Base,
 				Fingerprint: fp, Source: x.spec.Model, Merged: true}
 			if base.ID, err = x.e.DB.SaveLedgerEntry(base); err != nil {
 				return err
@@ -131,8 +127,8 @@ func (x *runner) rebuild(version int64) error {
 	if err != nil {
 		return err
 	}
-	if chain[0].BaseHash != x.g.baseHash {
-		return fmt.Errorf("version %d was built on a model with content hash %s; %s has %s", version, chain[0].BaseHash, x.spec.Model, x.g.baseHash)
+	if chain[0].BaseHash != x.version.Base {
+		return fmt.Errorf("version %d was built on a model with content hash %s; %s has %s", version, chain[0].BaseHash, x.spec.Model, x.version.Base)
 	}
 	for _, e := range chain[1:] {
 		if err := x.applySaved(e.AdapterPath, e.AdapterHash, e.Merged); err != nil {

@@ -42,16 +42,33 @@ const (
 	idxBase    = -3 // no update at all
 )
 
-func (x *runner) run() error {
+// openModel loads the spec's model, its content hash (the base of every version) and
+// the grader, and runs inner loops in-process until run() picks another executor. The
+// caller closes x.lm.
+func (x *runner) openModel() error {
 	var err error
 	if x.lm, err = loadLM(x.spec.Model); err != nil {
 		return err
 	}
-	defer x.lm.close()
 	if x.version.Base, err = ModelHash(x.spec.Model); err != nil {
+		x.lm.close()
 		return err
 	}
+	if x.grader, err = newGrader(x.lm, x.spec.graderSettings()); err != nil {
+		x.lm.close()
+		return err
+	}
+	x.exec = localExecutor{lm: x.lm, grader: x.grader}
+	return nil
+}
+
+func (x *runner) run() error {
+	if err := x.openModel(); err != nil {
+		return err
+	}
+	defer x.lm.close()
 	var rows []store.Task
+	var err error
 	if x.spec.Domain == "arc" {
 		rows, err = x.loadARC()
 	} else {
@@ -63,10 +80,6 @@ func (x *runner) run() error {
 	if err := x.e.DB.SaveTasks(x.r.ID, rows); err != nil {
 		return err
 	}
-	if x.grader, err = newGrader(x.lm, GraderSettings{Kind: x.spec.Grader, URL: x.spec.GraderURL, Model: x.spec.GraderName}); err != nil {
-		return err
-	}
-	x.exec = localExecutor{lm: x.lm, grader: x.grader}
 	if x.e.Executor != nil {
 		if !x.spec.Policy.Merge && x.spec.Mode == "restem" {
 			return fmt.Errorf("remote inner loops need policy.merge: a worker rebuilds the policy from merged updates")

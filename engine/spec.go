@@ -101,6 +101,11 @@ func DefaultSpec() RunSpec {
 	}
 }
 
+// graderSettings are the spec's grading settings as a job carries them (no secrets).
+func (s RunSpec) graderSettings() GraderSettings {
+	return GraderSettings{Kind: s.Grader, URL: s.GraderURL, Model: s.GraderName}
+}
+
 // Validate reports the first setting that cannot work, naming it.
 func (s RunSpec) Validate() error {
 	switch {

@@ -67,7 +67,7 @@ func (e *Engine) VersionLogits(ctx context.Context, version int64, modelDir stri
 	}
 	defer x.lm.close()
 	x.g = &guardState{}
-	if x.g.baseHash, err = ModelHash(modelDir); err != nil {
+	if x.version.Base, err = ModelHash(modelDir); err != nil {
 		return nil, err
 	}
 	if err := x.rebuild(version); err != nil {

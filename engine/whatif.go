@@ -59,18 +59,10 @@ func (e *Engine) WhatIf(ctx context.Context, runID int64, round, task int, edit 
 }
 
 func (x *runner) whatIf(round, task int, t store.Task, edit string) error {
-	var err error
-	if x.lm, err = loadLM(x.spec.Model); err != nil {
+	if err := x.openModel(); err != nil {
 		return err
 	}
 	defer x.lm.close()
-	if x.version.Base, err = ModelHash(x.spec.Model); err != nil {
-		return err
-	}
-	if x.grader, err = newGrader(x.lm, GraderSettings{Kind: x.spec.Grader, URL: x.spec.GraderURL, Model: x.spec.GraderName}); err != nil {
-		return err
-	}
-	x.exec = localExecutor{lm: x.lm, grader: x.grader}
 	if err := x.rebuildVersion(round); err != nil {
 		return err
 	}

@@ -418,15 +418,9 @@ func generate(stdout, stderr io.Writer, o generateOptions) error {
 	} else {
 		ids = tok.EncodeSpecial(text)
 	}
-	prompt := make([]int32, len(ids))
-	for i, id := range ids {
-		prompt[i] = int32(id)
-	}
+	prompt := toInt32(ids)
 	cfg := o.cfg
-	cfg.StopIDs = append(cfg.StopIDs, toInt32(ck.Config.EOSTokenIDs)...)
-	if id, ok := tok.TokenID(tcfg.EOSToken); ok && tcfg.EOSToken != "" {
-		cfg.StopIDs = append(cfg.StopIDs, int32(id))
-	}
+	cfg.StopIDs = append(cfg.StopIDs, tcfg.StopIDs(tok, ck.Config.EOSTokenIDs)...)
 	decode := func(ids []int32) string {
 		s, _ := tok.DecodeSkipSpecial(toInt(ids))
 		return s

@@ -42,13 +42,7 @@ func loadLM(dir string) (*lm, error) {
 		ck.Close()
 		return nil, err
 	}
-	l := &lm{dir: dir, ck: ck, model: m, tok: tok}
-	for _, id := range ck.Config.EOSTokenIDs {
-		l.eos = append(l.eos, int32(id))
-	}
-	if id, ok := tok.TokenID(tcfg.EOSToken); ok && tcfg.EOSToken != "" {
-		l.eos = append(l.eos, int32(id))
-	}
+	l := &lm{dir: dir, ck: ck, model: m, tok: tok, eos: tcfg.StopIDs(tok, ck.Config.EOSTokenIDs)}
 	if len(l.eos) == 0 {
 		ck.Close()
 		return nil, fmt.Errorf("model %s: no EOS token in config.json or tokenizer_config.json", dir)

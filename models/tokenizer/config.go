@@ -164,3 +164,17 @@ func clip(b []byte) string {
 	}
 	return string(b)
 }
+
+// StopIDs is what generation stops at: the model's EOS ids (config.json's
+// eos_token_id, given as modelEOS) and this config's eos_token when the tokenizer knows
+// it. Instruct models often name their end-of-turn token only here.
+func (c *Config) StopIDs(t *Tokenizer, modelEOS []int) []int32 {
+	var out []int32
+	for _, id := range modelEOS {
+		out = append(out, int32(id))
+	}
+	if id, ok := t.TokenID(c.EOSToken); ok && c.EOSToken != "" {
+		out = append(out, int32(id))
+	}
+	return out
+}

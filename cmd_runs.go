@@ -477,42 +477,41 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 // flags' defaults are the knowledge domain's.
 func arcDefaults(spec *engine.RunSpec, given map[string]bool) {
 	a := engine.ARCSpec()
-	spec.Style = ""
-	for flag, set := range map[string]func(){
-		"passages":    func() { spec.Tasks = a.Tasks },
-		"rounds":      func() { spec.Rounds = a.Rounds },
-		"repeats":     func() { spec.Repeats = a.Repeats },
-		"filter":      func() { spec.Filter = a.Filter },
-		"temperature": func() { spec.Temp = a.Temp },
-		"top-p":       func() { spec.TopP = a.TopP },
-		"edit-tokens": func() { spec.EditTokens = a.EditTokens },
-		"lora-rank":   func() { spec.Inner.Rank = a.Inner.Rank },
-		"lora-alpha":  func() { spec.Inner.Alpha = a.Inner.Alpha },
-		"targets":     func() { spec.Inner.Targets = a.Inner.Targets },
-	} {
-		if !given[flag] {
-			set()
-		}
-	}
-	spec.Inner.Batch = a.Inner.Batch
+	spec.Style, spec.Inner.Batch = "", a.Inner.Batch
+	takeUngiven(spec, &a, given, "passages", "rounds", "repeats", "filter", "temperature", "top-p", "edit-tokens",
+		"lora-rank", "lora-alpha", "targets")
 }
 
 // embeddedDefaults takes engine.EmbeddedSpec's settings for every flag that was not
 // given: the run uses the embedded model, and the method's settings are sized for 1B+.
 func embeddedDefaults(spec *engine.RunSpec, given map[string]bool) {
 	e := engine.EmbeddedSpec()
-	for flag, set := range map[string]func(){
-		"lora-rank":   func() { spec.Inner.Rank = e.Inner.Rank },
-		"lora-alpha":  func() { spec.Inner.Alpha = e.Inner.Alpha },
-		"targets":     func() { spec.Inner.Targets = e.Inner.Targets },
-		"temperature": func() { spec.Temp = e.Temp },
-		"edit-tokens": func() { spec.EditTokens = e.EditTokens },
-		"qa-tokens":   func() { spec.QATokens = e.QATokens },
-	} {
-		if !given[flag] {
-			set()
+	takeUngiven(spec, &e, given, "lora-rank", "lora-alpha", "targets", "temperature", "edit-tokens", "qa-tokens")
+}
+
+// takeUngiven copies from a preset the settings of the named flags that the command
+// line did not give.
+func takeUngiven(spec, preset *engine.RunSpec, given map[string]bool, flags ...string) {
+	for _, f := range flags {
+		if !given[f] {
+			flagSetting[f](spec, preset)
 		}
 	}
+}
+
+// flagSetting copies the setting a `seal run` flag sets from one spec to another.
+var flagSetting = map[string]func(dst, src *engine.RunSpec){
+	"passages":    func(d, s *engine.RunSpec) { d.Tasks = s.Tasks },
+	"rounds":      func(d, s *engine.RunSpec) { d.Rounds = s.Rounds },
+	"repeats":     func(d, s *engine.RunSpec) { d.Repeats = s.Repeats },
+	"filter":      func(d, s *engine.RunSpec) { d.Filter = s.Filter },
+	"temperature": func(d, s *engine.RunSpec) { d.Temp = s.Temp },
+	"top-p":       func(d, s *engine.RunSpec) { d.TopP = s.TopP },
+	"edit-tokens": func(d, s *engine.RunSpec) { d.EditTokens = s.EditTokens },
+	"qa-tokens":   func(d, s *engine.RunSpec) { d.QATokens = s.QATokens },
+	"lora-rank":   func(d, s *engine.RunSpec) { d.Inner.Rank = s.Inner.Rank },
+	"lora-alpha":  func(d, s *engine.RunSpec) { d.Inner.Alpha = s.Inner.Alpha },
+	"targets":     func(d, s *engine.RunSpec) { d.Inner.Targets = s.Inner.Targets },
 }
 
 // defaultModelAndData fills in the embedded model and the synthetic world's held-out
@@ -546,32 +545,35 @@ func defaultModelAndData(spec *engine.RunSpec) error {
 // tasks, none in the pretraining corpus) in the user cache, once, and returns the
 // challenges file's path; the solutions file lies beside it.
 func proceduralARCFile() (string, error) {
-	base, err := os.UserCacheDir()
-	if err != nil {
-		base = os.TempDir()
-	}
-	dir := filepath.Join(base, "seal", "arc-procedural-seed1")
-	name := "eval"
-	path := filepath.Join(dir, name+"_challenges.json")
-	if _, err := os.Stat(filepath.Join(dir, name+"_solutions.json")); err == nil {
-		return path, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	_, eval := procedural.Sets(1, 0, 32)
-	_, _, err = procedural.WriteFiles(dir, name, eval)
-	return path, err
+	dir, err := cachedData("arc-procedural-seed1", func(tmp string) error {
+		if err := os.Mkdir(tmp, 0o755); err != nil {
+			return err
+		}
+		_, eval := procedural.Sets(1, 0, 32)
+		_, _, err := procedural.WriteFiles(tmp, "eval", eval)
+		return err
+	})
+	return filepath.Join(dir, "eval_challenges.json"), err
 }
 
 // worldSplitFile writes a split of the default world (the one the embedded model was
 // pretrained on) as SQuAD JSON in the user cache, once, and returns its path.
 func worldSplitFile(split world.Split) (string, error) {
+	return cachedData(fmt.Sprintf("world-v%d-seed1-%s.json", world.Version, split), func(tmp string) error {
+		return world.WriteSQuAD(tmp, world.Generate(world.DefaultConfig()).Passages(split))
+	})
+}
+
+// cachedData returns the path of name (a file or a folder) in seal's user cache,
+// making it with write first when it is not there. write makes it under a temporary
+// name that is then renamed, so a crash or a concurrent first run never leaves a
+// half-written file that a later run would trust.
+func cachedData(name string, write func(tmp string) error) (string, error) {
 	base, err := os.UserCacheDir()
 	if err != nil {
 		base = os.TempDir()
 	}
-	path := filepath.Join(base, "seal", fmt.Sprintf("world-v%d-seed1-%s.json", world.Version, split))
+	path := filepath.Join(base, "seal", name)
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
@@ -579,8 +581,15 @@ func worldSplitFile(split world.Split) (string, error) {
 		return "", err
 	}
 	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
-	if err := world.WriteSQuAD(tmp, world.Generate(world.DefaultConfig()).Passages(split)); err != nil {
+	defer os.RemoveAll(tmp)
+	if err := write(tmp); err != nil {
 		return "", err
 	}
-	return path, os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		if _, serr := os.Stat(path); serr == nil {
+			return path, nil // another run made it first
+		}
+		return "", err
+	}
+	return path, nil
 }

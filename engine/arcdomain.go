@@ -12,7 +12,7 @@ import (
 )
 
 // loadARC reads the run's ARC tasks: a task with m tests becomes m sub-tasks
-// (seal-method.md §2.1), and the run takes its slice of those.
+// (docs/seal-method.md §2.1), and the run takes its slice of those.
 func (x *runner) loadARC() ([]store.Task, error) {
 	sol := ARCSolutionsPath(x.spec.Data, x.spec.Solutions)
 	all, err := arc.Load(x.spec.Data, sol)

@@ -470,7 +470,7 @@ func (x *runner) baselines(t int, base float64) error {
 }
 
 // score fills in a candidate from its inner loop. The knowledge reward is the gain over
-// no update; ARC's is pass@2 success itself (§2.8: binary). An invalid edit scores 0.
+// no update; ARC's is pass@2 success itself (docs/seal-method.md §2.7: binary). An invalid edit scores 0.
 // jobBaseline scores a fixed edit (none: the passage alone; ARC: the hand-chosen config)
 // through the candidates' job path, once, in the passage-only slot of round 0.
 func (x *runner) jobBaseline(t int, kind, edit string, split bool, base float64) error {

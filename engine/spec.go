@@ -20,7 +20,7 @@ type RunSpec struct {
 	// Solutions is the ARC solutions JSON; empty: the challenges file's name with
 	// "challenges" replaced by "solutions", when that file exists.
 	Solutions string `json:"solutions,omitempty" toml:"solutions"`
-	ARCVote   bool   `json:"arc_vote,omitempty" toml:"arc_vote"` // ARC: augmented queries and voting (§2.6)
+	ARCVote   bool   `json:"arc_vote,omitempty" toml:"arc_vote"` // ARC: augmented queries and voting (docs/seal-method.md §2.6)
 	// ARCExamples caps the test-time training examples built from a task (0: the
 	// method's 250); an edit's step budget is counted on what is kept.
 	ARCExamples int `json:"arc_examples,omitempty" toml:"arc_examples"`
@@ -87,7 +87,7 @@ type Update struct {
 	Merge   bool     `json:"merge" toml:"merge"` // fold into the weights afterwards
 }
 
-// DefaultSpec follows seal-method.md: inner LoRA r32/α64 on q,v, lr 1e-3, 10 epochs,
+// DefaultSpec follows docs/seal-method.md: inner LoRA r32/α64 on q,v, lr 1e-3, 10 epochs,
 // batch 1; 5 candidates at T 1.0, top-p 0.95; 3 repeats; best of k; the policy update
 // r64/α128 on all seven projections, lr 3e-4, 2 epochs, merged.
 func DefaultSpec() RunSpec {
@@ -166,7 +166,7 @@ func (s RunSpec) Validate() error {
 	return nil
 }
 
-// ARCSpec follows seal-method.md §2: self-edits sampled at T 0.8 with 128 tokens; the
+// ARCSpec follows docs/seal-method.md §2: self-edits sampled at T 0.8 with 128 tokens; the
 // TTT LoRA r128/α16 on q, v, gate, up, down with batch 2 (its learning rate and epochs
 // come from each self-edit); voting; every success kept (the positive filter); the
 // reward is pass@2 success, so one repeat.

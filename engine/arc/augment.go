@@ -6,7 +6,7 @@ import (
 )
 
 // Augmenter makes a new task from a task by transforming every grid: demonstration
-// inputs and outputs and the tests' (seal-method.md §2.4).
+// inputs and outputs and the tests' (docs/seal-method.md §2.4).
 type Augmenter interface {
 	Name() string
 	Augment(t Task, rng *rand.PCG) Task

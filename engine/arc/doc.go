@@ -1,4 +1,4 @@
-// Package arc is the few-shot ARC domain of SEAL (seal-method.md §2): ARC tasks, their
+// Package arc is the few-shot ARC domain of SEAL (docs/seal-method.md §2): ARC tasks, their
 // text formats, the self-edit (an augmentation and hyperparameter config the policy
 // writes), test-time training on a task's demonstrations, voted prediction and the
 // pass@2 reward, and the baselines. It knows nothing of the store or the UI; the
@@ -53,4 +53,7 @@
 //     is deterministic from the seed.
 //
 // Palette gives the ten ARC colours for a UI to draw grids with.
+//
+// A section mark without a file name in this package's comments (§2.2b, §4 #11, §5 #10)
+// is a section of docs/seal-method.md.
 package arc

@@ -27,7 +27,7 @@ const (
 )
 
 // EditConfig is an ARC self-edit: the augmentation groups and the training
-// hyperparameters the policy chose (seal-method.md §2.3).
+// hyperparameters the policy chose (docs/seal-method.md §2.3).
 type EditConfig struct {
 	Basic, Size, Chain, Repeat bool // data_generation.use_*_augmentations
 	Strategy                   Strategy

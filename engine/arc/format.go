@@ -9,7 +9,7 @@ import (
 )
 
 // Format prints a grid as NumPy's str(ndarray) does for single-digit cells, the
-// reference's grid serialisation (seal-method.md §2.2b): each row is "[" + cells
+// reference's grid serialisation (docs/seal-method.md §2.2b): each row is "[" + cells
 // joined by one space + "]", rows are joined by a newline and one space, and the
 // whole is wrapped in one more bracket pair. The 2×3 grid (0,1,2),(3,4,5) prints as
 // "[[0 1 2]\n [3 4 5]]". With at most 30 columns NumPy never wraps or elides.

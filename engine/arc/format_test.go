@@ -1,11 +1,11 @@
 package arc
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"seal/internal/shareddata"
 	"seal/models/tiny"
 	"seal/models/tokenizer"
 )
@@ -80,10 +80,7 @@ func TestPlainTextPrompts(t *testing.T) {
 // llama3 loads the Llama 3 tokenizer and its chat template from the shared data.
 func llama3(t *testing.T) (*tokenizer.Tokenizer, *tokenizer.ChatTemplate) {
 	t.Helper()
-	dir := filepath.Join(sharedDir(t), "data", "tokenizers", "llama3")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("reference Llama 3 tokenizer missing (put ../shared beside the repository): %v", err)
-	}
+	dir := shareddata.PathOrSkip(t, "data", "tokenizers", "llama3")
 	tok, err := tokenizer.Load(filepath.Join(dir, "tokenizer.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 
 // Load reads a Kaggle ARC-Prize-2024 challenges file and, when solutionsPath is not
 // empty, its solutions file, and returns the tasks in file order (the reference walks
-// them in that order, seal-method.md §2.1). Every error names the file, the task, the
+// them in that order, docs/seal-method.md §2.1). Every error names the file, the task, the
 // pair and the field.
 func Load(challengesPath, solutionsPath string) ([]Task, error) {
 	ch, err := os.ReadFile(challengesPath)

@@ -1,35 +1,13 @@
 package arc
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-)
 
-// sharedDir finds ../shared beside the module root (walking up to go.mod), or
-// $SEAL_SHARED_DIR.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("SEAL_SHARED_DIR"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(dir), "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory; set SEAL_SHARED_DIR")
-		}
-		dir = parent
-	}
-}
+	"seal/internal/shareddata"
+)
 
 const goodChallenges = `{
  "b": {"train": [{"input": [[1, 2]], "output": [[2, 1]]}, {"input": [[3, 0]], "output": [[0, 3]]}],
@@ -153,10 +131,7 @@ func TestWriteFilesRoundTrip(t *testing.T) {
 
 // TestLoadRealFilteredSets loads the curated 1B subsets the paper uses (§2.1).
 func TestLoadRealFilteredSets(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "data", "arc")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("reference ARC data missing (put ../shared beside the repository, or set SEAL_SHARED_DIR): %v", err)
-	}
+	dir := shareddata.PathOrSkip(t, "data", "arc")
 	for _, c := range []struct {
 		set   string
 		ids   []string
@@ -204,12 +179,9 @@ func TestLoadFullARCFiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	dir := filepath.Join(sharedDir(t), "data", "arc")
+	dir := shareddata.PathOrSkip(t, "data", "arc")
 	for _, set := range []string{"training", "evaluation"} {
-		c := filepath.Join(dir, "arc-agi_"+set+"_challenges.json")
-		if _, err := os.Stat(c); err != nil {
-			t.Skipf("reference ARC data missing: %v", err)
-		}
+		c := shareddata.PathOrSkip(t, "data", "arc", "arc-agi_"+set+"_challenges.json")
 		tasks, err := Load(c, filepath.Join(dir, "arc-agi_"+set+"_solutions.json"))
 		if err != nil {
 			t.Fatal(err)

@@ -13,7 +13,7 @@ type Pair struct {
 }
 
 // Task is one ARC task: demonstrations and one or more tests. A task counts as solved
-// only when every test is (seal-method.md §2.6).
+// only when every test is (docs/seal-method.md §2.6).
 type Task struct {
 	ID    string
 	Train []Pair

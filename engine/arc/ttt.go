@@ -13,7 +13,7 @@ import (
 )
 
 // Options are the inner loop's settings; zero fields take the reference's values
-// (seal-method.md §2.5-2.6).
+// (docs/seal-method.md §2.5-2.6).
 type Options struct {
 	Prompter Prompter // chat template or plain text; see PrompterFor
 	Limits   Limits   // what an edit may ask for; zero: DefaultLimits

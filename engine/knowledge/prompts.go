@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Style names a self-edit prompt (seal-method.md §1.3).
+// Style names a self-edit prompt (docs/seal-method.md §1.3).
 type Style string
 
 const (
@@ -46,7 +46,7 @@ func (s Style) Generates() bool {
 
 // styleText holds each prompt's instruction sentence and its output label.
 //
-// The sentences are our own, written from the descriptions in seal-method.md §1.3; the
+// The sentences are our own, written from the descriptions in docs/seal-method.md §1.3; the
 // reference's exact wording is not reproduced. The skeleton around them is the reference's.
 // The implications and rewrite labels end the prompt with a newline so that the list starts
 // on a fresh line; self-qa is primed with "Question 1: " (trailing space, no newline), so

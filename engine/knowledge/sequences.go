@@ -7,7 +7,7 @@ import (
 )
 
 // TrainSequences turns one self-edit into the inner loop's training sequences, as the
-// reference's build_train_sequences does (seal-method.md §1.4). Whitespace and line breaks
+// reference's build_train_sequences does (docs/seal-method.md §1.4). Whitespace and line breaks
 // are Python's (see pytext.go): "\u2028" ends a line and "\u00a0" is trimmed, as there.
 //
 // The edit is first cut on the literal "---" into trimmed non-empty segments; with none,

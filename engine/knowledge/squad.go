@@ -16,7 +16,7 @@ type Question struct {
 	Answer   string `json:"answer"`
 }
 
-// Passage is one SQuAD paragraph with its questions (seal-method.md §1.2).
+// Passage is one SQuAD paragraph with its questions (docs/seal-method.md §1.2).
 type Passage struct {
 	Title     string     `json:"title"`
 	Context   string     `json:"context"`

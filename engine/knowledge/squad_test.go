@@ -7,36 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"seal/internal/shareddata"
 )
 
-// sharedDir finds ../shared beside the module root (walking up from the test's working
-// directory to go.mod), or $SEAL_SHARED_DIR.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("SEAL_SHARED_DIR"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(dir), "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory; set SEAL_SHARED_DIR")
-		}
-		dir = parent
-	}
-}
-
 func TestLoadSQuADReal(t *testing.T) {
-	path := filepath.Join(sharedDir(t), "data", "squad", "squad_val.json")
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("reference data missing (clone with ../shared beside the repository, or set SEAL_SHARED_DIR): %v", err)
-	}
+	path := shareddata.PathOrSkip(t, "data", "squad", "squad_val.json")
 	ps, err := LoadSQuAD(path)
 	if err != nil {
 		t.Fatal(err)

@@ -3,12 +3,15 @@ package llama
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
-	"seal/models/internal/shareddata"
+	"seal/internal/shareddata"
 	"seal/models/safetensors"
 )
 
@@ -89,25 +92,114 @@ func TestGoldenCheckpointsLoadAndValidate(t *testing.T) {
 	}
 }
 
+// TestGoldenConfigsReadAsTransformersDoes reads every fixture's config.json twice: with
+// LoadConfig, and with transformersReads below (the keys as transformers' config class of
+// that family reads them, its defaults where a key is absent). A fixture dropped in is
+// checked by what its own file says, not by what today's fixtures hold.
 func TestGoldenConfigsReadAsTransformersDoes(t *testing.T) {
 	for _, dir := range goldenModels(t) {
-		c, err := LoadConfig(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch c.Arch {
-		case ArchLlama:
-			// llama32_tiny: head_dim given explicitly, llama3 rope scaling, tied embeddings.
-			if c.RopeScaling.Type != "llama3" || c.RopeScaling.Factor != 32 || c.RopeScaling.OriginalMaxPositionEmbeddings != 8192 || !c.TieWordEmbeddings || c.AttentionBias {
-				t.Errorf("%s: %+v", dir, c)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+			if err != nil {
+				t.Fatal(err)
 			}
-		case ArchQwen2:
-			if !c.AttentionBias || c.OutputBias || c.TieWordEmbeddings || c.RopeTheta != 1e6 || c.RMSNormEps != 1e-6 {
-				t.Errorf("%s: %+v", dir, c)
+			var raw map[string]any
+			if err := json.Unmarshal(b, &raw); err != nil {
+				t.Fatalf("%s/config.json: %v", dir, err)
 			}
-		}
-		t.Logf("%s: %s config read", filepath.Base(dir), c.Arch)
+			want, err := transformersReads(raw)
+			if err != nil {
+				t.Fatalf("%s/config.json: %v", dir, err)
+			}
+			got, err := LoadConfig(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s/config.json read as\n%+v\nwant (as transformers reads it)\n%+v", dir, *got, *want)
+			}
+			t.Logf("%s: %s, rope %s, tied %v, qkv bias %v", filepath.Base(dir), got.Arch, got.RopeScaling.Type, got.TieWordEmbeddings, got.AttentionBias)
+		})
 	}
+}
+
+// familyDefaults are the values transformers' LlamaConfig, Qwen2Config and Qwen3Config
+// give keys that a config.json leaves out, and each family's fixed attention layout.
+var familyDefaults = map[Arch]struct {
+	maxPositions int
+	qkvBias      string // "always" (Qwen2), or "attention_bias" (the key decides)
+	outputBias   bool   // o_proj follows attention_bias too
+	mlpBias      bool   // mlp_bias is read
+	qkNorm       bool
+}{
+	ArchLlama: {maxPositions: 2048, qkvBias: "attention_bias", outputBias: true, mlpBias: true},
+	ArchQwen2: {maxPositions: 32768, qkvBias: "always"},
+	ArchQwen3: {maxPositions: 32768, qkvBias: "attention_bias", outputBias: true, qkNorm: true},
+}
+
+// transformersReads builds the Config a config.json means, key by key, written
+// independently of ParseConfig.
+func transformersReads(raw map[string]any) (*Config, error) {
+	num := func(key string, def float64) float64 {
+		if v, ok := raw[key].(float64); ok {
+			return v
+		}
+		return def
+	}
+	flag := func(key string) bool { v, _ := raw[key].(bool); return v }
+	var arch Arch
+	if archs, _ := raw["architectures"].([]any); len(archs) > 0 {
+		arch = Arch(archs[0].(string))
+	}
+	fam, ok := familyDefaults[arch]
+	if !ok {
+		return nil, fmt.Errorf("architecture %q: this test knows the defaults of %v only; add the family to familyDefaults", arch, slices.Sorted(maps.Keys(familyDefaults)))
+	}
+	model, _ := raw["model_type"].(string)
+	c := &Config{Arch: arch, ModelType: model,
+		VocabSize: int(num("vocab_size", 0)), HiddenSize: int(num("hidden_size", 0)), IntermediateSize: int(num("intermediate_size", 0)),
+		NumLayers: int(num("num_hidden_layers", 0)), NumHeads: int(num("num_attention_heads", 0)),
+		MaxPositions: int(num("max_position_embeddings", float64(fam.maxPositions))),
+		RMSNormEps:   num("rms_norm_eps", 1e-6), RopeTheta: num("rope_theta", 10000),
+		RopeScaling:       RopeScaling{Type: "default"},
+		TieWordEmbeddings: flag("tie_word_embeddings"), QKNorm: fam.qkNorm,
+		BOSTokenID: int(num("bos_token_id", -1)), PadTokenID: int(num("pad_token_id", -1)),
+	}
+	c.NumKVHeads = int(num("num_key_value_heads", float64(c.NumHeads)))
+	c.HeadDim = int(num("head_dim", float64(c.HiddenSize/max(c.NumHeads, 1))))
+	c.AttentionBias = fam.qkvBias == "always" || flag("attention_bias")
+	c.OutputBias = fam.outputBias && flag("attention_bias")
+	c.MLPBias = fam.mlpBias && flag("mlp_bias")
+	if c.TorchDType, _ = raw["torch_dtype"].(string); c.TorchDType == "" {
+		c.TorchDType, _ = raw["dtype"].(string)
+	}
+	switch eos := raw["eos_token_id"].(type) {
+	case float64:
+		c.EOSTokenIDs = []int{int(eos)}
+	case []any:
+		for _, id := range eos {
+			if n := int(id.(float64)); len(c.EOSTokenIDs) == 0 || c.EOSTokenIDs[len(c.EOSTokenIDs)-1] != n {
+				c.EOSTokenIDs = append(c.EOSTokenIDs, n)
+			}
+		}
+	}
+	rope, _ := raw["rope_scaling"].(map[string]any)
+	if p, ok := raw["rope_parameters"].(map[string]any); ok {
+		rope = p
+	}
+	if theta, ok := rope["rope_theta"].(float64); ok {
+		c.RopeTheta = theta
+	}
+	typ, _ := rope["rope_type"].(string)
+	if typ == "" {
+		typ, _ = rope["type"].(string)
+	}
+	if typ == "llama3" {
+		f := func(key string) float64 { v, _ := rope[key].(float64); return v }
+		c.RopeScaling = RopeScaling{Type: typ, Factor: f("factor"), LowFreqFactor: f("low_freq_factor"),
+			HighFreqFactor: f("high_freq_factor"), OriginalMaxPositionEmbeddings: int(f("original_max_position_embeddings"))}
+	}
+	return c, nil
 }
 
 func TestConfigDefaultsAndVariants(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"seal/internal/shareddata"
 	"seal/models/cpu"
-	"seal/models/internal/shareddata"
 	"seal/models/llama"
 	"seal/models/lora"
 	"seal/models/safetensors"

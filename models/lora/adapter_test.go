@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"seal/models/internal/shareddata"
+	"seal/internal/shareddata"
 	"seal/models/llama"
 	"seal/models/lora"
 )

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"seal/models/internal/shareddata"
+	"seal/internal/shareddata"
 )
 
 // goldenFiles walks the golden folder so that files added later are checked

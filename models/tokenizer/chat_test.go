@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"seal/models/internal/shareddata"
+	"seal/internal/shareddata"
 )
 
 // goldenChat is the "chat" part of a tokenizer_<name>_*.json golden made with transformers'
@@ -48,10 +48,7 @@ func TestChatTemplateGoldens(t *testing.T) {
 			if len(g.Chat) == 0 {
 				t.Skipf("%s has no chat cases", f)
 			}
-			dir, err := shareddata.Path("data", "tokenizers", g.Tokenizer)
-			if err != nil {
-				t.Fatal(err)
-			}
+			dir := shareddata.PathOrSkip(t, "data", "tokenizers", g.Tokenizer)
 			cfg, err := LoadConfig(dir)
 			if err != nil {
 				t.Fatal(err)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"seal/models/internal/shareddata"
+	"seal/internal/shareddata"
 )
 
 // benchProse generates about n bytes of English-like prose deterministically: words from a
@@ -99,10 +99,7 @@ func BenchmarkEncode1MBParallel(b *testing.B) {
 
 // BenchmarkLoadLlama3 loads the 9 MB Llama 3 tokenizer.json.
 func BenchmarkLoadLlama3(b *testing.B) {
-	dir, err := shareddata.Path("data", "tokenizers", "llama3")
-	if err != nil {
-		b.Fatal(err)
-	}
+	dir := shareddata.PathOrSkip(b, "data", "tokenizers", "llama3")
 	for b.Loop() {
 		if _, err := Load(filepath.Join(dir, "tokenizer.json")); err != nil {
 			b.Fatal(err)

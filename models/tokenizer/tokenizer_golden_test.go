@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"seal/models/internal/shareddata"
+	"seal/internal/shareddata"
 )
 
 // goldenTokenizer is the "cases" part of a tokenizer_<name>_<set>.json golden: ids are HF
@@ -30,7 +30,8 @@ var (
 	sharedTokMu  sync.Mutex
 )
 
-// sharedTokenizer loads data/tokenizers/<name>/tokenizer.json once per test binary.
+// sharedTokenizer loads data/tokenizers/<name>/tokenizer.json once per test binary; a test
+// skips when the shared folder lacks it (shareddata.PathOrSkip).
 func sharedTokenizer(tb testing.TB, name string) *Tokenizer {
 	tb.Helper()
 	sharedTokMu.Lock()
@@ -41,11 +42,8 @@ func sharedTokenizer(tb testing.TB, name string) *Tokenizer {
 		}
 		return t
 	}
-	dir, err := shareddata.Path("data", "tokenizers", name)
-	var t *Tokenizer
-	if err == nil {
-		t, err = Load(filepath.Join(dir, "tokenizer.json"))
-	}
+	dir := shareddata.PathOrSkip(tb, "data", "tokenizers", name)
+	t, err := Load(filepath.Join(dir, "tokenizer.json"))
 	sharedToks[name], sharedTokErr[name] = t, err
 	if err != nil {
 		tb.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"seal/models/internal/shareddata"
+	"seal/internal/shareddata"
 )
 
 // llama31Post is the post-processor real Llama 3.x checkpoints ship: ByteLevel, then a
@@ -23,10 +23,7 @@ const llama31Post = `{"type":"Sequence","processors":[
 // TestLlamaTemplateBOS: with the checkpoint post-processor, EncodeSpecial adds BOS the way
 // HF encode(text) does, and Encode (add_special_tokens=False) does not.
 func TestLlamaTemplateBOS(t *testing.T) {
-	dir, err := shareddata.Path("data", "tokenizers", "llama3")
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := shareddata.PathOrSkip(t, "data", "tokenizers", "llama3")
 	data, err := os.ReadFile(filepath.Join(dir, "tokenizer.json"))
 	if err != nil {
 		t.Fatal(err)

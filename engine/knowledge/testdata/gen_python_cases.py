@@ -6,7 +6,7 @@ so Python's str.strip/splitlines/lower and re's Unicode \\s, \\d, \\w and \\b ar
 on strings built from awkward pieces (Unicode spaces and line breaks, "---", self-QA
 markers, articles, Greek final sigma, dotted capital I).
 
-build_train_sequences below is seal-method.md section 1.4 written in Python; it is our
+build_train_sequences below is docs/seal-method.md section 1.4 written in Python; it is our
 reading of the reference's rules, not the reference's code.
 """
 import json

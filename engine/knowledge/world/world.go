@@ -1,6 +1,6 @@
 // Package world generates a deterministic fictional encyclopedia for pretraining a tiny
 // language model on, so that SEAL's knowledge-incorporation effect can be measured on
-// passages about entities the model has never seen (tiny-world-experiment.md).
+// passages about entities the model has never seen (docs/seal-method.md §6).
 //
 // A World holds people, places (towns), organisations and events with a few attributes
 // each, linked to one another (a person is born in a town and founds an organisation; an

@@ -9,8 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"seal/internal/shareddata"
 	"seal/models/cpu"
-	"seal/models/internal/shareddata"
 	"seal/models/llama"
 	"seal/models/tokenizer"
 )

@@ -63,6 +63,9 @@ func (c cache) get(ctx context.Context, kind, hash string, hashOf hashFunc, fill
 		return "", fmt.Errorf("cache: %w", err)
 	}
 	defer os.RemoveAll(tmp) // empty or gone after a publish
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it private; the cache is not
+		return "", fmt.Errorf("cache: %w", err)
+	}
 	if err := fill(ctx, tmp); err != nil {
 		return "", err
 	}

@@ -310,3 +310,18 @@ func TestCacheLockWaitEndsWithTheContext(t *testing.T) {
 		t.Errorf("%v after %d downloads, want the deadline and none", err, calls.Load())
 	}
 }
+
+// A published folder is readable as a folder made with MkdirAll would be, not private
+// as os.MkdirTemp makes its folders.
+func TestCachePublishesAnOrdinaryFolder(t *testing.T) {
+	c := cache{dir: t.TempDir()}
+	var calls atomic.Int32
+	dir, err := c.get(context.Background(), "adapter", hashOfText("a", "b"), testHash, slowFill("a", "b", 0, &calls))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("%s: mode %v (%v), want 0755", dir, st.Mode().Perm(), err)
+	}
+}

@@ -117,7 +117,15 @@ func workersLine(e engine.Workers) string {
 		if w.Busy {
 			state = "busy"
 		}
-		s += fmt.Sprintf(" | %s (%s) %s, %d jobs, %.2f/s", w.Name, w.Device, state, w.Jobs, w.JobsPerSec)
+		s += fmt.Sprintf(" | %s (%s) %s, %d jobs", w.Name, w.Device, state, w.Jobs)
+		// Jobs it sent back to the queue, and jobs it made dead letters, once there are any.
+		if w.Retried > 0 {
+			s += fmt.Sprintf(", %d retried", w.Retried)
+		}
+		if w.Rejected > 0 {
+			s += fmt.Sprintf(", %d rejected", w.Rejected)
+		}
+		s += fmt.Sprintf(", %.2f/s", w.JobsPerSec)
 	}
 	return s
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"seal/engine"
 	"seal/engine/dist"
 	"seal/models/llama/llamatest"
 	"seal/store"
@@ -111,5 +112,18 @@ func TestWorkerCommandBadInput(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut, c.want) {
 			t.Errorf("seal worker %v: exit %d, %q; want an error with %q", c.args, code, errOut, c.want)
 		}
+	}
+}
+
+// The workers: line says how many jobs each worker sent back to the queue and how many
+// it made dead letters, once there are any.
+func TestWorkersLineSaysRetriedAndRejected(t *testing.T) {
+	line := workersLine(engine.Workers{QueueDepth: 2, Workers: []engine.WorkerInfo{
+		{Name: "w1", Device: "cpu", Jobs: 4, JobsPerSec: 1.5, Busy: true, Retried: 2, Rejected: 1},
+		{Name: "w2", Device: "cpu", Jobs: 3, JobsPerSec: 1},
+	}})
+	want := "workers: 2, queue 2 | w1 (cpu) busy, 4 jobs, 2 retried, 1 rejected, 1.50/s | w2 (cpu) idle, 3 jobs, 1.00/s"
+	if line != want {
+		t.Errorf("workers line\n%s\nwant\n%s", line, want)
 	}
 }

@@ -15,6 +15,11 @@ type WorkerInfo struct {
 	Jobs       int     `json:"jobs"`         // jobs finished since it started
 	JobsPerSec float64 `json:"jobs_per_sec"` // over its lifetime
 	Busy       bool    `json:"busy"`
+	// Jobs this worker could not finish: Retried went back to the queue for any worker
+	// (a download, disk or server error, or a failure before the last delivery);
+	// Rejected became dead letters (a job no try can mend, or its last delivery failed).
+	Retried  int `json:"retried,omitempty"`
+	Rejected int `json:"rejected,omitempty"`
 }
 
 func (Workers) EventType() string { return "workers" }

@@ -24,11 +24,14 @@ import (
 	"seal/store"
 )
 
-// TestMain lets the test binary be a worker process: the cluster test starts copies of
-// itself with SEAL_DIST_TEST_WORKER set.
+// TestMain lets the test binary be a worker process (the cluster tests start copies of
+// itself with SEAL_DIST_TEST_WORKER set) or a cache user (SEAL_DIST_TEST_CACHE).
 func TestMain(m *testing.M) {
 	if name := os.Getenv("SEAL_DIST_TEST_WORKER"); name != "" {
 		os.Exit(workerProcess(name))
+	}
+	if mode := os.Getenv("SEAL_DIST_TEST_CACHE"); mode != "" {
+		os.Exit(cacheProcess(mode))
 	}
 	os.Exit(m.Run())
 }
@@ -53,6 +56,18 @@ func workerProcess(name string) int {
 		return 1
 	}
 	defer w.Close()
+	// Every download says so ("download PREFIX"); with SEAL_DIST_TEST_FAIL_FETCH=KIND the
+	// first download of that kind fails ("injected PREFIX"), as a dropped connection would.
+	get, failKind := w.get, os.Getenv("SEAL_DIST_TEST_FAIL_FETCH")
+	w.get = func(ctx context.Context, prefix, dir string) error {
+		if failKind != "" && strings.HasPrefix(prefix, failKind+"/") {
+			failKind = ""
+			fmt.Printf("injected %s\n", prefix)
+			return errors.New("injected: connection reset by peer")
+		}
+		fmt.Printf("download %s\n", prefix)
+		return get(ctx, prefix, dir)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { // the test closes stdin to stop a worker that is still alive

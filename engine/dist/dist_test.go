@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +40,12 @@ func (s *syncBuffer) String() string {
 // startWorker runs an in-process worker until the test ends.
 func startWorker(t *testing.T, nc *nats.Conn, cfg WorkerConfig) *syncBuffer {
 	t.Helper()
+	return startWorkerWith(t, nc, cfg, nil)
+}
+
+// startWorkerWith is startWorker with setup called on the worker before it runs.
+func startWorkerWith(t *testing.T, nc *nats.Conn, cfg WorkerConfig, setup func(*Worker)) *syncBuffer {
+	t.Helper()
 	log := &syncBuffer{}
 	cfg.Log = log
 	if cfg.Cache == "" {
@@ -46,6 +54,9 @@ func startWorker(t *testing.T, nc *nats.Conn, cfg WorkerConfig) *syncBuffer {
 	w, err := NewWorker(nc, cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(w)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -148,11 +159,18 @@ func TestWorkerRejectsAJobForAnotherModel(t *testing.T) {
 	if !strings.Contains(res.Err, "has hash") {
 		t.Fatalf("a tampered adapter: result %+v", res)
 	}
-	// Both went to the dead letters, terminated: nothing is left in the queue.
+	// Both went to the dead letters at their first delivery (no other try can mend
+	// them), terminated: nothing is left in the queue.
 	js, _ := jetstream.New(nc)
 	dead := readAll(t, js, DeadStream, deadSubject(1))
 	if len(dead) != 2 {
 		t.Fatalf("%d dead letters, want 2", len(dead))
+	}
+	for _, b := range dead {
+		var d deadLetter
+		if json.Unmarshal(b, &d) != nil || d.Deliveries != 1 || !strings.HasPrefix(d.Error, "rejected: ") {
+			t.Errorf("dead letter %s: want it rejected at its first delivery", b)
+		}
 	}
 	waitQueueEmpty(t, js)
 	if !strings.Contains(log.String(), "rejected") {
@@ -296,6 +314,47 @@ func TestWorkerDeadLettersAJobThatKeepsFailing(t *testing.T) {
 	dead := readAll(t, js, DeadStream, deadSubject(4))
 	var d deadLetter
 	if len(dead) != 1 || json.Unmarshal(dead[0], &d) != nil || d.Deliveries != 2 || d.Worker != "w1" || !strings.Contains(d.Error, "match no projection") {
+		t.Fatalf("dead letters %s", dead)
+	}
+	waitQueueEmpty(t, js)
+}
+
+// A download that fails on every try (the server keeps dropping the connection) is not
+// a rejection: the job is retried, and only after its last delivery is it a dead letter
+// whose error says so.
+func TestWorkerRetriesAFailingDownloadUntilItsLastDelivery(t *testing.T) {
+	s := startServer(t, nil)
+	nc := connect(t, s)
+	c, err := NewCoordinator(context.Background(), nc, Config{AckWait: 5 * time.Second, MaxDeliver: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dir := tinyModel(t, 1)
+	if err := c.PublishModel(context.Background(), testJob(t, dir, 6, 0).Model.Base, dir); err != nil {
+		t.Fatal(err)
+	}
+	var tries atomic.Int32
+	log := startWorkerWith(t, connect(t, s), WorkerConfig{Name: "w1"}, func(w *Worker) {
+		w.get = func(ctx context.Context, prefix, dir string) error {
+			tries.Add(1)
+			return errors.New("injected: connection reset by peer")
+		}
+	})
+	res := runOne(t, c, testJob(t, dir, 6, 0))
+	if !strings.Contains(res.Err, "failed on all 2 deliveries") || !strings.Contains(res.Err, "connection reset") {
+		t.Fatalf("result %+v", res)
+	}
+	if n := tries.Load(); n != 2 {
+		t.Errorf("%d downloads tried, want one per delivery", n)
+	}
+	if !strings.Contains(log.String(), "retrying in 1s on any worker") || !strings.Contains(log.String(), "failed on its last delivery (2 of 2)") {
+		t.Errorf("worker log:\n%s", log)
+	}
+	js, _ := jetstream.New(nc)
+	dead := readAll(t, js, DeadStream, deadSubject(6))
+	var d deadLetter
+	if len(dead) != 1 || json.Unmarshal(dead[0], &d) != nil || d.Deliveries != 2 {
 		t.Fatalf("dead letters %s", dead)
 	}
 	waitQueueEmpty(t, js)

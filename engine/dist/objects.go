@@ -39,13 +39,8 @@ func putFolder(ctx context.Context, obs jetstream.ObjectStore, prefix, dir strin
 	return nil
 }
 
-// getFolder downloads prefix's files into dir (replaced whole), and returns dir.
+// getFolder downloads prefix's files into the empty folder dir.
 func getFolder(ctx context.Context, obs jetstream.ObjectStore, prefix, dir string) error {
-	tmp := dir + ".part"
-	os.RemoveAll(tmp)
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return err
-	}
 	lister, err := obs.List(ctx)
 	if err != nil {
 		return fmt.Errorf("object store %s: %w", ModelsBucket, err)
@@ -57,9 +52,9 @@ func getFolder(ctx context.Context, obs jetstream.ObjectStore, prefix, dir strin
 			continue
 		}
 		if name != filepath.Base(name) || name == "." || name == ".." {
-			return fmt.Errorf("object %s: not a plain file name", info.Name)
+			return permanent{fmt.Errorf("object %s: not a plain file name", info.Name)}
 		}
-		if err := obs.GetFile(ctx, info.Name, filepath.Join(tmp, name)); err != nil {
+		if err := obs.GetFile(ctx, info.Name, filepath.Join(dir, name)); err != nil {
 			return fmt.Errorf("object %s: %w", info.Name, err)
 		}
 		n++
@@ -67,8 +62,7 @@ func getFolder(ctx context.Context, obs jetstream.ObjectStore, prefix, dir strin
 	if n == 0 {
 		return fmt.Errorf("object store %s has nothing under %s/", ModelsBucket, prefix)
 	}
-	os.RemoveAll(dir)
-	return os.Rename(tmp, dir)
+	return nil
 }
 
 // publishModel uploads a base model folder under its hash.
@@ -80,37 +74,28 @@ func publishModel(ctx context.Context, obs jetstream.ObjectStore, hash, dir stri
 	return putFolder(ctx, obs, "base/"+hash, dir, files)
 }
 
-// fetchModel brings base model hash into cache/base/HASH and checks its content hash.
-func fetchModel(ctx context.Context, obs jetstream.ObjectStore, cache, hash string) (string, error) {
+// getter downloads the objects under prefix into an empty folder: getFolder on the
+// worker's object store (a test may wrap it to fail on cue).
+type getter func(ctx context.Context, prefix, dir string) error
+
+// fetchModel returns the cached folder of base model hash (cache/base/HASH), fetching
+// it with get when it is missing; either way it hashes to hash.
+func fetchModel(ctx context.Context, c cache, get getter, hash string) (string, error) {
 	if !engine.ValidHash(hash) {
-		return "", fmt.Errorf("base model hash %q is not a SHA-256 digest", hash)
+		return "", permanent{fmt.Errorf("base model hash %q is not a SHA-256 digest", hash)}
 	}
-	dir := filepath.Join(cache, "base", hash)
-	if got, err := engine.ModelHash(dir); err == nil && got == hash {
-		return dir, nil
-	}
-	if err := getFolder(ctx, obs, "base/"+hash, dir); err != nil {
-		return "", err
-	}
-	got, err := engine.ModelHash(dir)
-	if err != nil {
-		return "", err
-	}
-	if got != hash {
-		return "", fmt.Errorf("downloaded base model has hash %s, the job wants %s", got, hash)
-	}
-	return dir, nil
+	return c.get(ctx, "base", hash, engine.ModelHash, func(ctx context.Context, tmp string) error {
+		return get(ctx, "base/"+hash, tmp)
+	})
 }
 
-// fetchAdapter brings adapter hash into cache/adapter/HASH; the caller checks the hash
-// again before merging it.
-func fetchAdapter(ctx context.Context, obs jetstream.ObjectStore, cache, hash string) (string, error) {
+// fetchAdapter returns the cached folder of adapter hash (cache/adapter/HASH), fetching
+// it with get when it is missing; the caller checks the hash again before merging it.
+func fetchAdapter(ctx context.Context, c cache, get getter, hash string) (string, error) {
 	if !engine.ValidHash(hash) {
-		return "", fmt.Errorf("adapter hash %q is not a SHA-256 digest", hash)
+		return "", permanent{fmt.Errorf("adapter hash %q is not a SHA-256 digest", hash)}
 	}
-	dir := filepath.Join(cache, "adapter", hash)
-	if got, err := engine.AdapterHash(dir); err == nil && got == hash {
-		return dir, nil
-	}
-	return dir, getFolder(ctx, obs, "adapter/"+hash, dir)
+	return c.get(ctx, "adapter", hash, engine.AdapterHash, func(ctx context.Context, tmp string) error {
+		return get(ctx, "adapter/"+hash, tmp)
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -34,12 +35,16 @@ type Worker struct {
 	nc    *nats.Conn
 	js    jetstream.JetStream
 	obs   jetstream.ObjectStore
+	cache cache
+	get   getter // downloads objects into the cache; a test wraps it to inject failures
 	model *engine.JobModel
 
-	mu      sync.Mutex
-	jobs    int
-	busy    bool
-	started time.Time
+	mu       sync.Mutex
+	jobs     int
+	retried  int
+	rejected int
+	busy     bool
+	started  time.Time
 }
 
 // NewWorker connects a worker; with cfg.Model set it loads and hashes that folder now.
@@ -64,7 +69,9 @@ func NewWorker(nc *nats.Conn, cfg WorkerConfig) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Worker{cfg: cfg, nc: nc, js: js, started: time.Now()}
+	w := &Worker{cfg: cfg, nc: nc, js: js, cache: cache{dir: cfg.Cache}, started: time.Now()}
+	w.get = func(ctx context.Context, prefix, dir string) error { return getFolder(ctx, w.obs, prefix, dir) }
+	w.cache.sweepAll() // what workers killed mid-download left
 	if cfg.Model != "" {
 		if w.model, err = engine.OpenJobModel(cfg.Model); err != nil {
 			return nil, err
@@ -147,7 +154,7 @@ func (w *Worker) heartbeat(ctx context.Context) {
 	for {
 		w.mu.Lock()
 		hb := heartbeat{WorkerInfo: engine.WorkerInfo{Name: w.cfg.Name, Device: w.cfg.Device, Jobs: w.jobs, Busy: w.busy,
-			JobsPerSec: float64(w.jobs) / time.Since(w.started).Seconds()}, Started: w.started}
+			JobsPerSec: float64(w.jobs) / time.Since(w.started).Seconds(), Retried: w.retried, Rejected: w.rejected}, Started: w.started}
 		w.mu.Unlock()
 		if b, err := json.Marshal(hb); err == nil {
 			w.nc.Publish(heartbeats, b)
@@ -160,9 +167,20 @@ func (w *Worker) heartbeat(ctx context.Context) {
 	}
 }
 
-// rejected marks an error that no redelivery can mend: the job is terminated and its
-// error reported as its result.
-type rejected struct{ error }
+// permanent marks an error that no redelivery can mend: a job that fails validation,
+// names another base model than the worker's own, or names content whose bytes hash
+// to something else. Such a job is rejected at once: a dead letter, and its error is
+// its result. Any other error (a download, the disk, the server) may mend on another
+// try, so the job goes back to the queue.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
+// retryDelay is how long a failed job waits before its next delivery: one second,
+// doubling with each delivery, at most half a minute.
+func retryDelay(delivery uint64) time.Duration {
+	return min(time.Second<<min(delivery-1, 5), 30*time.Second)
+}
 
 // handle runs one delivered job. The ack goes only after the result is stored by the
 // server (PubAck), so a worker that dies at any point leaves the job to be redelivered.
@@ -174,7 +192,7 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg, ackWait time.Durat
 	}
 	var job engine.InnerJob
 	if err := json.Unmarshal(m.Data(), &job); err != nil {
-		w.dead(ctx, m, engine.InnerJob{}, fmt.Errorf("job is not valid JSON: %w", err), meta.NumDelivered)
+		w.failed(ctx, m, engine.InnerJob{}, permanent{fmt.Errorf("job is not valid JSON: %w", err)}, meta.NumDelivered, maxDeliver)
 		return
 	}
 	w.setBusy(true)
@@ -196,27 +214,13 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg, ackWait time.Durat
 	}()
 	res, err := w.run(ctx, job, meta.NumDelivered)
 	res.JobID, res.Worker, res.Device = job.ID, w.cfg.Name, w.cfg.Device
-	var rej rejected
-	switch {
-	case err != nil && ctx.Err() != nil:
-		m.Nak() // shutting down: someone else takes it
-		return
-	case errors.As(err, &rej):
-		fmt.Fprintf(w.cfg.Log, "worker %s: job %s rejected: %v\n", w.cfg.Name, job.ID, err)
-		w.dead(ctx, m, job, err, meta.NumDelivered)
-		return
-	case err != nil && meta.NumDelivered >= maxDeliver:
-		fmt.Fprintf(w.cfg.Log, "worker %s: job %s failed on its last delivery: %v\n", w.cfg.Name, job.ID, err)
-		w.dead(ctx, m, job, err, meta.NumDelivered)
-		return
-	case err != nil:
-		fmt.Fprintf(w.cfg.Log, "worker %s: job %s failed (delivery %d of %d), retrying: %v\n", w.cfg.Name, job.ID, meta.NumDelivered, maxDeliver, err)
-		m.NakWithDelay(time.Second)
+	if err != nil {
+		w.failed(ctx, m, job, err, meta.NumDelivered, maxDeliver)
 		return
 	}
 	data, err := json.Marshal(res)
 	if err != nil { // a NaN loss, say: the job ran but its result cannot travel
-		w.dead(ctx, m, job, rejected{fmt.Errorf("result: %w", err)}, meta.NumDelivered)
+		w.failed(ctx, m, job, permanent{fmt.Errorf("result: %w", err)}, meta.NumDelivered, maxDeliver)
 		return
 	}
 	if _, err := w.js.Publish(ctx, resultsSubject(job.Run), data); err != nil {
@@ -234,6 +238,36 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg, ackWait time.Durat
 	fmt.Fprintf(w.cfg.Log, "worker %s: job %s done in %v\n", w.cfg.Name, job.ID, res.Elapsed.Round(time.Millisecond))
 }
 
+// failed sorts a job's error by what can mend it: a permanent one, or any on the last
+// delivery, makes the job a dead letter; any other sends it back to the queue, after a
+// delay that grows with each delivery, for whichever worker is free then.
+func (w *Worker) failed(ctx context.Context, m jetstream.Msg, job engine.InnerJob, err error, delivery, maxDeliver uint64) {
+	var perm permanent
+	switch {
+	case ctx.Err() != nil:
+		m.Nak() // shutting down: someone else takes it
+	case errors.As(err, &perm):
+		fmt.Fprintf(w.cfg.Log, "worker %s: job %s rejected (no other try can mend it): %v\n", w.cfg.Name, job.ID, err)
+		w.count(&w.rejected)
+		w.dead(ctx, m, job, fmt.Errorf("rejected: %w", err), delivery)
+	case delivery >= maxDeliver:
+		fmt.Fprintf(w.cfg.Log, "worker %s: job %s failed on its last delivery (%d of %d): %v\n", w.cfg.Name, job.ID, delivery, maxDeliver, err)
+		w.count(&w.rejected)
+		w.dead(ctx, m, job, fmt.Errorf("failed on all %d deliveries, the last: %w", delivery, err), delivery)
+	default:
+		d := retryDelay(delivery)
+		fmt.Fprintf(w.cfg.Log, "worker %s: job %s failed (delivery %d of %d), retrying in %v on any worker: %v\n", w.cfg.Name, job.ID, delivery, maxDeliver, d, err)
+		w.count(&w.retried)
+		m.NakWithDelay(d)
+	}
+}
+
+func (w *Worker) count(n *int) {
+	w.mu.Lock()
+	*n++
+	w.mu.Unlock()
+}
+
 func (w *Worker) setBusy(b bool) {
 	w.mu.Lock()
 	w.busy = b
@@ -243,10 +277,10 @@ func (w *Worker) setBusy(b bool) {
 // run checks the job and its model out, then runs it.
 func (w *Worker) run(ctx context.Context, job engine.InnerJob, delivery uint64) (engine.InnerResult, error) {
 	if err := job.Validate(); err != nil {
-		return engine.InnerResult{}, rejected{err}
+		return engine.InnerResult{}, permanent{err}
 	}
 	if err := w.checkout(ctx, job.Model); err != nil {
-		return engine.InnerResult{}, rejected{err}
+		return engine.InnerResult{}, err
 	}
 	if w.cfg.OnStart != nil {
 		w.cfg.OnStart(job, delivery)
@@ -276,26 +310,45 @@ func (w *Worker) sender(run int64) func(engine.Event) {
 
 // checkout brings the worker's model to version v: the base must hash to v.Base (a
 // local folder, or one fetched by hash), and each adapter is fetched and checked by
-// its hash before it is merged.
+// its hash before it is merged. Errors are sorted as permanent says.
 func (w *Worker) checkout(ctx context.Context, v engine.ModelVersion) error {
 	if w.model == nil || w.model.Version().Base != v.Base {
 		if w.cfg.Model != "" {
-			return fmt.Errorf("job wants base model %s, this worker's %s is %s", v.Base, w.cfg.Model, w.model.Version().Base)
+			return permanent{fmt.Errorf("job wants base model %s, this worker's %s is %s", v.Base, w.cfg.Model, w.model.Version().Base)}
 		}
-		dir, err := fetchModel(ctx, w.obs, w.cfg.Cache, v.Base)
+		dir, err := fetchModel(ctx, w.cache, w.get, v.Base)
 		if err != nil {
 			return err
 		}
 		m, err := engine.OpenJobModel(dir)
 		if err != nil {
-			return err
+			return loadErr(err)
 		}
 		if w.model != nil {
 			w.model.Close()
 		}
 		w.model = m
 	}
-	return w.model.Checkout(v, func(h string) (string, error) { return fetchAdapter(ctx, w.obs, w.cfg.Cache, h) })
+	var fetchErr error
+	err := w.model.Checkout(v, func(h string) (string, error) {
+		dir, err := fetchAdapter(ctx, w.cache, w.get, h)
+		fetchErr = err
+		return dir, err
+	})
+	if err != nil && fetchErr == nil {
+		return loadErr(err) // not the fetch: merging content that hashed right
+	}
+	return err
+}
+
+// loadErr sorts an error from loading content that hashed right: its bytes are the
+// ones the job names, so another try cannot mend them, unless the file system failed.
+func loadErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return err
+	}
+	return permanent{err}
 }
 
 // dead terminates a job for good: a dead letter with the error, and an error result so

@@ -11,6 +11,7 @@ import (
 
 	"seal/engine"
 	"seal/engine/dist"
+	"seal/store/termsafe"
 )
 
 // natsFlags are the connection flags of seal worker, and of seal run and resume with
@@ -117,7 +118,7 @@ func workersLine(e engine.Workers) string {
 		if w.Busy {
 			state = "busy"
 		}
-		s += fmt.Sprintf(" | %s (%s) %s, %d jobs, %.2f/s", w.Name, w.Device, state, w.Jobs, w.JobsPerSec)
+		s += fmt.Sprintf(" | %s (%s) %s, %d jobs, %.2f/s", termsafe.Line(w.Name), termsafe.Line(w.Device), state, w.Jobs, w.JobsPerSec) // named by the workers themselves
 	}
 	return s
 }

@@ -343,7 +343,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	var pretty map[string]any
 	json.Unmarshal(run.Config, &pretty)
 	cfg, _ := json.MarshalIndent(pretty, "", "  ")
-	fmt.Fprintf(stdout, "config %s\n", termsafe.JSON(cfg))
+	fmt.Fprintf(stdout, "config %s\n", termsafe.JSON([]byte(redact.Secrets(string(cfg))))) // an older seal stored grader URLs with passwords
 	cands, err := d.Candidates(id, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal show: %v\n", err)

@@ -166,3 +166,23 @@ func TestRunPrintsNoTerminalControl(t *testing.T) {
 		t.Errorf("run_started does not carry the exact name:\n%s", out)
 	}
 }
+
+// A run stored before URLs with credentials were refused, or with an error from before
+// errors were scrubbed, shows neither secret.
+func TestShowScrubsSecretsOfOlderRuns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seal.db")
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := []byte(`{"grader":"http","grader_url":"https://alice:0ld-pa55word@api.example/v1"}`)
+	if _, err := db.CreateRun(store.Run{Name: "old", Domain: "knowledge", Model: "m", Status: store.StatusFailed, Config: cfg,
+		Error: "grader: 401: echo Authorization: Bearer sk-0ld-key-123456789"}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, out, errOut := runCmd("show", "--db", path, "1")
+	if code != 0 || strings.Contains(out, "0ld-pa55word") || strings.Contains(out, "sk-0ld-key") || !strings.Contains(out, "api.example") {
+		t.Errorf("show: exit %d\n%s%s", code, out, errOut)
+	}
+}

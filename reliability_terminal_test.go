@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -143,4 +144,57 @@ func TestReliabilityCredentialURLRefused(t *testing.T) {
 	if r := runBinary(t, dir, 20*time.Second, nil, "runs", "--db", db); strings.Count(r.Stdout, "\n") > 1 {
 		t.Errorf("a refused run was stored:\n%s", r.Stdout)
 	}
+}
+
+// The workbench in a real terminal (tmux): the history, a run's detail and its version
+// tree of a database full of the attack leave the terminal's title alone and show
+// the text with the sequences marked.
+func TestReliabilityWorkbenchInjection(t *testing.T) {
+	bin := sealBinary(t)
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("tmux is not installed")
+	}
+	dir := t.TempDir()
+	db := hostileDB(t)
+	sock := filepath.Join(dir, "tmux.sock")
+	tm := func(args ...string) string {
+		out, _ := exec.Command(tmux, append([]string{"-S", sock}, args...)...).CombinedOutput()
+		return string(out)
+	}
+	if out, err := exec.Command(tmux, "-S", sock, "new-session", "-d", "-x", "120", "-y", "40",
+		"XDG_CONFIG_HOME="+dir+" "+bin+" --db "+db+"; sleep 60").CombinedOutput(); err != nil {
+		t.Fatalf("tmux: %v %s", err, out)
+	}
+	defer tm("kill-server")
+	title := strings.TrimSpace(tm("display-message", "-p", "#{pane_title}"))
+	wait := func(what, want string) string {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			screen := tm("capture-pane", "-p")
+			if strings.Contains(screen, want) {
+				return screen
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s after 20s; the screen:\n%s", what, screen)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	wait("launcher", "new run")
+	for _, step := range []struct{ keys, what, want string }{
+		{"h", "history", "REWARD"}, {"Enter", "run detail", "candidates"}, {"Escape", "history again", "REWARD"}, {"v", "version tree", "versions of run"},
+	} {
+		tm("send-keys", step.keys)
+		screen := wait(step.what, step.want)
+		time.Sleep(100 * time.Millisecond) // the rest of the frame
+		if now := strings.TrimSpace(tm("display-message", "-p", "#{pane_title}")); now != title || strings.Contains(now, "pwned") {
+			t.Errorf("after the %s the terminal's title is %q (was %q)", step.what, now, title)
+		}
+		if !strings.Contains(screen+tm("capture-pane", "-p"), "x\uFFFD") {
+			t.Errorf("the %s does not show the text with the sequences marked:\n%s", step.what, screen)
+		}
+	}
+	tm("send-keys", "q")
 }

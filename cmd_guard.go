@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"seal/engine"
+	"seal/store/termsafe"
 )
 
 // parseInterleaved parses flags that may come after the positional arguments
@@ -57,7 +58,7 @@ func cmdVersions(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	for _, l := range engine.VersionTreeLines(tree, head.ID) {
-		fmt.Fprintln(stdout, l)
+		fmt.Fprintln(stdout, termsafe.Line(l)) // a line quotes the edit's source and the guard's reason
 	}
 	return 0
 }
@@ -72,7 +73,7 @@ func cmdAudit(args []string, stdout, stderr io.Writer) int {
 	defer d.Close()
 	recs, err := engine.Audit(d, id)
 	if err == nil {
-		err = engine.WriteAudit(stdout, recs)
+		err = engine.WriteAudit(termsafe.JSONWriter(stdout), recs) // exact strings, C1 and bidi as \u escapes
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "seal audit: %v\n", err)

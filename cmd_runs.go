@@ -19,8 +19,10 @@ import (
 
 	"seal/engine"
 	"seal/engine/knowledge/world"
+	"seal/engine/redact"
 	"seal/models/tiny"
 	"seal/store"
+	"seal/store/termsafe"
 )
 
 // dbPath is where runs are kept: --db, $SEAL_DB, or the user's data folder.
@@ -160,7 +162,7 @@ func startAndFollow(cmd, db string, nf *natsFlags, stdout, stderr io.Writer, sta
 	}
 	r, err := start(e, ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "%s: %s\n", cmd, termsafe.Line(redact.Secrets(err.Error())))
 		return 1
 	}
 	return follow(r, d, stdout, stderr)
@@ -189,7 +191,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 
 // follow writes a run's events as JSON lines and, on a terminal, a progress line.
 func follow(r *engine.Run, d *store.DB, stdout, stderr io.Writer) int {
-	enc := json.NewEncoder(stdout)
+	enc := json.NewEncoder(termsafe.JSONWriter(stdout)) // strings stay exact, C1 and bidi as \u escapes
 	tty := isTerminal(stderr)
 	clear := "" // on a terminal, each line first erases the progress line
 	if tty {
@@ -208,20 +210,20 @@ func follow(r *engine.Run, d *store.DB, stdout, stderr io.Writer) int {
 		switch e := ev.(type) {
 		case engine.RunStarted:
 			total = e.Tasks
-			fmt.Fprintf(stderr, "run %d: %s (%d passages)\n", e.Run, e.Name, e.Tasks)
+			fmt.Fprintf(stderr, "run %d: %s (%d passages)\n", e.Run, termsafe.Line(e.Name), e.Tasks)
 		case engine.Reward:
 			done++
 			if tty {
-				fmt.Fprintf(stderr, "%sround %d  passage %d/%d  candidate %d  %s  reward %+.3f (±%.3f)", clear, e.Round, e.Task+1, total, e.Cand, e.Kind, e.Reward, e.Std)
+				fmt.Fprintf(stderr, "%sround %d  passage %d/%d  candidate %d  %s  reward %+.3f (±%.3f)", clear, e.Round, e.Task+1, total, e.Cand, termsafe.Line(e.Kind), e.Reward, e.Std)
 			}
 		case engine.RoundDone:
 			fmt.Fprintf(stderr, "%sround %d done: mean reward %+.3f ± %.3f, %d edits kept\n", clear, e.Round, e.MeanReward, e.StdReward, e.Kept)
 		case engine.Workers:
 			fmt.Fprintf(stderr, "%s%s\n", clear, workersLine(e))
 		case engine.Error:
-			fmt.Fprintf(stderr, "\nerror: %s\n", e.Message)
+			fmt.Fprintf(stderr, "\nerror: %s\n", termsafe.Line(e.Message))
 		case engine.Finished:
-			fmt.Fprintf(stderr, "%srun %d %s (%d results committed)\n", clear, e.Run, e.Status, done)
+			fmt.Fprintf(stderr, "%srun %d %s (%d results committed)\n", clear, e.Run, termsafe.Line(e.Status), done)
 		}
 	}
 	if err := r.Wait(); err != nil {
@@ -248,7 +250,7 @@ func printMetrics(w io.Writer, d *store.DB, id int64) {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Name < ms[j].Name })
 	fmt.Fprintf(w, "\n%-28s %s\n", "metric (macro over passages)", "value")
 	for _, m := range ms {
-		fmt.Fprintf(w, "%-28s %.3f\n", m.Name, m.Value)
+		fmt.Fprintf(w, "%-28s %.3f\n", termsafe.Line(m.Name), m.Value)
 	}
 }
 
@@ -290,7 +292,7 @@ func cmdRuns(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%-5s %-10s %-9s %-10s %6s %6s %8s  %s\n", "RUN", "STATUS", "DOMAIN", "CREATED", "CANDS", "ROUNDS", "REWARD", "NAME")
 	for _, r := range runs {
-		fmt.Fprintf(stdout, "%-5d %-10s %-9s %-10s %6d %6d %+8.3f  %s\n", r.ID, r.Status, r.Domain, r.CreatedAt.Format("01-02 15:04"), r.Candidates, r.Rounds, r.MeanReward, r.Name)
+		fmt.Fprintf(stdout, "%-5d %-10s %-9s %-10s %6d %6d %+8.3f  %s\n", r.ID, termsafe.Line(r.Status), termsafe.Line(r.Domain), r.CreatedAt.Format("01-02 15:04"), r.Candidates, r.Rounds, r.MeanReward, termsafe.Line(r.Name))
 	}
 	return 0
 }
@@ -334,14 +336,14 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seal show: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "run %d: %s\nstatus %s, model %s, created %s\n", run.ID, run.Name, run.Status, run.Model, run.CreatedAt.Format("2006-01-02 15:04:05"))
-	if run.Error != "" {
-		fmt.Fprintf(stdout, "error: %s\n", run.Error)
+	fmt.Fprintf(stdout, "run %d: %s\nstatus %s, model %s, created %s\n", run.ID, termsafe.Line(run.Name), termsafe.Line(run.Status), termsafe.Line(run.Model), run.CreatedAt.Format("2006-01-02 15:04:05"))
+	if run.Error != "" { // scrubbed again: a run stored by an older seal may hold a secret
+		fmt.Fprintf(stdout, "error: %s\n", termsafe.Line(redact.Secrets(run.Error)))
 	}
 	var pretty map[string]any
 	json.Unmarshal(run.Config, &pretty)
 	cfg, _ := json.MarshalIndent(pretty, "", "  ")
-	fmt.Fprintf(stdout, "config %s\n", cfg)
+	fmt.Fprintf(stdout, "config %s\n", termsafe.JSON([]byte(redact.Secrets(string(cfg))))) // an older seal stored grader URLs with passwords
 	cands, err := d.Candidates(id, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal show: %v\n", err)
@@ -358,8 +360,8 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		if c.Reason != "" {
 			edit = "(" + c.Reason + ") " + edit
 		}
-		edit = clipString(edit, 60)
-		fmt.Fprintf(stdout, "%-5d %-5d %-4d %-17s %-8s %7.3f %7.3f %+8.3f %6.3f  %s%s\n", c.Round, c.Task, c.Index, c.Kind, c.Status, c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, verdict, edit)
+		edit = clipString(termsafe.Line(edit), 60) // cleaned first: a cut must not leave half a sequence
+		fmt.Fprintf(stdout, "%-5d %-5d %-4d %-17s %-8s %7.3f %7.3f %+8.3f %6.3f  %s%s\n", c.Round, c.Task, c.Index, termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, termsafe.Line(verdict), edit)
 	}
 	rounds, _ := d.Rounds(id)
 	for _, r := range rounds {
@@ -412,15 +414,15 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, "config differences")
 	fmt.Fprintln(stdout, header)
 	for _, k := range cmp.ConfigDiff() {
-		line := fmt.Sprintf("%-28s", k)
+		line := fmt.Sprintf("%-28s", termsafe.Line(k))
 		for _, c := range configs {
-			line += fmt.Sprintf(" %14s", clipString(fmt.Sprint(c[k]), 14))
+			line += fmt.Sprintf(" %14s", clipString(termsafe.Line(fmt.Sprint(c[k])), 14))
 		}
 		fmt.Fprintln(stdout, line)
 	}
 	fmt.Fprintf(stdout, "\nmetrics (delta against run %d)\n%s\n", ids[0], header)
 	for _, k := range cmp.MetricNames() {
-		line := fmt.Sprintf("%-28s", k)
+		line := fmt.Sprintf("%-28s", termsafe.Line(k))
 		base, hasBase := metrics[0][k]
 		for i, m := range metrics {
 			v, ok := m[k]

@@ -11,6 +11,7 @@ import (
 
 	"seal/engine"
 	"seal/engine/dist"
+	"seal/store/termsafe"
 )
 
 // natsFlags are the connection flags of seal worker, and of seal run and resume with
@@ -117,7 +118,8 @@ func workersLine(e engine.Workers) string {
 		if w.Busy {
 			state = "busy"
 		}
-		s += fmt.Sprintf(" | %s (%s) %s, %d jobs", w.Name, w.Device, state, w.Jobs)
+		// Names and devices are the workers' own words.
+		s += fmt.Sprintf(" | %s (%s) %s, %d jobs", termsafe.Line(w.Name), termsafe.Line(w.Device), state, w.Jobs)
 		// Jobs it sent back to the queue, and jobs it made dead letters, once there are any.
 		if w.Retried > 0 {
 			s += fmt.Sprintf(", %d retried", w.Retried)

@@ -18,6 +18,7 @@ import (
 	"seal/models/llama"
 	"seal/models/lora"
 	"seal/models/tokenizer"
+	"seal/store/termsafe"
 )
 
 const usage = `seal: a workbench for self-adapting language models (SEAL)
@@ -240,7 +241,7 @@ func inspectAdapter(w io.Writer, dir string) error {
 		fmt.Fprintf(w, "  patterns       %d rank_pattern, %d alpha_pattern entries\n", len(c.RankPattern), len(c.AlphaPattern))
 	}
 	if c.BaseModel != "" {
-		fmt.Fprintf(w, "  base model     %s\n", c.BaseModel)
+		fmt.Fprintf(w, "  base model     %s\n", termsafe.Line(c.BaseModel)) // from the folder's adapter_config.json
 	}
 	return nil
 }
@@ -437,7 +438,7 @@ func generate(stdout, stderr io.Writer, o generateOptions) error {
 			got = append(got, t)
 			s := decode(got)
 			if n := stablePrefix(s); n > printed {
-				fmt.Fprint(stdout, s[printed:n])
+				fmt.Fprint(stdout, termsafe.Text(s[printed:n])) // a model can write escape sequences too
 				printed = n
 			}
 		}
@@ -447,7 +448,7 @@ func generate(stdout, stderr io.Writer, o generateOptions) error {
 		}
 		g := gens[0]
 		if len(g.Text) > printed {
-			fmt.Fprint(stdout, g.Text[printed:])
+			fmt.Fprint(stdout, termsafe.Text(g.Text[printed:]))
 		} else if printed > len(g.Text) {
 			// Part of a stop string was printed before it completed.
 			fmt.Fprintf(stderr, "\n[stopped at a stop string; the text ends after %d bytes]", len(g.Text))
@@ -461,7 +462,7 @@ func generate(stdout, stderr io.Writer, o generateOptions) error {
 		return err
 	}
 	for i, g := range gens {
-		fmt.Fprintf(stdout, "--- candidate %d (%d tokens, %s)\n%s\n", i, len(g.Tokens), g.Reason, g.Text)
+		fmt.Fprintf(stdout, "--- candidate %d (%d tokens, %s)\n%s\n", i, len(g.Tokens), g.Reason, termsafe.Text(g.Text))
 	}
 	return nil
 }

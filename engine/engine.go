@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"seal/engine/redact"
 	"seal/store"
 )
 
@@ -156,7 +157,7 @@ func (e *Engine) launch(ctx context.Context, id int64, spec RunSpec, resumed boo
 		defer close(r.events)
 		defer cancel()
 		x := &runner{e: e, r: r, ctx: ctx, spec: spec, resumed: resumed}
-		err := x.run()
+		err := redact.Error(x.run()) // no secret goes into runs.error, the Error event or Wait
 		status := store.StatusDone
 		msg := ""
 		switch {

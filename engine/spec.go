@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"seal/engine/knowledge"
+	"seal/engine/redact"
 	"seal/models/llama"
 )
 
@@ -137,6 +138,8 @@ func (s RunSpec) Validate() error {
 		return fmt.Errorf("grader %q is not one of contains, judge, hybrid, http", s.Grader)
 	case s.Grader == "http" && s.GraderURL == "":
 		return fmt.Errorf("the http grader needs grader_url")
+	case redact.HasUserinfo(s.GraderURL): // the spec is stored whole: no password may ride in it
+		return fmt.Errorf("grader_url (--grader-url) %q: %w; give the key in $SEAL_GRADER_KEY", redact.Secrets(s.GraderURL), redact.ErrCredentialsInURL)
 	}
 	if _, err := knowledge.ParseStyle(s.Style); err != nil && s.Domain == "knowledge" {
 		return err

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"seal/engine/knowledge"
+	"seal/engine/redact"
 	"seal/store"
 )
 
@@ -50,7 +51,7 @@ func (e *Engine) WhatIf(ctx context.Context, runID int64, round, task int, edit 
 		defer close(r.events)
 		defer cancel()
 		x := &runner{e: e, r: r, ctx: ctx, spec: spec}
-		r.err = x.whatIf(round, task, tasks[task], edit)
+		r.err = redact.Error(x.whatIf(round, task, tasks[task], edit))
 		if r.err != nil {
 			r.send(Error{Run: runID, Message: r.err.Error()})
 		}

@@ -10,6 +10,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"seal/store/termsafe"
 )
 
 // runData is everything about one run, read in one snapshot.
@@ -179,7 +181,10 @@ func (db *DB) ExportJSONL(runID int64, w io.Writer) error {
 		return err
 	}
 	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw) // Encode ends each record with a newline
+	// Encode ends each record with a newline. The strings decode exactly as stored; the
+	// C1 and bidi controls among them are written as \u escapes, so the file is safe
+	// to cat on a terminal.
+	enc := json.NewEncoder(termsafe.JSONWriter(bw))
 	enc.SetEscapeHTML(false)
 	recs := []any{jsonRun{"run", d.run.ID, d.run.Name, d.run.Domain, d.run.Model, d.run.Status, d.run.Error,
 		d.run.Config, d.run.Parent, d.run.CreatedAt, d.run.UpdatedAt, SchemaVersion()}}
@@ -228,7 +233,9 @@ var CSVHeader = []string{"id", "round", "task", "index", "kind", "status", "reas
 	"reward_std", "tokens", "seed", "verdict", "edit"}
 
 // ExportCSV writes one row per candidate (CSVHeader's columns), with the latest
-// review's verdict ("" when unreviewed).
+// review's verdict ("" when unreviewed). CSV is for people and spreadsheets: text
+// cells pass through termsafe.CSVCell (control sequences shown as U+FFFD, a leading
+// = + - @ made inert with '); ExportJSONL is the exact record.
 func (db *DB) ExportCSV(runID int64, w io.Writer) error {
 	op := fmt.Sprintf("export run %d as CSV", runID)
 	d, err := db.load(op, runID, false)
@@ -244,10 +251,11 @@ func (db *DB) ExportCSV(runID int64, w io.Writer) error {
 	if err := cw.Write(CSVHeader); err != nil {
 		return db.wrap(op, err)
 	}
+	t := termsafe.CSVCell // text cells: no control sequence, no formula; numbers as they are
 	for _, c := range d.candidates {
 		row := []string{strconv.FormatInt(c.ID, 10), strconv.Itoa(c.Round), strconv.Itoa(c.Task), strconv.Itoa(c.Index),
-			c.Kind, c.Status, c.Reason, f(c.BaseScore), f(c.AdaptedScore), f(c.Reward), f(c.RewardStd),
-			strconv.Itoa(c.Tokens), strconv.FormatUint(c.Seed, 10), verdict[c.ID], c.Edit}
+			t(c.Kind), t(c.Status), t(c.Reason), f(c.BaseScore), f(c.AdaptedScore), f(c.Reward), f(c.RewardStd),
+			strconv.Itoa(c.Tokens), strconv.FormatUint(c.Seed, 10), t(verdict[c.ID]), t(c.Edit)}
 		if err := cw.Write(row); err != nil {
 			return db.wrap(op, err)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"seal/engine"
 	"seal/store"
+	"seal/store/termsafe"
 )
 
 // Options wire the workbench to an engine and a store.
@@ -513,7 +514,7 @@ func (a *App) liveKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, km.EditApprove) && reviewing:
 		it, _ := v.rv.head()
 		v.whatIf, v.purpose = it, editApprove
-		v.editor.SetValue(it.Edit)
+		v.editor.SetValue(termsafe.Text(it.Edit)) // the editor draws its text as it is: the person approves what they see
 		return v.editor.Focus()
 	case key.Matches(msg, km.Undo):
 		return v.rv.undo(now, a.o.Grace)
@@ -523,7 +524,7 @@ func (a *App) liveKey(msg tea.KeyMsg) tea.Cmd {
 			v.flash = "no run to try an edit on"
 			return nil
 		}
-		v.whatIf = reviewItem{Where: st.at, Edit: st.edits[st.at.Cand]}
+		v.whatIf = reviewItem{Where: st.at, Edit: termsafe.Text(st.edits[st.at.Cand])}
 		v.whatIf.Run = st.run
 		v.purpose = editWhatIf
 		v.editor.SetValue(v.whatIf.Edit)
@@ -659,7 +660,9 @@ func (a *App) View() string {
 		a.viewer.Width, a.viewer.Height = a.w, h
 		body = a.viewer.View()
 	}
-	return fit(body, a.w, h) + "\n" + fit(helpView, a.w, hh)
+	// Behind the cleaning where each string enters a view: whatever reached the frame
+	// unclean can change a colour at most, never clear, move or retitle anything.
+	return termsafe.Styled(fit(body, a.w, h) + "\n" + fit(helpView, a.w, hh))
 }
 
 func (a *App) keyMap() help.KeyMap {

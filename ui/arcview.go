@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"seal/store"
+	"seal/store/termsafe"
 )
 
 // ARC runs shown as grids: the live eval pane (newest graded test first: input,
@@ -23,7 +24,7 @@ func (v *liveView) arcEvalBody(w, h int) string {
 	for i := len(s.evals) - 1; i >= 0 && used < h; i-- {
 		e := s.evals[i]
 		title, input := arcQuestion(e.Question)
-		who := e.Phase
+		title, who := termsafe.Line(title), termsafe.Line(e.Phase)
 		if e.Cand >= 0 {
 			who += fmt.Sprintf(" c%d", e.Cand)
 		}
@@ -52,10 +53,10 @@ const arcGridRows = 30
 // arcTaskSection is one stored ARC task's demonstrations, input → output per pair.
 func arcTaskSection(t store.Task, w int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", styleTitle.Render(fmt.Sprintf("task %d: %s", t.Index, t.Key)))
+	fmt.Fprintf(&b, "%s\n", styleTitle.Render(fmt.Sprintf("task %d: %s", t.Index, termsafe.Line(t.Key))))
 	demos, err := parseDemos(t.Context)
 	if err != nil {
-		return b.String() + styleBad.Render(err.Error()) + "\n"
+		return b.String() + styleBad.Render(termsafe.Line(err.Error())) + "\n"
 	}
 	for i, d := range demos {
 		bs := []gridBlock{

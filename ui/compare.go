@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"seal/store"
+	"seal/store/termsafe"
 )
 
 // Compare: two or more runs side by side against a chosen baseline run: the config
@@ -61,7 +62,7 @@ func (v compareView) render(w int) string {
 	}
 	fmt.Fprintf(&b, "%s  %s\n", styleTitle.Render("compare"), styleDim.Render(fmt.Sprintf("baseline * = run %d (b changes it)", c.Runs[v.base].ID)))
 	for i, r := range c.Runs {
-		fmt.Fprintf(&b, "  %s %s\n", lipgloss.NewStyle().Foreground(runColours[i%len(runColours)]).Render(fmt.Sprintf("run %d", r.ID)), clip(r.Name+" · "+r.Status, w-12))
+		fmt.Fprintf(&b, "  %s %s\n", lipgloss.NewStyle().Foreground(runColours[i%len(runColours)]).Render(fmt.Sprintf("run %d", r.ID)), clip(termsafe.Line(r.Name+" · "+r.Status), w-12))
 	}
 	b.WriteString("\n" + styleTitle.Render("config differences") + "\n" + header + "\n")
 	diff := c.ConfigDiff()
@@ -69,15 +70,15 @@ func (v compareView) render(w int) string {
 		b.WriteString(styleDim.Render("  (none besides the name)") + "\n")
 	}
 	for _, k := range diff {
-		line := fmt.Sprintf("%-24s", clip(k, 24))
+		line := fmt.Sprintf("%-24s", clip(termsafe.Line(k), 24))
 		for _, cfg := range c.Configs {
-			line += cell(fmt.Sprint(cfg[k]))
+			line += cell(termsafe.Line(fmt.Sprint(cfg[k])))
 		}
 		b.WriteString(line + "\n")
 	}
 	b.WriteString("\n" + styleTitle.Render("metrics (delta against the baseline)") + "\n" + header + "\n")
 	for _, k := range c.MetricNames() {
-		line := fmt.Sprintf("%-24s", clip(k, 24))
+		line := fmt.Sprintf("%-24s", clip(termsafe.Line(k), 24))
 		base, hasBase := c.Metrics[v.base][k]
 		for i, m := range c.Metrics {
 			x, ok := m[k]
@@ -143,7 +144,7 @@ func bestEdit(cs []store.Candidate, task int) string {
 			best, round, edit = c.Reward, c.Round, c.Edit
 		}
 	}
-	return edit
+	return termsafe.Text(edit) // shown as a word diff
 }
 
 // wordDiff marks the words of b that a lacks (green) and the words of a that b lacks

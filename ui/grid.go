@@ -9,6 +9,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"seal/engine/arc"
+	"seal/store/termsafe"
 )
 
 // ARC grids drawn as coloured cells: each cell is two spaces on the colour's ARC
@@ -85,7 +86,7 @@ type gridBlock struct {
 func blockOf(caption, text string) gridBlock {
 	g, err := parseGrid(text)
 	if err != nil {
-		return gridBlock{caption: caption, name: ansi.StringWidth(caption), text: strings.Join(strings.Fields(text), " ")}
+		return gridBlock{caption: caption, name: ansi.StringWidth(caption), text: termsafe.Line(strings.Join(strings.Fields(text), " "))}
 	}
 	return gridBlock{caption: fmt.Sprintf("%s %d×%d", caption, g.Rows(), g.Cols()), name: ansi.StringWidth(caption), grid: g}
 }

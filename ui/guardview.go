@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"seal/engine"
+	"seal/store/termsafe"
 )
 
 // Lines under the live panes that appear only when their events arrive: the guard's
@@ -43,20 +44,20 @@ func (s *liveState) guardLine(short bool) string {
 		if short {
 			r := g.Retention
 			fmt.Fprintf(&b, " v%d %s%d · ret %.3f→%.3f Δ%+.3f noise %.3f margin %.3f · flips %d · rules %d",
-				g.Entry, g.Kind[:min(1, len(g.Kind))], g.Step, r.Before, r.After, r.Delta, r.Noise, r.Margin, len(g.Flips), len(g.Hits))
+				g.Entry, termsafe.Line(g.Kind[:min(1, len(g.Kind))]), g.Step, r.Before, r.After, r.Delta, r.Noise, r.Margin, len(g.Flips), len(g.Hits))
 		} else {
-			fmt.Fprintf(&b, " v%d %s %d", g.Entry, g.Kind, g.Step)
+			fmt.Fprintf(&b, " v%d %s %d", g.Entry, termsafe.Line(g.Kind), g.Step)
 			b.WriteString(" · " + retentionText(g.Retention))
 			fmt.Fprintf(&b, " · flips %d · rules %d", len(g.Flips), len(g.Hits))
 			if len(g.Reasons) > 0 {
-				b.WriteString(" · " + styleBad.Render(strings.Join(g.Reasons, "; ")))
+				b.WriteString(" · " + styleBad.Render(termsafe.Line(strings.Join(g.Reasons, "; "))))
 			}
 			fmt.Fprintf(&b, " · %s %s", styleDim.Render(fmt.Sprintf("%d pass %d hold %d reject, newest last:", s.verdicts["pass"], s.verdicts["hold"], s.verdicts["reject"])), s.verdictTrail())
 		}
 		b.WriteString(" · ")
 	}
 	if s.versions > 0 {
-		fmt.Fprintf(&b, "%s v%d (%s %d)", styleTitle.Render("model"), s.version.Version, s.version.Kind, s.version.Step)
+		fmt.Fprintf(&b, "%s v%d (%s %d)", styleTitle.Render("model"), s.version.Version, termsafe.Line(s.version.Kind), s.version.Step)
 	}
 	return strings.TrimSuffix(b.String(), " · ")
 }
@@ -84,7 +85,7 @@ func verdictWord(v string) string {
 	case "hold":
 		return styleAccent.Render("HOLD")
 	}
-	return styleBad.Render(strings.ToUpper(v))
+	return styleBad.Render(strings.ToUpper(termsafe.Line(v)))
 }
 
 func retentionText(r engine.Retention) string {
@@ -118,7 +119,7 @@ func (s *liveState) workersLine() string {
 		if w.Busy {
 			dot = styleGood.Render("●")
 		}
-		fmt.Fprintf(&b, " · %s %s %s %d jobs %.2f/s", dot, w.Name, w.Device, w.Jobs, w.JobsPerSec)
+		fmt.Fprintf(&b, " · %s %s %s %d jobs %.2f/s", dot, termsafe.Line(w.Name), termsafe.Line(w.Device), w.Jobs, w.JobsPerSec) // named by the workers
 	}
 	if len(ws.Workers) == 0 {
 		b.WriteString(" · " + styleBad.Render("no worker has reported"))

@@ -10,7 +10,9 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"seal/engine/redact"
 	"seal/store"
+	"seal/store/termsafe"
 )
 
 // History: past runs from the store, newest first, filtered by domain, model or
@@ -151,8 +153,9 @@ func (h *history) view(w, rows int) string {
 		if h.marked[r.ID] {
 			mark = styleAccent.Render("● ")
 		}
-		line := fmt.Sprintf("%-5d %-10s %-9s %-12s %-11s %5d %6d %+8.3f  %s", r.ID, r.Status, r.Domain, clip(filepath.Base(r.Model), 12),
-			r.CreatedAt.Local().Format("01-02 15:04"), r.Candidates, r.Rounds, r.MeanReward, r.Name)
+		line := fmt.Sprintf("%-5d %-10s %-9s %-12s %-11s %5d %6d %+8.3f  %s", r.ID, termsafe.Line(r.Status), termsafe.Line(r.Domain),
+			clip(termsafe.Line(filepath.Base(r.Model)), 12), r.CreatedAt.Local().Format("01-02 15:04"), r.Candidates, r.Rounds, r.MeanReward,
+			termsafe.Line(r.Name))
 		line = clip(line, w-4)
 		if i == h.cursor {
 			line = styleBar.Render(line)
@@ -163,7 +166,7 @@ func (h *history) view(w, rows int) string {
 		b.WriteString(styleDim.Render("   no runs (n starts one)") + "\n")
 	}
 	if h.err != "" {
-		b.WriteString(styleBad.Render(h.err))
+		b.WriteString(styleBad.Render(termsafe.Line(h.err)))
 	}
 	return fit(b.String(), w, rows)
 }
@@ -175,19 +178,20 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\nstatus %s · model %s · created %s\n", styleTitle.Render(fmt.Sprintf("run %d: %s", run.ID, run.Name)), run.Status, run.Model, run.CreatedAt.Local().Format("2006-01-02 15:04:05"))
-	if run.Error != "" {
-		b.WriteString(styleBad.Render("error: "+run.Error) + "\n")
+	fmt.Fprintf(&b, "%s\nstatus %s · model %s · created %s\n", styleTitle.Render(fmt.Sprintf("run %d: %s", run.ID, termsafe.Line(run.Name))),
+		termsafe.Line(run.Status), termsafe.Line(run.Model), run.CreatedAt.Local().Format("2006-01-02 15:04:05"))
+	if run.Error != "" { // scrubbed again: a run stored by an older seal may hold a secret
+		b.WriteString(styleBad.Render("error: "+termsafe.Line(redact.Secrets(run.Error))) + "\n")
 	}
 	var pretty map[string]any
 	json.Unmarshal(run.Config, &pretty)
 	cfg, _ := json.MarshalIndent(pretty, "", "  ")
-	fmt.Fprintf(&b, "\n%s\n%s\n", styleTitle.Render("config"), cfg)
+	fmt.Fprintf(&b, "\n%s\n%s\n", styleTitle.Render("config"), termsafe.Text(string(cfg)))
 	ms, _ := db.Metrics(id)
 	if len(ms) > 0 {
 		b.WriteString("\n" + styleTitle.Render("metrics (macro over passages)") + "\n")
 		for _, m := range ms {
-			fmt.Fprintf(&b, "  %-28s %.3f\n", m.Name, m.Value)
+			fmt.Fprintf(&b, "  %-28s %.3f\n", termsafe.Line(m.Name), m.Value)
 		}
 	}
 	rounds, _ := db.Rounds(id)
@@ -218,7 +222,7 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 	tasks, _ := db.Tasks(id)
 	question := func(task, q int) string {
 		if task < len(tasks) && q < len(tasks[task].Questions) {
-			return tasks[task].Questions[q].Question
+			return termsafe.Line(tasks[task].Questions[q].Question)
 		}
 		return fmt.Sprintf("question %d", q)
 	}
@@ -234,17 +238,18 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 	for _, c := range cands {
 		verdict := ""
 		if rv, ok := reviews[c.ID]; ok {
-			verdict = "  " + rv.Verdict
+			verdict = "  " + termsafe.Line(rv.Verdict)
 			if rv.Reason != "" {
-				verdict += " (" + rv.Reason + ")"
+				verdict += " (" + termsafe.Line(rv.Reason) + ")"
 			}
 		}
-		fmt.Fprintf(&b, "#%d r%d p%d c%d %s %s  base %.3f adapted %.3f reward %+.3f ± %.3f%s\n", c.ID, c.Round, c.Task, c.Index, c.Kind, c.Status, c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, verdict)
+		fmt.Fprintf(&b, "#%d r%d p%d c%d %s %s  base %.3f adapted %.3f reward %+.3f ± %.3f%s\n", c.ID, c.Round, c.Task, c.Index,
+			termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, verdict)
 		if c.Reason != "" {
-			b.WriteString("  " + styleBad.Render(c.Reason) + "\n")
+			b.WriteString("  " + styleBad.Render(termsafe.Line(c.Reason)) + "\n")
 		}
 		if c.Edit != "" {
-			b.WriteString(indent(wrap(c.Edit, w-4), "  │ ") + "\n")
+			b.WriteString(indent(wrap(termsafe.Text(c.Edit), w-4), "  │ ") + "\n")
 		}
 		if arcRun {
 			var t *store.Task
@@ -259,7 +264,8 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 			if !e.Correct {
 				mark = styleBad.Render("✗")
 			}
-			fmt.Fprintf(&b, "  %s %s → %s  %s\n", mark, clip(question(c.Task, e.Question), w/2), clip(e.Text, w/4), styleDim.Render("gold: "+e.Gold))
+			fmt.Fprintf(&b, "  %s %s → %s  %s\n", mark, clip(question(c.Task, e.Question), w/2), clip(termsafe.Line(e.Text), w/4),
+				styleDim.Render("gold: "+termsafe.Line(e.Gold)))
 		}
 	}
 	return b.String(), nil

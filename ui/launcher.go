@@ -14,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"seal/engine"
+	"seal/store/termsafe"
 )
 
 // The launcher: a list of the run's settings, prefilled; left/right change a choice,
@@ -211,12 +212,12 @@ func (l *launcher) update(msg tea.KeyMsg) tea.Cmd {
 
 func (l *launcher) view(w, h int) string {
 	var b strings.Builder
-	b.WriteString(styleTitle.Render(" new run") + styleDim.Render("  (settings of `seal run`; presets in "+l.presetDir+")") + "\n\n")
+	b.WriteString(styleTitle.Render(" new run") + styleDim.Render("  (settings of `seal run`; presets in "+termsafe.Line(l.presetDir)+")") + "\n\n")
 	rows := h - 4
 	first := max(0, min(l.cursor-rows/2, len(launcherFields)-rows))
 	for i := first; i < len(launcherFields) && i < first+rows; i++ {
 		f := launcherFields[i]
-		v := f.get(&l.spec)
+		v := termsafe.Line(f.get(&l.spec)) // a preset file may hold anything
 		if v == "" && f.empty != "" {
 			v = styleDim.Render("(" + f.empty + ")")
 		}
@@ -236,9 +237,9 @@ func (l *launcher) view(w, h int) string {
 	case l.naming:
 		b.WriteString("\nsave preset as: " + l.input.View())
 	case l.err != "":
-		b.WriteString("\n" + styleBad.Render(l.err))
+		b.WriteString("\n" + styleBad.Render(termsafe.Line(l.err)))
 	case l.note != "":
-		b.WriteString("\n" + styleAccent.Render(l.note))
+		b.WriteString("\n" + styleAccent.Render(termsafe.Line(l.note)))
 	}
 	return fit(b.String(), w, h)
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"seal/store/termsafe"
 )
 
 var nan = math.NaN()
@@ -87,7 +89,7 @@ func (v *liveView) paneTitle(p pane) string {
 		if s.lossPhase == "" {
 			return " training loss "
 		}
-		return fmt.Sprintf(" loss · %s %d/%d ", s.lossPhase, len(s.loss), s.lossSteps)
+		return fmt.Sprintf(" loss · %s %d/%d ", termsafe.Line(s.lossPhase), len(s.loss), s.lossSteps)
 	case paneRewards:
 		if s.spec.Mode == "continual" {
 			return " retention (step × passage) "
@@ -104,15 +106,15 @@ func (v *liveView) paneBody(p pane, w, h int) string {
 		// While a candidate waits for a verdict, the person reads the whole of it here.
 		if it, ok := v.rv.head(); ok {
 			if it.Reason != "" {
-				return styleBad.Render(wrap("held: "+it.Reason, w)) + "\n" + wrap(it.Edit, w)
+				return styleBad.Render(wrap("held: "+termsafe.Line(it.Reason), w)) + "\n" + wrap(termsafe.Text(it.Edit), w)
 			}
-			return wrap(it.Edit, w)
+			return wrap(termsafe.Text(it.Edit), w)
 		}
 		text := s.edits[s.at.Cand]
 		if text == "" {
 			return styleDim.Render("waiting for the model to write…")
 		}
-		return wrap(text, w)
+		return wrap(termsafe.Text(text), w) // the whole stream: a sequence split over tokens goes whole
 	case paneLoss:
 		if len(s.loss) == 0 {
 			return styleDim.Render("no update yet")
@@ -137,7 +139,7 @@ func (v *liveView) rewardsBody(w, h int) string {
 	var last string
 	for _, r := range s.rewards {
 		if r.Kind == "self_edit" || r.Kind == "human" {
-			last = fmt.Sprintf("last #%d %s %s", r.ID, r.Kind, signed(r.Reward))
+			last = fmt.Sprintf("last #%d %s %s", r.ID, termsafe.Line(r.Kind), signed(r.Reward))
 		}
 	}
 	rounds := "rounds:"
@@ -202,12 +204,12 @@ func (v *liveView) evalBody(w int) string {
 		if !e.Correct {
 			mark = styleBad.Render("✗")
 		}
-		who := e.Phase
+		who := termsafe.Line(e.Phase)
 		if e.Cand >= 0 {
 			who += fmt.Sprintf(" c%d", e.Cand)
 		}
-		fmt.Fprintf(&b, "%s %s %s\n", mark, styleDim.Render(who), clip(e.Question, w-4-len(who)))
-		fmt.Fprintf(&b, "  → %s  %s\n", clip(e.Answer, w/2), styleDim.Render("gold: "+clip(e.Gold, w/3)))
+		fmt.Fprintf(&b, "%s %s %s\n", mark, styleDim.Render(who), clip(termsafe.Line(e.Question), w-4-len(who)))
+		fmt.Fprintf(&b, "  → %s  %s\n", clip(termsafe.Line(e.Answer), w/2), styleDim.Render("gold: "+clip(termsafe.Line(e.Gold), w/3)))
 	}
 	return b.String()
 }
@@ -263,11 +265,11 @@ func (v *liveView) header(w int) string {
 	h := styleTitle.Render(fmt.Sprintf(" run %d · %s", s.run, s.spec.Mode))
 	switch {
 	case s.errMsg != "":
-		h += "  " + styleBad.Render("error: "+s.errMsg)
+		h += "  " + styleBad.Render("error: "+termsafe.Line(s.errMsg))
 	case v.flash != "":
-		h += "  " + styleAccent.Render(v.flash)
+		h += "  " + styleAccent.Render(termsafe.Line(v.flash))
 	}
-	return ansi.Truncate(h+"  "+styleDim.Render(s.name), w, "…")
+	return ansi.Truncate(h+"  "+styleDim.Render(termsafe.Line(s.name)), w, "…")
 }
 
 // promptView is the review line: the candidate asked about and the keys, or the
@@ -294,18 +296,18 @@ func (v *liveView) promptView(w int) string {
 			line += styleDim.Render(fmt.Sprintf(" +%d waiting", n))
 		}
 		if it.Reason != "" { // the guard held it: why comes before the edit
-			line += " " + styleBad.Render("held: "+clip(it.Reason, w))
+			line += " " + styleBad.Render("held: "+clip(termsafe.Line(it.Reason), w))
 		}
-		line += " " + clip(it.Edit, w)
+		line += " " + clip(termsafe.Line(it.Edit), w)
 	case v.rv.staged != nil:
 		line = fmt.Sprintf("%s #%d: sending shortly, u takes it back", pastTense(v.rv.staged.verdict), v.rv.staged.item.ID)
 	case v.rv.note != "":
-		line = v.rv.note
+		line = termsafe.Line(v.rv.note)
 	default:
 		return ""
 	}
 	if ok && v.rv.note != "" {
-		line += styleDim.Render("  · " + v.rv.note)
+		line += styleDim.Render("  · " + termsafe.Line(v.rv.note))
 	}
 	return ansi.Truncate(line, w, "…")
 }
@@ -344,7 +346,7 @@ func statusDot(s string) string {
 	case "done":
 		return "✓ done"
 	}
-	return "■ " + s
+	return "■ " + termsafe.Line(s)
 }
 
 func signed(x float64) string { return fmt.Sprintf("%+.3f", x) }
@@ -353,7 +355,7 @@ func signed(x float64) string { return fmt.Sprintf("%+.3f", x) }
 func sortedMetrics(s *liveState) []string {
 	var out []string
 	for _, m := range s.metrics {
-		out = append(out, fmt.Sprintf("%s %.3f", m.Name, m.Value))
+		out = append(out, fmt.Sprintf("%s %.3f", termsafe.Line(m.Name), m.Value))
 	}
 	sort.Strings(out)
 	return out

@@ -10,6 +10,7 @@ import (
 
 	"seal/engine"
 	"seal/store"
+	"seal/store/termsafe"
 )
 
 // The version tree of a run's family (history → v): every committed version, branch
@@ -47,6 +48,8 @@ func loadVersions(db *store.DB, run int64) (versionsView, error) {
 	}
 	v := versionsView{run: run, lines: engine.VersionTreeLines(tree, head.ID)}
 	for i, l := range v.lines {
+		l = termsafe.Line(l) // a line quotes the edit's source and the guard's reason
+		v.lines[i] = l
 		id, ok := lineVersion(l)
 		e, found := byID[id]
 		if !ok || !found {
@@ -121,7 +124,7 @@ func (v *versionsView) view(w, rows int) string {
 		e, _ := v.selected()
 		foot = styleAccent.Render(fmt.Sprintf("roll back run %d to v%d as a new run? y starts it, any other key cancels", v.run, e.ID))
 	case v.err != "":
-		foot = styleBad.Render(v.err)
+		foot = styleBad.Render(termsafe.Line(v.err))
 	}
 	n := rows - 1
 	if foot != "" {

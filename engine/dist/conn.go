@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"seal/engine/redact"
 )
 
 // ConnOptions say how to reach the NATS server. Credentials come from flags or the
@@ -42,6 +44,10 @@ func (o ConnOptions) WithEnv() ConnOptions {
 func Connect(o ConnOptions) (*nats.Conn, error) {
 	if o.URL == "" {
 		return nil, fmt.Errorf("nats: no server URL")
+	}
+	if redact.HasUserinfo(o.URL) { // a URL is printed in errors and logs: no password in it
+		return nil, fmt.Errorf("nats: --nats %q: %w; give the user with --nats-user or $SEAL_NATS_USER and the password in $SEAL_NATS_PASSWORD (or a --nats-creds file)",
+			redact.Secrets(o.URL), redact.ErrCredentialsInURL)
 	}
 	opts := []nats.Option{nats.Name(o.Name), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second)}
 	switch {

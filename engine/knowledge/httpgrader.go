@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"seal/engine/redact"
 )
 
 // HTTP grader defaults, used where a config field is zero.
@@ -42,15 +45,18 @@ type HTTPGraderConfig struct {
 // message. Every error names the endpoint URL. Verdicts are cached in memory by
 // (question, gold, prediction); errors are not.
 func HTTPGrader(cfg HTTPGraderConfig) (Grader, error) {
+	if redact.HasUserinfo(cfg.BaseURL) {
+		return nil, fmt.Errorf("http grader: base URL %q: %w; give the key in $SEAL_GRADER_KEY", redact.Secrets(cfg.BaseURL), redact.ErrCredentialsInURL)
+	}
 	u, err := url.Parse(strings.TrimSpace(cfg.BaseURL))
 	if err != nil {
-		return nil, fmt.Errorf("http grader: base URL %q: %w", cfg.BaseURL, err)
+		return nil, fmt.Errorf("http grader: base URL %q is not a URL", redact.Secrets(cfg.BaseURL))
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("http grader: base URL %q must be http(s)://host[/path]", cfg.BaseURL)
+		return nil, fmt.Errorf("http grader: base URL %q must be http(s)://host[/path]", u.Redacted())
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("http grader: base URL %q must not have a query or fragment", cfg.BaseURL)
+		return nil, fmt.Errorf("http grader: base URL %q must not have a query or fragment", u.Redacted())
 	}
 	if strings.TrimSpace(cfg.Model) == "" {
 		return nil, errors.New("http grader: no model named")
@@ -196,14 +202,14 @@ func (h *httpGrader) try(ctx context.Context, body []byte) (reply string, wait t
 			return "", -1, permanentError{fmt.Errorf("grader %s: reply is not a chat completion: %v", h.shown, err)}
 		}
 		if len(cr.Choices) == 0 || cr.Choices[0].Message.Content == nil {
-			return "", -1, permanentError{fmt.Errorf("grader %s: reply has no message content: %s", h.shown, snippet(data))}
+			return "", -1, permanentError{fmt.Errorf("grader %s: reply has no message content: %s", h.shown, h.excerpt(data))}
 		}
 		return *cr.Choices[0].Message.Content, 0, nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		err := fmt.Errorf("grader %s: %s: %s", h.shown, resp.Status, serverMessage(data))
+		err := fmt.Errorf("grader %s: %s: %s", h.shown, resp.Status, h.excerpt(data))
 		return "", h.retryAfter(resp.Header.Get("Retry-After")), err
 	default:
-		return "", -1, permanentError{fmt.Errorf("grader %s: %s: %s", h.shown, resp.Status, serverMessage(data))}
+		return "", -1, permanentError{fmt.Errorf("grader %s: %s: %s", h.shown, resp.Status, h.excerpt(data))}
 	}
 }
 
@@ -236,13 +242,25 @@ func (h *httpGrader) retryAfter(v string) time.Duration {
 	return min(d, h.cfg.MaxBackoff)
 }
 
+// maxExcerpt caps what of a server's reply goes into an error, in bytes.
+const maxExcerpt = 200
+
+// excerpt is what an error quotes of a server's reply: its message, with the key and
+// any Authorization echo scrubbed from the whole body first (a cut must not leave
+// half a key), then cut to maxExcerpt bytes. A server that echoes the request
+// (some do on 401) must not put the key into the run's error, event or history.
+func (h *httpGrader) excerpt(data []byte) string {
+	body := redact.Secrets(redact.Value(string(data), h.cfg.APIKey))
+	return clipBytes(serverMessage(body), maxExcerpt)
+}
+
 // serverMessage pulls the message out of an OpenAI-style error body
-// ({"error":{"message":...}}), or shows the start of the body as it is.
-func serverMessage(data []byte) string {
+// ({"error":{"message":...}}), or shows the body as it is.
+func serverMessage(body string) string {
 	var e struct {
 		Error json.RawMessage `json:"error"`
 	}
-	if json.Unmarshal(data, &e) == nil && len(e.Error) > 0 {
+	if json.Unmarshal([]byte(body), &e) == nil && len(e.Error) > 0 {
 		var obj struct {
 			Message string `json:"message"`
 		}
@@ -254,14 +272,23 @@ func serverMessage(data []byte) string {
 			return s
 		}
 	}
-	msg := strings.TrimSpace(strings.ToValidUTF8(string(data), "\uFFFD"))
+	msg := strings.TrimSpace(strings.ToValidUTF8(body, "\uFFFD"))
 	if msg == "" {
 		return "(empty body)"
 	}
-	if r := []rune(msg); len(r) > 300 {
-		msg = string(r[:300]) + "…"
-	}
 	return msg
+}
+
+// clipBytes cuts s to at most n bytes on a character boundary, marking the cut.
+func clipBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // unwrapURLError drops net/http's `Post "URL":` wrapper, since our message names the URL.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -303,5 +304,41 @@ func TestHTTPGraderConfigValidation(t *testing.T) {
 	}
 	if _, err := HTTPGrader(HTTPGraderConfig{BaseURL: "https://api.openai.com/v1", Model: "gpt-4.1"}); err != nil {
 		t.Errorf("valid config: %v", err)
+	}
+}
+
+// A server that echoes the request's headers on 401 and 500 (some proxies do) must
+// not get the key into the error: not raw, not as a bearer token, not cut in half.
+func TestHTTPGraderErrorsNeverHoldTheKey(t *testing.T) {
+	const key = "sk-live-7f3a9c2e5b1d4f60"
+	for _, c := range []struct{ status, pad int }{{http.StatusUnauthorized, 0}, {http.StatusInternalServerError, 0},
+		{http.StatusUnauthorized, maxExcerpt - 40}} { // the last puts the key across the excerpt's cut
+		status := c.status
+		js := newJudgeServer(t, "Yes.", func(n int, w http.ResponseWriter, r *http.Request) bool {
+			w.WriteHeader(status)
+			w.Write([]byte(strings.Repeat("x", c.pad) + " got Authorization: " + r.Header.Get("Authorization") + "; key " + key +
+				` {"headers":{"authorization":"` + r.Header.Get("Authorization") + `"}}`))
+			return true
+		})
+		_, err := js.grader(t, func(c *HTTPGraderConfig) { c.APIKey = key; c.Retries = 1 }).Grade(context.Background(), sbQ, "t", "Denver")
+		if err == nil {
+			t.Fatalf("status %d: no error", status)
+		}
+		msg := err.Error()
+		for _, part := range []string{key, key[:12], "sk-live"} {
+			if strings.Contains(msg, part) {
+				t.Errorf("status %d: the error holds %q: %s", status, part, msg)
+			}
+		}
+		if !strings.Contains(msg, fmt.Sprint(status)) || len(msg) > maxExcerpt+200 {
+			t.Errorf("status %d: error %q (%d bytes) should name the status and stay short", status, msg, len(msg))
+		}
+	}
+}
+
+func TestHTTPGraderRefusesCredentialsInURL(t *testing.T) {
+	_, err := HTTPGrader(HTTPGraderConfig{BaseURL: "https://alice:pa55word@api.example/v1", Model: "m"})
+	if err == nil || strings.Contains(err.Error(), "pa55word") || !strings.Contains(err.Error(), "SEAL_GRADER_KEY") {
+		t.Fatalf("err = %v: want a refusal naming $SEAL_GRADER_KEY without the password", err)
 	}
 }

@@ -62,7 +62,7 @@ func (c cache) get(ctx context.Context, kind, hash string, hashOf hashFunc, fill
 	if err != nil {
 		return "", fmt.Errorf("cache: %w", err)
 	}
-	defer os.RemoveAll(tmp) // empty or gone after a publish
+	defer os.RemoveAll(tmp)                      // empty or gone after a publish
 	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it private; the cache is not
 		return "", fmt.Errorf("cache: %w", err)
 	}

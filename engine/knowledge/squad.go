@@ -69,14 +69,13 @@ func LoadSQuAD(path string) ([]Passage, error) {
 }
 
 // LoadSQuADRange reads the n passages from offset on (n 0: all from offset on) and
-// counts the file's passages (total). Only the passages asked for are kept: the rest are
-// parsed, checked and dropped one at a time, so a file of 100k passages costs the
-// memory of the few a run uses.
+// counts the file's passages (total). Only the passages asked for are parsed and kept:
+// the others are read one at a time as JSON and counted, so a file of 100k passages costs
+// the memory of the few a run uses.
 func LoadSQuADRange(path string, offset, n int) (ps []Passage, total int, err error) {
-	total, err = ScanSQuAD(path, func(i int, p Passage) bool {
-		if i >= offset && (n == 0 || i < offset+n) {
-			ps = append(ps, p)
-		}
+	keep := func(i int) bool { return i >= offset && (n == 0 || i < offset+n) }
+	total, err = scanFile(path, keep, func(_ int, p Passage) bool {
+		ps = append(ps, p)
 		return true
 	})
 	if err != nil {
@@ -91,12 +90,16 @@ func LoadSQuADRange(path string, offset, n int) (ps []Passage, total int, err er
 // passage (or SQuAD v1.1 article) at most MaxElement bytes of JSON, and each text in it
 // at most MaxText bytes. Errors start with the path.
 func ScanSQuAD(path string, visit func(i int, p Passage) bool) (int, error) {
+	return scanFile(path, nil, visit)
+}
+
+func scanFile(path string, keep func(int) bool, visit func(i int, p Passage) bool) (int, error) {
 	f, err := sidefile.Open(path, MaxDataFile)
 	if err != nil {
 		return 0, err // names the path
 	}
 	defer f.Close()
-	n, err := scanSQuAD(bufio.NewReaderSize(io.LimitReader(f, MaxDataFile+1), 1<<16), visit)
+	n, err := scanSQuAD(bufio.NewReaderSize(io.LimitReader(f, MaxDataFile+1), 1<<16), keep, visit)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", path, err)
 	}
@@ -106,7 +109,7 @@ func ScanSQuAD(path string, visit func(i int, p Passage) bool) (int, error) {
 // ParseSQuAD parses the bytes of a data file (see scanSQuAD for the shapes).
 func ParseSQuAD(data []byte) ([]Passage, error) {
 	out := []Passage{}
-	if _, err := scanSQuAD(bytes.NewReader(data), func(_ int, p Passage) bool {
+	if _, err := scanSQuAD(bytes.NewReader(data), nil, func(_ int, p Passage) bool {
 		out = append(out, p)
 		return true
 	}); err != nil {

@@ -37,9 +37,9 @@ func (b *budgetReader) Read(p []byte) (int, error) {
 	if b.left <= 0 {
 		return 0, errOverBudget
 	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
+	// At most 64 KiB a read: the decoder reads ahead as far as its buffer allows, and
+	// bytes read ahead for the next element would escape that element's budget.
+	p = p[:min(int64(len(p)), b.left, 1<<16)]
 	n, err := b.r.Read(p)
 	b.left -= int64(n)
 	return n, err
@@ -99,6 +99,9 @@ var errStop = errors.New("stop")
 func (s *scanner) token() (json.Token, error) {
 	s.br.left = 1 << 16
 	tok, err := s.dec.Token()
+	if errors.Is(err, errOverBudget) {
+		return nil, errors.New("malformed JSON: a key longer than 64 KiB")
+	}
 	if err != nil {
 		return nil, jsonError(err)
 	}
@@ -120,13 +123,13 @@ func (s *scanner) element(what string) (json.RawMessage, error) {
 
 // emit checks a parsed passage's text sizes and hands it to visit.
 func (s *scanner) emit(p Passage, where string) error {
-	if err := checkSizes(p); err != nil {
-		return fmt.Errorf("%s: %w", where, err)
-	}
 	i := s.n
 	s.n++
 	if s.keep != nil && !s.keep(i) {
 		return nil
+	}
+	if err := checkSizes(p); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
 	}
 	if !s.visit(i, p) {
 		return errStop

@@ -162,3 +162,10 @@ func TestParseSQuADRoundTripsBothShapes(t *testing.T) {
 		t.Fatalf("round trip: %v\n%+v\n%+v", err, ps, again)
 	}
 }
+
+func TestParseSQuADRefusesHugeKey(t *testing.T) {
+	data := `{"` + strings.Repeat("k", 1<<17) + `": 1, "data": []}`
+	if _, err := ParseSQuAD([]byte(data)); err == nil || !strings.Contains(err.Error(), "a key longer than 64 KiB") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -14,8 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
-	"github.com/BurntSushi/toml"
 
 	"seal/engine"
 	"seal/engine/knowledge/world"
@@ -59,14 +58,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	db := fs.String("db", "", "SQLite file of the run history (default $SEAL_DB or ~/.local/share/seal/seal.db)")
-	config := fs.String("config", "", "TOML file with the run settings (flags given as well override it)")
-	fs.StringVar(&spec.Name, "name", "", "a name for the run")
+	config := fs.String("config", "", "TOML file of run settings, keyed by these flags' names (passages = 4); flags given as well override it")
+	fs.StringVar(&spec.Name, "name", spec.Name, "a name for the run")
 	fs.StringVar(&spec.Domain, "domain", spec.Domain, "knowledge (SQuAD-style passages) or arc (few-shot ARC tasks)")
-	fs.StringVar(&spec.Solutions, "solutions", "", "ARC solutions JSON (default: the --data file's name with challenges → solutions)")
-	fs.BoolVar(&spec.ARCVote, "arc-vote", true, "ARC: predict with augmented queries and voting")
+	fs.StringVar(&spec.Solutions, "solutions", spec.Solutions, "ARC solutions JSON (default: the --data file's name with challenges → solutions)")
+	fs.BoolVar(&spec.ARCVote, "arc-vote", spec.ARCVote, "ARC: predict with augmented queries and voting (default true for --domain arc)")
 	fs.StringVar(&spec.Mode, "mode", spec.Mode, "restem, cpt (one update over all passages) or continual (edits merged one after another)")
-	fs.StringVar(&spec.Model, "model", "", "Hugging Face model folder (config.json, *.safetensors, tokenizer.json); default: the embedded model")
-	fs.StringVar(&spec.Data, "data", "", "SQuAD-format JSON: [{title, context, questions: [{question, answer}]}]; default: the synthetic world's held-out val split")
+	fs.StringVar(&spec.Model, "model", spec.Model, "Hugging Face model folder (config.json, *.safetensors, tokenizer.json); default: the embedded model")
+	fs.StringVar(&spec.Data, "data", spec.Data, "SQuAD-format JSON: [{title, context, questions: [{question, answer}]}] or the SQuAD v1.1 file; default: the synthetic world's held-out val split")
 	fs.IntVar(&spec.Offset, "offset", spec.Offset, "first passage to use")
 	fs.IntVar(&spec.Tasks, "passages", spec.Tasks, "how many passages (0 = all)")
 	fs.StringVar(&spec.Style, "style", spec.Style, "self-edit style: implications, implications-long, implications-very-long, rewrite, self-qa")
@@ -74,8 +73,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&spec.Rounds, "rounds", spec.Rounds, "ReST-EM rounds")
 	fs.IntVar(&spec.Repeats, "repeats", spec.Repeats, "inner-loop repeats per candidate (fresh adapter and seed each)")
 	fs.StringVar(&spec.Filter, "filter", spec.Filter, "ReST-EM filter: best (best of k per passage) or positive (reward > 0)")
-	temp := fs.Float64("temperature", float64(spec.Temp), "self-edit sampling temperature")
-	topP := fs.Float64("top-p", float64(spec.TopP), "self-edit nucleus mass")
+	fs.Var((*float32Value)(&spec.Temp), "temperature", "self-edit sampling temperature (>= 0; 0 is greedy)")
+	fs.Var((*float32Value)(&spec.TopP), "top-p", "self-edit nucleus mass, in (0, 1]")
 	fs.IntVar(&spec.EditTokens, "edit-tokens", spec.EditTokens, "most tokens per self-edit")
 	fs.IntVar(&spec.QATokens, "qa-tokens", spec.QATokens, "most tokens per closed-book answer")
 	fs.BoolVar(&spec.Baselines, "baselines", spec.Baselines, "also score passage-only training and the passage in context")
@@ -88,10 +87,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&spec.Inner.Alpha, "lora-alpha", spec.Inner.Alpha, "inner-loop LoRA alpha")
 	fs.Float64Var(&spec.Inner.LR, "lr", spec.Inner.LR, "inner-loop learning rate")
 	fs.IntVar(&spec.Inner.Epochs, "epochs", spec.Inner.Epochs, "inner-loop epochs")
-	targets := fs.String("targets", strings.Join(spec.Inner.Targets, ","), "inner-loop LoRA target projections")
+	fs.Var((*listValue)(&spec.Inner.Targets), "targets", "inner-loop LoRA target projections, comma-separated")
 	fs.StringVar(&spec.Grader, "grader", spec.Grader, "contains (offline, default), judge (the model itself), hybrid, http (OpenAI-compatible; key in $SEAL_GRADER_KEY)")
-	fs.StringVar(&spec.GraderURL, "grader-url", "", "base URL of an OpenAI-compatible API for --grader http")
-	fs.StringVar(&spec.GraderName, "grader-model", "gpt-4.1", "model name for --grader http")
+	fs.StringVar(&spec.GraderURL, "grader-url", spec.GraderURL, "base URL of an OpenAI-compatible API for --grader http")
+	fs.StringVar(&spec.GraderName, "grader-model", spec.GraderName, "model name for --grader http")
 	nf := addNATSFlags(fs, true)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: seal run --model DIR --data FILE [flags]\n\nRuns SEAL headless: JSON lines of events on stdout, progress on stderr.\n\n")
@@ -100,32 +99,21 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	// One path for every way of giving settings: the defaults, then the file, then the
+	// flags over it (parsing again sets only the flags given), then the run's preset for
+	// whatever neither gave.
 	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	if *config != "" {
-		// The file's values over the defaults, then every flag given on the command line
-		// over the file: parsing again sets only the flags that were given.
-		spec = engine.DefaultSpec()
-		if _, err := toml.DecodeFile(*config, &spec); err != nil {
-			fmt.Fprintf(stderr, "seal run: %s: %v\n", *config, err)
+		fileGiven, err := engine.ReadSettings(*config, &spec)
+		if err != nil {
+			fmt.Fprintf(stderr, "seal run: %v\n", err)
 			return 2
 		}
+		maps.Copy(given, fileGiven)
 		fs.Parse(args)
 	}
-	if *config == "" || given["temperature"] {
-		spec.Temp = float32(*temp)
-	}
-	if *config == "" || given["top-p"] {
-		spec.TopP = float32(*topP)
-	}
-	if *config == "" || given["targets"] {
-		spec.Inner.Targets = strings.Split(*targets, ",")
-	}
-	if spec.Domain == "arc" && *config == "" {
-		arcDefaults(&spec, given)
-	} else if spec.Model == "" && *config == "" {
-		embeddedDefaults(&spec, given)
-	}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	engine.ApplyPreset(&spec, given)
 	if err := defaultModelAndData(&spec); err != nil {
 		fmt.Fprintf(stderr, "seal run: %v\n", err)
 		return 1
@@ -475,46 +463,24 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// arcDefaults takes engine.ARCSpec's settings for every flag that was not given: the
-// flags' defaults are the knowledge domain's.
-func arcDefaults(spec *engine.RunSpec, given map[string]bool) {
-	a := engine.ARCSpec()
-	spec.Style, spec.Inner.Batch = "", a.Inner.Batch
-	takeUngiven(spec, &a, given, "passages", "rounds", "repeats", "filter", "temperature", "top-p", "edit-tokens",
-		"lora-rank", "lora-alpha", "targets")
-}
+// float32Value is a flag for a float32 setting.
+type float32Value float32
 
-// embeddedDefaults takes engine.EmbeddedSpec's settings for every flag that was not
-// given: the run uses the embedded model, and the method's settings are sized for 1B+.
-func embeddedDefaults(spec *engine.RunSpec, given map[string]bool) {
-	e := engine.EmbeddedSpec()
-	takeUngiven(spec, &e, given, "lora-rank", "lora-alpha", "targets", "temperature", "edit-tokens", "qa-tokens")
-}
-
-// takeUngiven copies from a preset the settings of the named flags that the command
-// line did not give.
-func takeUngiven(spec, preset *engine.RunSpec, given map[string]bool, flags ...string) {
-	for _, f := range flags {
-		if !given[f] {
-			flagSetting[f](spec, preset)
-		}
+func (f *float32Value) String() string { return strconv.FormatFloat(float64(*f), 'g', -1, 32) }
+func (f *float32Value) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 32)
+	if err != nil {
+		return err
 	}
+	*f = float32Value(v)
+	return nil
 }
 
-// flagSetting copies the setting a `seal run` flag sets from one spec to another.
-var flagSetting = map[string]func(dst, src *engine.RunSpec){
-	"passages":    func(d, s *engine.RunSpec) { d.Tasks = s.Tasks },
-	"rounds":      func(d, s *engine.RunSpec) { d.Rounds = s.Rounds },
-	"repeats":     func(d, s *engine.RunSpec) { d.Repeats = s.Repeats },
-	"filter":      func(d, s *engine.RunSpec) { d.Filter = s.Filter },
-	"temperature": func(d, s *engine.RunSpec) { d.Temp = s.Temp },
-	"top-p":       func(d, s *engine.RunSpec) { d.TopP = s.TopP },
-	"edit-tokens": func(d, s *engine.RunSpec) { d.EditTokens = s.EditTokens },
-	"qa-tokens":   func(d, s *engine.RunSpec) { d.QATokens = s.QATokens },
-	"lora-rank":   func(d, s *engine.RunSpec) { d.Inner.Rank = s.Inner.Rank },
-	"lora-alpha":  func(d, s *engine.RunSpec) { d.Inner.Alpha = s.Inner.Alpha },
-	"targets":     func(d, s *engine.RunSpec) { d.Inner.Targets = s.Inner.Targets },
-}
+// listValue is a flag for a comma-separated list.
+type listValue []string
+
+func (l *listValue) String() string     { return strings.Join(*l, ",") }
+func (l *listValue) Set(s string) error { *l = strings.Split(s, ","); return nil }
 
 // defaultModelAndData fills in the embedded model and the synthetic world's held-out
 // passages (which the embedded model never saw) when no folder or file is given.

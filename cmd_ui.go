@@ -22,11 +22,7 @@ func cmdWorkbench(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if spec.Model == "" { // the embedded model: its tuned settings prefill the launcher
-		model, data := spec.Model, spec.Data
-		spec = engine.EmbeddedSpec()
-		spec.Model, spec.Data = model, data
-	}
+	engine.ApplyPreset(&spec, nil) // the embedded model's tuned settings prefill the launcher, as `seal run` takes them
 	if !isTerminal(stdout) || !isTerminal(os.Stdin) {
 		fmt.Fprint(stdout, usage)
 		if len(args) > 0 {

@@ -23,8 +23,8 @@ func (x *runner) loadARC() ([]store.Task, error) {
 	for _, t := range all {
 		subs = append(subs, arc.SubTasks(t)...)
 	}
-	if x.spec.Offset >= len(subs) {
-		return nil, fmt.Errorf("%s has %d ARC sub-tasks; offset %d is past the end", x.spec.Data, len(subs), x.spec.Offset)
+	if err := sliceWithin(x.spec, len(subs), "ARC sub-tasks"); err != nil {
+		return nil, err
 	}
 	end := len(subs)
 	if x.spec.Tasks > 0 {
@@ -37,6 +37,9 @@ func (x *runner) loadARC() ([]store.Task, error) {
 	for i, t := range subs[x.spec.Offset:end] {
 		if !t.Solved() {
 			return nil, fmt.Errorf("%s: task %s has no solution (give --solutions): a reward needs the expected output", x.spec.Data, t.ID)
+		}
+		if err := x.arcTaskFits(t); err != nil {
+			return nil, err
 		}
 		x.arcTasks = append(x.arcTasks, t)
 		var qs []store.QA

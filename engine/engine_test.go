@@ -357,7 +357,7 @@ func TestBadInput(t *testing.T) {
 	defer db.Close()
 	spec := smallSpec(f)
 	spec.K = 0
-	if _, err := engine.New(db).Start(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "k = 0") {
+	if _, err := engine.New(db).Start(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "--k 0 is out of range") {
 		t.Errorf("k = 0: %v", err)
 	}
 	bad := filepath.Join(dir, "bad.json")

@@ -78,7 +78,7 @@ func (x *runner) loadGeneralProbes() ([]probe, error) {
 	if path == "" {
 		path = x.spec.Data
 	}
-	all, err := knowledge.LoadSQuAD(path)
+	all, err := x.probePassages(path) // the prefix the loop below walks (passages.go)
 	if err != nil {
 		return nil, fmt.Errorf("guard probe data: %w", err)
 	}

@@ -107,33 +107,8 @@ func (x *runner) run() error {
 	return x.restem()
 }
 
-// loadPassages reads the run's slice of the SQuAD-format file.
-func (x *runner) loadPassages() ([]store.Task, error) {
-	all, err := knowledge.LoadSQuAD(x.spec.Data)
-	if err != nil {
-		return nil, err
-	}
-	if x.spec.Offset >= len(all) {
-		return nil, fmt.Errorf("%s has %d passages; offset %d is past the end", x.spec.Data, len(all), x.spec.Offset)
-	}
-	end := len(all)
-	if x.spec.Tasks > 0 {
-		end = min(end, x.spec.Offset+x.spec.Tasks)
-	}
-	var rows []store.Task
-	for i, p := range all[x.spec.Offset:end] {
-		if err := p.Validate(); err != nil {
-			return nil, fmt.Errorf("%s: passage %d: %w", x.spec.Data, x.spec.Offset+i, err)
-		}
-		x.tasks = append(x.tasks, p)
-		qs := make([]store.QA, len(p.Questions))
-		for j, q := range p.Questions {
-			qs[j] = store.QA{Question: q.Question, Answer: q.Answer}
-		}
-		rows = append(rows, store.Task{RunID: x.r.ID, Index: i, Key: fmt.Sprint(x.spec.Offset + i), Title: p.Title, Context: p.Context, Questions: qs})
-	}
-	return rows, nil
-}
+// loadPassages reads the run's slice of the SQuAD-format file (passages.go).
+func (x *runner) loadPassages() ([]store.Task, error) { return x.readPassages() }
 
 func (x *runner) numTasks() int {
 	if x.spec.Domain == "arc" {

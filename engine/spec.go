@@ -2,7 +2,9 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"slices"
+	"strings"
 
 	"seal/engine/knowledge"
 	"seal/engine/redact"
@@ -95,7 +97,7 @@ func DefaultSpec() RunSpec {
 	return RunSpec{
 		Domain: "knowledge", Mode: "restem", Tasks: 3, Style: "implications", K: 5, Rounds: 2, Repeats: 3,
 		Filter: "best", Temp: 1, TopP: 0.95, EditTokens: 256, QATokens: 64, Split: true, Baselines: true,
-		Seed: 1, Grader: "contains",
+		Seed: 1, Grader: "contains", GraderName: "gpt-4.1",
 		Inner:  Update{Rank: 32, Alpha: 64, Targets: []string{"q_proj", "v_proj"}, LR: 1e-3, Epochs: 10, Batch: 1},
 		Policy: Update{Rank: 64, Alpha: 128, Targets: llama.Projections, LR: 3e-4, Epochs: 2, Batch: 1, Merge: true},
 		Guard:  DefaultGuard(),
@@ -107,39 +109,33 @@ func (s RunSpec) graderSettings() GraderSettings {
 	return GraderSettings{Kind: s.Grader, URL: s.GraderURL, Model: s.GraderName}
 }
 
-// Validate reports the first setting that cannot work, naming it.
+// Validate reports the first setting that cannot work, naming it by its flag (the key
+// of a settings file too): `seal run`, --config, the workbench and resume all pass here.
 func (s RunSpec) Validate() error {
+	if err := s.validateNumbers(); err != nil {
+		return err
+	}
 	switch {
 	case s.Domain != "knowledge" && s.Domain != "arc":
-		return fmt.Errorf("domain %q is not one of knowledge, arc", s.Domain)
+		return fmt.Errorf("--domain %q is not one of knowledge, arc", s.Domain)
 	case s.Domain == "arc" && s.Mode != "restem":
-		return fmt.Errorf("mode %q is for the knowledge domain; ARC runs restem", s.Mode)
+		return fmt.Errorf("--mode %q is for the knowledge domain; ARC runs restem", s.Mode)
 	case s.Domain == "arc" && !s.Policy.Merge:
 		return fmt.Errorf("ARC needs policy.merge: test-time training puts its own adapter on the merged policy")
 	case !slices.Contains([]string{"restem", "cpt", "continual"}, s.Mode):
-		return fmt.Errorf("mode %q is not one of restem, cpt, continual", s.Mode)
+		return fmt.Errorf("--mode %q is not one of restem, cpt, continual", s.Mode)
 	case s.Model == "":
 		return fmt.Errorf("no model folder given")
 	case s.Data == "":
 		return fmt.Errorf("no data file given")
-	case s.Tasks < 0 || s.Offset < 0:
-		return fmt.Errorf("tasks and offset must not be negative")
-	case s.K < 1:
-		return fmt.Errorf("k = %d: need at least one candidate", s.K)
-	case s.Rounds < 1:
-		return fmt.Errorf("rounds = %d: need at least one", s.Rounds)
-	case s.Repeats < 1:
-		return fmt.Errorf("repeats = %d: need at least one", s.Repeats)
 	case s.Filter != "best" && s.Filter != "positive":
-		return fmt.Errorf("filter %q is not best or positive", s.Filter)
-	case s.EditTokens < 1 || s.QATokens < 1:
-		return fmt.Errorf("edit_tokens and qa_tokens must be positive")
+		return fmt.Errorf("--filter %q is not best or positive", s.Filter)
 	case !slices.Contains([]string{"contains", "judge", "hybrid", "http"}, s.Grader):
-		return fmt.Errorf("grader %q is not one of contains, judge, hybrid, http", s.Grader)
+		return fmt.Errorf("--grader %q is not one of contains, judge, hybrid, http", s.Grader)
 	case s.Grader == "http" && s.GraderURL == "":
-		return fmt.Errorf("the http grader needs grader_url")
+		return fmt.Errorf("the http grader needs --grader-url")
 	case redact.HasUserinfo(s.GraderURL): // the spec is stored whole: no password may ride in it
-		return fmt.Errorf("grader_url (--grader-url) %q: %w; give the key in $SEAL_GRADER_KEY", redact.Secrets(s.GraderURL), redact.ErrCredentialsInURL)
+		return fmt.Errorf("--grader-url %q: %w; give the key in $SEAL_GRADER_KEY", redact.Secrets(s.GraderURL), redact.ErrCredentialsInURL)
 	}
 	if _, err := knowledge.ParseStyle(s.Style); err != nil && s.Domain == "knowledge" {
 		return err
@@ -147,23 +143,70 @@ func (s RunSpec) Validate() error {
 	if err := s.Guard.validate(); err != nil {
 		return err
 	}
-	if s.FromVersion < 0 {
-		return fmt.Errorf("from_version %d is not a version id", s.FromVersion)
-	}
 	for _, u := range []struct {
 		name string
 		u    Update
 	}{{"inner", s.Inner}, {"policy", s.Policy}} {
-		if u.u.Rank < 1 || u.u.Alpha <= 0 || u.u.LR <= 0 || u.u.Epochs < 1 || u.u.Batch < 1 || len(u.u.Targets) == 0 {
-			return fmt.Errorf("%s update: rank, alpha, lr, epochs, batch and targets must be set (%+v)", u.name, u.u)
-		}
-		if u.u.Dropout < 0 || u.u.Dropout >= 1 {
-			return fmt.Errorf("%s update: dropout %g is outside [0, 1)", u.name, u.u.Dropout)
+		if u.u.Batch < 1 || len(u.u.Targets) == 0 {
+			return fmt.Errorf("%s update: batch and targets must be set (%+v)", u.name, u.u)
 		}
 		for _, t := range u.u.Targets {
 			if !slices.Contains(llama.Projections, t) {
 				return fmt.Errorf("%s update: target %q is not one of %v", u.name, t, llama.Projections)
 			}
+		}
+	}
+	return nil
+}
+
+// validateNumbers checks every number against its range, by flag name (or file key
+// for the settings without a flag). A NaN or an infinity is refused here, where it can
+// be named, instead of failing later as "json: unsupported value: NaN".
+func (s RunSpec) validateNumbers() error {
+	ints := []struct {
+		name string
+		v    int64
+		min  int64
+	}{
+		{"--offset", int64(s.Offset), 0}, {"--passages", int64(s.Tasks), 0}, {"--k", int64(s.K), 1},
+		{"--rounds", int64(s.Rounds), 1}, {"--repeats", int64(s.Repeats), 1},
+		{"--edit-tokens", int64(s.EditTokens), 1}, {"--qa-tokens", int64(s.QATokens), 1},
+		{"--lora-rank", int64(s.Inner.Rank), 1}, {"--epochs", int64(s.Inner.Epochs), 1},
+		{"--guard-probes", int64(s.Guard.Probes), 0}, {"arc_examples", int64(s.ARCExamples), 0},
+		{"policy.rank", int64(s.Policy.Rank), 1}, {"policy.epochs", int64(s.Policy.Epochs), 1},
+		{"from_version", s.FromVersion, 0},
+	}
+	for _, c := range ints {
+		if c.v < c.min {
+			return fmt.Errorf("%s %d is out of range: want at least %d", c.name, c.v, c.min)
+		}
+	}
+	floats := []struct {
+		name   string
+		v      float64
+		lo, hi float64
+		openLo bool   // lo itself is out of range
+		want   string // the range in words
+	}{
+		{"--temperature", float64(s.Temp), 0, math.Inf(1), false, "a finite number >= 0 (0 is greedy)"},
+		{"--top-p", float64(s.TopP), 0, 1, true, "a number in (0, 1]"},
+		{"--lora-alpha", s.Inner.Alpha, 0, math.Inf(1), true, "a finite number > 0"},
+		{"--lr", s.Inner.LR, 0, math.Inf(1), true, "a finite number > 0"},
+		{"--guard-margin", s.Guard.Margin, 0, 1, false, "a number in [0, 1]"},
+		{"inner.dropout", s.Inner.Dropout, 0, 1, false, "a number in [0, 1)"},
+		{"policy.alpha", s.Policy.Alpha, 0, math.Inf(1), true, "a finite number > 0"},
+		{"policy.lr", s.Policy.LR, 0, math.Inf(1), true, "a finite number > 0"},
+		{"policy.dropout", s.Policy.Dropout, 0, 1, false, "a number in [0, 1)"},
+		{"guard.z", s.Guard.Z, 0, math.Inf(1), false, "a finite number >= 0"},
+		{"guard.confident", s.Guard.Confident, 0, 1, true, "a number in (0, 1]"},
+	}
+	for _, c := range floats {
+		bad := math.IsNaN(c.v) || math.IsInf(c.v, 0) || c.v < c.lo || c.v > c.hi || c.openLo && c.v == c.lo
+		if strings.HasSuffix(c.name, "dropout") {
+			bad = bad || c.v == 1
+		}
+		if bad {
+			return fmt.Errorf("%s %g is out of range: want %s", c.name, c.v, c.want)
 		}
 	}
 	return nil

@@ -268,29 +268,30 @@ func (l *launcher) savePreset(name string) error {
 	return nil
 }
 
-// writePreset writes a spec with the keys `seal run --config` reads.
+// writePreset writes a spec as a settings file: the keys `seal run --config` reads
+// (the flags' names), every setting written so a preset is complete.
 func writePreset(path string, spec engine.RunSpec) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if err := toml.NewEncoder(f).Encode(spec); err != nil {
+	if err := toml.NewEncoder(f).Encode(engine.SettingsFile(spec)); err != nil {
 		f.Close()
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return f.Close()
 }
 
-// readPreset reads a preset over the default settings, as `seal run --config` does.
+// readPreset reads a preset as `seal run --config` reads a file: over the defaults,
+// with the run's preset (ARC, the embedded model) for what the file does not give.
+// Presets saved before the keys were the flags' names load too.
 func readPreset(path string) (engine.RunSpec, error) {
 	spec := engine.DefaultSpec()
-	md, err := toml.DecodeFile(path, &spec)
+	given, err := engine.ReadSettings(path, &spec)
 	if err != nil {
-		return spec, fmt.Errorf("%s: %v", path, err)
+		return spec, err
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		return spec, fmt.Errorf("%s: unknown key %q", path, und[0].String())
-	}
+	engine.ApplyPreset(&spec, given)
 	return spec, nil
 }
 

@@ -153,7 +153,7 @@ func TestLauncherStartValidates(t *testing.T) {
 		t.Fatal("no start command")
 	}
 	a.Update(startCmd())
-	if !strings.Contains(a.launcher.err, "rounds = 0") || a.screen != screenLauncher {
+	if !strings.Contains(a.launcher.err, "--rounds 0 is out of range") || a.screen != screenLauncher {
 		t.Fatalf("err %q", a.launcher.err)
 	}
 }

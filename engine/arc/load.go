@@ -6,7 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+
+	"seal/models/sidefile"
+)
+
+// Limits on ARC files: the Kaggle evaluation challenges are 2 MB and their largest task
+// 25 KB of JSON; a file or a task far beyond that is refused before it is parsed.
+const (
+	MaxFile = 64 << 20 // a challenges or solutions file, checked before it is read
+	MaxTask = 1 << 20  // the JSON of one task (or of one task's solutions)
 )
 
 // Load reads a Kaggle ARC-Prize-2024 challenges file and, when solutionsPath is not
@@ -14,13 +22,13 @@ import (
 // them in that order, docs/seal-method.md §2.1). Every error names the file, the task, the
 // pair and the field.
 func Load(challengesPath, solutionsPath string) ([]Task, error) {
-	ch, err := os.ReadFile(challengesPath)
+	ch, err := sidefile.ReadFile(challengesPath, MaxFile)
 	if err != nil {
 		return nil, fmt.Errorf("arc: %w", err)
 	}
 	var sol []byte
 	if solutionsPath != "" {
-		if sol, err = os.ReadFile(solutionsPath); err != nil {
+		if sol, err = sidefile.ReadFile(solutionsPath, MaxFile); err != nil {
 			return nil, fmt.Errorf("arc: %w", err)
 		}
 	}
@@ -117,6 +125,9 @@ func orderedObject(data []byte, name string) ([]string, []json.RawMessage, error
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return fail(fmt.Errorf("task %q: %w", key, err))
+		}
+		if len(raw) > MaxTask {
+			return nil, nil, fmt.Errorf("arc: %s: task %q is %s of JSON, over the limit of %s", name, clipText(key), sidefile.Bytes(int64(len(raw))), sidefile.Bytes(MaxTask))
 		}
 		keys, vals = append(keys, key), append(vals, raw)
 	}

@@ -16,6 +16,12 @@ func FuzzParseSQuAD(f *testing.F) {
 	f.Add([]byte(`[1, "x", null, {}]`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(`[`))
+	// The official SQuAD v1.1 shape, and v2.0's unanswerable questions.
+	f.Add([]byte(v11Sample))
+	f.Add([]byte(`{"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": "C", "qas": [{"question": "Q?", "id": "1", "answers": [{"answer_start": 0, "text": "A"}]}]}]}]}`))
+	f.Add([]byte(`{"data": [{"title": "T", "paragraphs": [{"context": "C", "qas": [{"question": "Q?", "is_impossible": true, "answers": []}]}]}]}`))
+	f.Add([]byte(`{"data": [], "version": 2}`))
+	f.Add([]byte(`{"data": [{"title": "T", "paragraphs": [{"context": "C", "qas": [{"question": "Q?", "answers": [{"text": ""}]}]}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ps, err := ParseSQuAD(data)
 		if err != nil {

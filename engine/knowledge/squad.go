@@ -1,12 +1,15 @@
 package knowledge
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"strings"
+
+	"seal/models/sidefile"
 )
 
 // Question is one closed-book check on a passage: the question and its single gold answer
@@ -59,40 +62,58 @@ func (q Question) validate() error {
 	return nil
 }
 
-// LoadSQuAD reads a file in the format of squad_val.json. Errors start with the path.
+// LoadSQuAD reads every passage of a data file (see ScanSQuAD). Errors start with the path.
 func LoadSQuAD(path string) ([]Passage, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err // already names the path
-	}
-	ps, err := ParseSQuAD(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return ps, nil
+	ps, _, err := LoadSQuADRange(path, 0, 0)
+	return ps, err
 }
 
-// ParseSQuAD parses a JSON array of {title, context, questions:[{question, answer}]}.
-// Keys are matched exactly (encoding/json's case-insensitive struct matching would accept
-// "Title"); unknown keys are allowed, so the synthetic-data files with "completions" and
-// "prompt" load too. Missing keys, wrong types and empty strings are errors that name the
-// 0-based passage and question index and the field. A passage with an empty question list
-// is kept: Validate flags it with ErrNoQuestions.
+// LoadSQuADRange reads the n passages from offset on (n 0: all from offset on) and
+// counts the file's passages (total). Only the passages asked for are parsed and kept:
+// the others are read one at a time as JSON and counted, so a file of 100k passages costs
+// the memory of the few a run uses.
+func LoadSQuADRange(path string, offset, n int) (ps []Passage, total int, err error) {
+	keep := func(i int) bool { return i >= offset && (n == 0 || i < offset+n) }
+	total, err = scanFile(path, keep, func(_ int, p Passage) bool {
+		ps = append(ps, p)
+		return true
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return ps, total, nil
+}
+
+// ScanSQuAD reads a data file passage by passage and calls visit with each (0-based, in
+// file order) until visit returns false; it returns how many passages it read. The file
+// must be a regular file of at most MaxDataFile bytes (checked before reading); each
+// passage (or SQuAD v1.1 article) at most MaxElement bytes of JSON, and each text in it
+// at most MaxText bytes. Errors start with the path.
+func ScanSQuAD(path string, visit func(i int, p Passage) bool) (int, error) {
+	return scanFile(path, nil, visit)
+}
+
+func scanFile(path string, keep func(int) bool, visit func(i int, p Passage) bool) (int, error) {
+	f, err := sidefile.Open(path, MaxDataFile)
+	if err != nil {
+		return 0, err // names the path
+	}
+	defer f.Close()
+	n, err := scanSQuAD(bufio.NewReaderSize(io.LimitReader(f, MaxDataFile+1), 1<<16), keep, visit)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return n, nil
+}
+
+// ParseSQuAD parses the bytes of a data file (see scanSQuAD for the shapes).
 func ParseSQuAD(data []byte) ([]Passage, error) {
-	var elems []json.RawMessage
-	if err := json.Unmarshal(data, &elems); err != nil {
-		return nil, fmt.Errorf("not a JSON array of passages: %w", err)
-	}
-	if elems == nil { // the literal null
-		return nil, errors.New("not a JSON array of passages: null")
-	}
-	out := make([]Passage, len(elems))
-	for i, raw := range elems {
-		p, err := parsePassage(raw)
-		if err != nil {
-			return nil, fmt.Errorf("passage %d: %w", i, err)
-		}
-		out[i] = p
+	out := []Passage{}
+	if _, err := scanSQuAD(bytes.NewReader(data), nil, func(_ int, p Passage) bool {
+		out = append(out, p)
+		return true
+	}); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

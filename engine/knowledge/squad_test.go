@@ -43,9 +43,10 @@ func TestLoadSQuADErrorsNameFileAndElement(t *testing.T) {
 	cases := []struct {
 		name, json, want string
 	}{
-		{"not an array", `{"title": "T"}`, "not a JSON array"},
-		{"null", `null`, "not a JSON array"},
-		{"truncated", `[` + ok, "not a JSON array"},
+		{"not an array", `{"title": "T"}`, `a JSON object without "data": want a JSON array of passages`},
+		{"null", `null`, "not a SQuAD file (found null): want a JSON array of passages"},
+		{"truncated", `[` + ok, "malformed JSON: unexpected end of file"},
+		{"trailing data", `[` + ok + `] x`, "malformed JSON"},
 		{"element not object", `[` + ok + `, 3]`, "passage 1: not a JSON object (3)"},
 		{"empty context", `[` + ok + `, {"title": "T", "context": " \u00a0\n", "questions": []}]`, `passage 1: "context" is empty`},
 		{"missing title", `[{"context": "C", "questions": []}]`, `passage 0: "title" is missing`},

@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
+
+	"seal/models/sidefile"
 )
 
 // Arch is the network variant; the differences are small and listed on Config.
@@ -63,7 +64,7 @@ type Config struct {
 // LoadConfig reads dir/config.json.
 func LoadConfig(dir string) (*Config, error) {
 	path := filepath.Join(dir, "config.json")
-	data, err := os.ReadFile(path)
+	data, err := sidefile.ReadFile(path, sidefile.ConfigJSON)
 	if err != nil {
 		return nil, fmt.Errorf("model config: %w", err)
 	}

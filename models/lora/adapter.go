@@ -12,6 +12,7 @@ import (
 
 	"seal/models/internal/atomicfile"
 	"seal/models/safetensors"
+	"seal/models/sidefile"
 )
 
 // Module is the adapter of one linear layer: W' = W + Scale · B·A, with A [Rank×In]
@@ -86,7 +87,7 @@ var tensorName = regexp.MustCompile(`^base_model\.model\.(model\.layers\.(\d+)\.
 // Load reads a PEFT adapter folder (adapter_config.json + adapter_model.safetensors).
 func Load(dir string) (*Adapter, error) {
 	cfgPath := filepath.Join(dir, "adapter_config.json")
-	data, err := os.ReadFile(cfgPath)
+	data, err := sidefile.ReadFile(cfgPath, sidefile.ConfigJSON)
 	if err != nil {
 		return nil, fmt.Errorf("adapter: %w", err)
 	}

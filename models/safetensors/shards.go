@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"seal/models/sidefile"
 )
 
 // File names Hugging Face uses for a checkpoint folder.
@@ -67,7 +69,7 @@ func OpenFiles(paths ...string) (*Set, error) {
 }
 
 func openIndex(dir, idxPath string) (*Set, error) {
-	raw, err := os.ReadFile(idxPath)
+	raw, err := sidefile.ReadFile(idxPath, sidefile.SafetensorsIndex)
 	if err != nil {
 		return nil, &Error{Path: idxPath, Err: err}
 	}

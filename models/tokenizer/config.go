@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"seal/models/sidefile"
 )
 
 // Config is what tokenizer_config.json says about a tokenizer beyond tokenizer.json:
@@ -39,7 +41,7 @@ type Config struct {
 func LoadConfig(dir string) (*Config, error) {
 	path := filepath.Join(dir, "tokenizer_config.json")
 	cfg := &Config{}
-	data, err := os.ReadFile(path)
+	data, err := sidefile.ReadFile(path, sidefile.TokenizerConfigJSON)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
@@ -54,7 +56,7 @@ func LoadConfig(dir string) (*Config, error) {
 		}
 	}
 	jinjaPath := filepath.Join(dir, "chat_template.jinja")
-	if b, err := os.ReadFile(jinjaPath); err == nil {
+	if b, err := sidefile.ReadFile(jinjaPath, sidefile.ChatTemplate); err == nil {
 		cfg.ChatTemplate = string(b)
 		cfg.ChatTemplateFile = jinjaPath
 	} else if !errors.Is(err, os.ErrNotExist) {

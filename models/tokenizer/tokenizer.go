@@ -6,8 +6,9 @@ package tokenizer
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"sync"
+
+	"seal/models/sidefile"
 )
 
 // Tokenizer is a loaded tokenizer.json. It is immutable after loading, and all methods are
@@ -56,7 +57,7 @@ type fileJSON struct {
 
 // Load reads a tokenizer.json file.
 func Load(path string) (*Tokenizer, error) {
-	data, err := os.ReadFile(path)
+	data, err := sidefile.ReadFile(path, sidefile.TokenizerJSON)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}

@@ -17,15 +17,29 @@ import (
 type Engine struct {
 	DB *store.DB
 	// Dir holds adapters saved by runs (policy updates, continual steps), by run id.
+	// It belongs to one database: two databases never share it (AdapterDir).
 	Dir string
 	// Executor runs the inner loops of self-edits and baselines; nil runs them
 	// in-process on the run's own model.
 	Executor Executor
 }
 
-// New makes an engine over a store; adapters go in a folder beside the database.
+// New makes an engine over a store; adapters go in the database's own folder beside
+// it (AdapterDir).
 func New(db *store.DB) *Engine {
-	return &Engine{DB: db, Dir: filepath.Join(filepath.Dir(db.Path()), "adapters")}
+	return &Engine{DB: db, Dir: AdapterDir(db.Path())}
+}
+
+// AdapterDir is the folder of a database's saved adapters: "<db file>.adapters", so
+// two databases in one folder never share (and overwrite) run 1's adapters. It is
+// absolute, since the store records adapter paths and a run may be resumed from any
+// folder. Runs saved before used "adapters" beside the database; their recorded paths
+// are read as stored.
+func AdapterDir(dbPath string) string {
+	if abs, err := filepath.Abs(dbPath); err == nil {
+		dbPath = abs
+	}
+	return dbPath + ".adapters"
 }
 
 // Run is a started run: its events, and the controls a person has over it.

@@ -4,6 +4,7 @@ package main
 // loss, 9 and 10), replayed against the built binary.
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,4 +39,47 @@ func TestReliabilityAdaptersPerDatabase(t *testing.T) {
 	if m, _ := filepath.Glob(filepath.Join(dir, "a.db.adapters", "1", "*")); len(m) == 0 {
 		t.Errorf("a.db's run 1 saved no adapters under a.db.adapters/1")
 	}
+}
+
+// TestReliabilityNonFiniteLoss: --lr 1e30 makes the inner loop's loss NaN; every
+// candidate that trained ends invalid with the reason, none stays "done" with reward 0,
+// and no bare train_step line (a NaN that JSON cannot write) reaches stdout.
+func TestReliabilityNonFiniteLoss(t *testing.T) {
+	dir := t.TempDir()
+	args := append([]string{"run", "--db", "h.db", "--lr", "1e30"}, tinyRun...)
+	r := sealOK(t, dir, append(args, "--epochs", "3")...)
+	trained := 0
+	for _, ev := range events(t, r.Stdout) {
+		switch ev["type"] {
+		case "train_step":
+			if _, ok := ev["loss"].(float64); !ok {
+				t.Errorf("train_step without a loss: %v", ev)
+			}
+		case "reward":
+			if ev["kind"] != "self_edit" && ev["kind"] != "baseline_passage" {
+				continue
+			}
+			trained++
+			if reason, _ := ev["reason"].(string); ev["status"] != "invalid" || !strings.HasPrefix(reason, "training diverged: loss NaN at step ") || !strings.HasSuffix(reason, "(lr 1e+30)") {
+				t.Errorf("a diverged candidate was recorded as %v %q", ev["status"], reason)
+			}
+		}
+	}
+	if trained != 6 {
+		t.Errorf("%d trained candidates, want 6 (2 passages × (2 self-edits + the passage baseline))", trained)
+	}
+}
+
+// events parses seal run's JSON lines.
+func events(t *testing.T, stdout string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("stdout line %q is not JSON: %v", line, err)
+		}
+		out = append(out, ev)
+	}
+	return out
 }

@@ -68,7 +68,7 @@ func trainLoRA(ctx context.Context, l *lm, u Update, examples []train.Example, s
 			send(TrainStep{Where: w, Phase: phase, Step: p.Step, Steps: p.Steps, Loss: p.Loss, LR: p.LR})
 		}})
 	if err != nil {
-		return nil, nil, err
+		return nil, curve, err
 	}
 	return a, curve, nil
 }

@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"seal/engine/arc"
 	"seal/engine/knowledge"
+	"seal/models/llama"
 	"seal/models/train"
 	"seal/store"
 )
@@ -143,6 +145,12 @@ func runInnerJob(ctx context.Context, l *lm, g knowledge.Grader, job InnerJob, s
 	}
 	for rep := 0; rep < job.Repeats; rep++ {
 		_, curve, err := trainLoRA(ctx, l, job.Inner, examples, job.Seed+uint64(rep)*0x9e37, "inner", w, send)
+		if d := (*llama.DivergedError)(nil); errors.As(err, &d) {
+			// A diverged update is the edit's (or its recipe's) failure, not the run's:
+			// the candidate is invalid with the reason, and nothing is graded.
+			l.model.SetAdapter(nil)
+			return InnerResult{JobID: job.ID, Reason: err.Error(), Accs: []float64{0}, Curve: curve, Elapsed: time.Since(start)}, nil
+		}
 		if err != nil {
 			l.model.SetAdapter(nil)
 			return res, err

@@ -308,7 +308,7 @@ func (x *runner) restem() error {
 			a, curve, err := x.trainLoRA(x.spec.Policy, examples, x.seed(round, 0, -10), "policy", Where{Run: x.r.ID, Round: round})
 			if err != nil {
 				x.lm.model.SetAdapter(nil)
-				return err
+				return fmt.Errorf("round %d: policy update: %w", round, err)
 			}
 			if len(curve) > 0 {
 				rec.TrainLoss = curve[len(curve)-1].Loss

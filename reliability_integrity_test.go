@@ -4,11 +4,16 @@ package main
 // loss, 9 and 10), replayed against the built binary.
 
 import (
+	"bufio"
 	"encoding/json"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"seal/store"
 )
 
 // tinyRun is the smallest run that still has two passages and two candidates each.
@@ -82,4 +87,102 @@ func events(t *testing.T, stdout string) []map[string]any {
 		out = append(out, ev)
 	}
 	return out
+}
+
+// startBinary starts the built program with its stdout piped and calls stop on each
+// JSON event it prints; when stop says so, the process gets sig. It returns the
+// events seen and waits for the process to end (within limit).
+func startBinary(t *testing.T, dir string, limit time.Duration, sig os.Signal, stop func(ev map[string]any) bool, args ...string) []map[string]any {
+	t.Helper()
+	cmd := exec.Command(sealBinary(t), args...)
+	cmd.Dir = dir
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(limit, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	var evs []map[string]any
+	sent := false
+	sc := bufio.NewScanner(out)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var ev map[string]any
+		if json.Unmarshal(sc.Bytes(), &ev) != nil {
+			continue
+		}
+		evs = append(evs, ev)
+		if !sent && stop(ev) {
+			cmd.Process.Signal(sig)
+			sent = true
+		}
+	}
+	cmd.Wait()
+	if !sent {
+		t.Fatalf("seal %s ended before the moment to stop it; stderr:\n%s", strings.Join(args, " "), stderr.String())
+	}
+	return evs
+}
+
+// is reports whether an event is of type typ at round, task and candidate.
+func is(ev map[string]any, typ string, round, task, cand int) bool {
+	return ev["type"] == typ && ev["round"] == float64(round) && ev["task"] == float64(task) && ev["cand"] == float64(cand)
+}
+
+// candidatesOf reads a run's candidates by their resume key.
+func candidatesOf(t *testing.T, db string, run int64) map[store.CandidateKey]store.Candidate {
+	t.Helper()
+	d, err := store.OpenReadOnly(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	cs, err := d.Candidates(run, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[store.CandidateKey]store.Candidate{}
+	for _, c := range cs {
+		out[store.CandidateKey{Round: c.Round, Task: c.Task, Index: c.Index}] = c
+	}
+	return out
+}
+
+// TestReliabilityCommitPerCandidate: a run killed while a passage's second candidate
+// trains has already committed the first; the resume does not train it again, and the
+// results are those of a run never killed.
+func TestReliabilityCommitPerCandidate(t *testing.T) {
+	dir := t.TempDir()
+	sealOK(t, dir, append([]string{"run", "--db", "ref.db"}, tinyRun...)...)
+	want := candidatesOf(t, filepath.Join(dir, "ref.db"), 1)
+
+	startBinary(t, dir, 60*time.Second, os.Kill, func(ev map[string]any) bool {
+		return is(ev, "train_step", 0, 0, 1) && ev["phase"] == "inner" // candidate 0's inner loop has finished
+	}, append([]string{"run", "--db", "k.db"}, tinyRun...)...)
+	got := candidatesOf(t, filepath.Join(dir, "k.db"), 1)
+	first := store.CandidateKey{Round: 0, Task: 0, Index: 0}
+	if _, ok := got[first]; !ok {
+		t.Fatalf("killed while candidate 1 trained: candidate 0 is not in the store (%d candidates are)", len(got))
+	}
+	for _, ev := range events(t, sealOK(t, dir, "resume", "--db", "k.db", "1").Stdout) {
+		if is(ev, "train_step", 0, 0, 0) && ev["phase"] == "inner" {
+			t.Fatalf("the resume trained candidate 0 again: %v", ev)
+		}
+	}
+	got = candidatesOf(t, filepath.Join(dir, "k.db"), 1)
+	if len(got) != len(want) {
+		t.Fatalf("%d candidates after the resume, want %d", len(got), len(want))
+	}
+	for k, w := range want {
+		g := got[k]
+		if g.Edit != w.Edit || g.Status != w.Status || g.AdaptedScore != w.AdaptedScore || g.Reward != w.Reward {
+			t.Errorf("candidate %+v after kill and resume: %q %s %v %v; uninterrupted: %q %s %v %v", k,
+				g.Edit, g.Status, g.AdaptedScore, g.Reward, w.Edit, w.Status, w.AdaptedScore, w.Reward)
+		}
+	}
 }

@@ -111,9 +111,12 @@ func (j InnerJob) Validate() error {
 }
 
 // Executor runs batches of inner loops: in-process on the run's own model, or on
-// workers elsewhere. Results come back in the order of jobs.
+// workers elsewhere. Results come back in the order of jobs. When done is not nil, Run
+// hands it each result as soon as that result and every one before it have arrived,
+// so a run commits each finished candidate before it waits for the next; an error
+// from done stops the batch and is Run's error.
 type Executor interface {
-	Run(ctx context.Context, jobs []InnerJob, onEvent func(Event)) ([]InnerResult, error)
+	Run(ctx context.Context, jobs []InnerJob, onEvent func(Event), done func(i int, r InnerResult) error) ([]InnerResult, error)
 }
 
 // Publisher is an executor whose workers fetch models by content hash: a run hands it
@@ -176,7 +179,7 @@ type localExecutor struct {
 	grader knowledge.Grader
 }
 
-func (e localExecutor) Run(ctx context.Context, jobs []InnerJob, onEvent func(Event)) ([]InnerResult, error) {
+func (e localExecutor) Run(ctx context.Context, jobs []InnerJob, onEvent func(Event), done func(int, InnerResult) error) ([]InnerResult, error) {
 	out := make([]InnerResult, len(jobs))
 	for i, j := range jobs {
 		res, err := runInnerJob(ctx, e.lm, e.grader, j, onEvent)
@@ -185,6 +188,11 @@ func (e localExecutor) Run(ctx context.Context, jobs []InnerJob, onEvent func(Ev
 		}
 		res.Worker, res.Device = "local", "cpu"
 		out[i] = res
+		if done != nil {
+			if err := done(i, res); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return out, nil
 }

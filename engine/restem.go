@@ -478,12 +478,10 @@ func (x *runner) jobBaseline(t int, kind, edit string, split bool, base float64)
 		return nil
 	}
 	c := store.Candidate{RunID: x.r.ID, Task: t, Index: idxPassage, Kind: kind, Edit: edit, Seed: x.seed(0, t, idxPassage), BaseScore: base}
-	res, err := x.runJobs([]InnerJob{x.innerJob(0, t, idxPassage, kind, edit, split, c.Seed)})
-	if err != nil {
-		return err
-	}
-	x.score(&c, res[0], base)
-	return x.commit(&c, Where{Run: x.r.ID, Task: t, Cand: idxPassage})
+	return x.runJobs([]InnerJob{x.innerJob(0, t, idxPassage, kind, edit, split, c.Seed)}, func(_ int, res InnerResult) error {
+		x.score(&c, res, base)
+		return x.commit(&c, Where{Run: x.r.ID, Task: t, Cand: idxPassage})
+	})
 }
 
 func (x *runner) score(c *store.Candidate, res InnerResult, base float64) {
@@ -513,7 +511,8 @@ func (x *runner) commit(c *store.Candidate, w Where) error {
 
 // candidates samples, applies and scores the k self-edits of one passage, skipping
 // those a previous attempt committed. Their inner loops go to the executor as one
-// batch; the results are committed in candidate order.
+// batch, and each candidate is committed, in candidate order, as soon as its result
+// arrives: a crash loses no finished candidate.
 func (x *runner) candidates(round, t int, prompt string, base float64, w Where) ([]store.Candidate, error) {
 	out, missing, err := x.committed(round, t)
 	if err != nil || len(missing) == 0 {
@@ -528,6 +527,7 @@ func (x *runner) candidates(round, t int, prompt string, base float64, w Where) 
 	}
 	cands := make([]store.Candidate, len(missing))
 	var jobs []InnerJob
+	var jobOf []int // the position in missing of each job
 	for j, i := range missing {
 		cw := w
 		cw.Cand = i
@@ -540,28 +540,44 @@ func (x *runner) candidates(round, t int, prompt string, base float64, w Where) 
 			c.Status, c.Reason, c.Reward = "invalid", "the self-edit is empty", 0
 		} else {
 			jobs = append(jobs, x.innerJob(round, t, i, "adapted", c.Edit, x.spec.Split, c.Seed))
+			jobOf = append(jobOf, j)
 		}
 		cands[j] = c
 	}
-	results, err := x.runJobs(jobs)
-	if err != nil {
+	next := 0 // the first of missing not yet committed
+	commitTo := func(end int) error {
+		for ; next < end; next++ {
+			c := cands[next]
+			cw := w
+			cw.Cand = c.Index
+			if err := x.commit(&c, cw); err != nil {
+				return err
+			}
+			if x.spec.ReviewGate {
+				x.r.send(NeedsReview{Where: cw, CandidateID: c.ID, Edit: c.Edit, Reward: c.Reward})
+			}
+			out[c.Index] = c
+		}
+		return nil
+	}
+	first := len(missing)
+	if len(jobOf) > 0 {
+		first = jobOf[0]
+	}
+	if err := commitTo(first); err != nil { // empty edits before the first job are finished already
 		return nil, err
 	}
-	for j, i := range missing {
-		c := cands[j]
-		if c.Status == "" {
-			x.score(&c, results[0], base)
-			results = results[1:]
+	err = x.runJobs(jobs, func(n int, res InnerResult) error {
+		j := jobOf[n]
+		x.score(&cands[j], res, base)
+		end := len(missing) // the empty edits after this job, up to the next job, are finished too
+		if n+1 < len(jobOf) {
+			end = jobOf[n+1]
 		}
-		cw := w
-		cw.Cand = i
-		if err := x.commit(&c, cw); err != nil {
-			return nil, err
-		}
-		if x.spec.ReviewGate {
-			x.r.send(NeedsReview{Where: cw, CandidateID: c.ID, Edit: c.Edit, Reward: c.Reward})
-		}
-		out[i] = c
+		return commitTo(end)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

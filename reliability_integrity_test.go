@@ -6,10 +6,12 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,44 +91,75 @@ func events(t *testing.T, stdout string) []map[string]any {
 	return out
 }
 
-// startBinary starts the built program with its stdout piped and calls stop on each
-// JSON event it prints; when stop says so, the process gets sig. It returns the
-// events seen and waits for the process to end (within limit).
-func startBinary(t *testing.T, dir string, limit time.Duration, sig os.Signal, stop func(ev map[string]any) bool, args ...string) []map[string]any {
+// proc is the built program running in the background, its JSON events read as
+// they come.
+type proc struct {
+	cmd    *exec.Cmd
+	events chan map[string]any // closed when stdout ends
+	stderr strings.Builder
+	timer  *time.Timer
+}
+
+// startProc starts the program with env added; it is killed if it runs past limit.
+func startProc(t *testing.T, dir string, limit time.Duration, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(sealBinary(t), args...)
-	cmd.Dir = dir
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
+	p := &proc{cmd: exec.Command(sealBinary(t), args...), events: make(chan map[string]any, 4096)}
+	p.cmd.Dir = dir
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stderr = &p.stderr
+	out, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	timer := time.AfterFunc(limit, func() { cmd.Process.Kill() })
-	defer timer.Stop()
+	p.timer = time.AfterFunc(limit, func() { p.cmd.Process.Kill() })
+	t.Cleanup(func() { p.cmd.Process.Kill(); p.timer.Stop() })
+	go func() {
+		defer close(p.events)
+		sc := bufio.NewScanner(out)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var ev map[string]any
+			if json.Unmarshal(sc.Bytes(), &ev) == nil {
+				p.events <- ev
+			}
+		}
+	}()
+	return p
+}
+
+// waitFor reads events until one satisfies pred, and fails the test if the program
+// ends first.
+func (p *proc) waitFor(t *testing.T, what string, pred func(ev map[string]any) bool) {
+	t.Helper()
+	for ev := range p.events {
+		if pred(ev) {
+			return
+		}
+	}
+	p.cmd.Wait()
+	t.Fatalf("seal %s ended before %s; stderr:\n%s", strings.Join(p.cmd.Args[1:], " "), what, p.stderr.String())
+}
+
+// wait reads the remaining events and returns them with the exit code.
+func (p *proc) wait() ([]map[string]any, int) {
 	var evs []map[string]any
-	sent := false
-	sc := bufio.NewScanner(out)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var ev map[string]any
-		if json.Unmarshal(sc.Bytes(), &ev) != nil {
-			continue
-		}
+	for ev := range p.events {
 		evs = append(evs, ev)
-		if !sent && stop(ev) {
-			cmd.Process.Signal(sig)
-			sent = true
-		}
 	}
-	cmd.Wait()
-	if !sent {
-		t.Fatalf("seal %s ended before the moment to stop it; stderr:\n%s", strings.Join(args, " "), stderr.String())
-	}
-	return evs
+	p.cmd.Wait()
+	return evs, p.cmd.ProcessState.ExitCode()
+}
+
+// killAt runs the program and sends it sig at the first event that satisfies pred.
+func killAt(t *testing.T, dir string, sig os.Signal, pred func(ev map[string]any) bool, args ...string) {
+	t.Helper()
+	p := startProc(t, dir, 60*time.Second, nil, args...)
+	p.waitFor(t, "the moment to stop it", pred)
+	p.cmd.Process.Signal(sig)
+	p.wait()
 }
 
 // is reports whether an event is of type typ at round, task and candidate.
@@ -161,7 +194,7 @@ func TestReliabilityCommitPerCandidate(t *testing.T) {
 	sealOK(t, dir, append([]string{"run", "--db", "ref.db"}, tinyRun...)...)
 	want := candidatesOf(t, filepath.Join(dir, "ref.db"), 1)
 
-	startBinary(t, dir, 60*time.Second, os.Kill, func(ev map[string]any) bool {
+	killAt(t, dir, os.Kill, func(ev map[string]any) bool {
 		return is(ev, "train_step", 0, 0, 1) && ev["phase"] == "inner" // candidate 0's inner loop has finished
 	}, append([]string{"run", "--db", "k.db"}, tinyRun...)...)
 	got := candidatesOf(t, filepath.Join(dir, "k.db"), 1)
@@ -185,4 +218,68 @@ func TestReliabilityCommitPerCandidate(t *testing.T) {
 				g.Edit, g.Status, g.AdaptedScore, g.Reward, w.Edit, w.Status, w.AdaptedScore, w.Reward)
 		}
 	}
+}
+
+// runStatus is the STATUS column of run 1 in seal runs.
+func runStatus(t *testing.T, dir, db string) string {
+	t.Helper()
+	r := sealOK(t, dir, "runs", "--db", db)
+	for _, line := range strings.Split(r.Stdout, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "1" {
+			return f[1]
+		}
+	}
+	t.Fatalf("no run 1 in seal runs:\n%s", r.Stdout)
+	return ""
+}
+
+// TestReliabilityRunOwnerLease: a run that a live process executes cannot be resumed
+// by another; once its owner stops heartbeating (SIGSTOP) it shows as interrupted and
+// the resume takes it over and finishes it; the old owner, let go on, finds it lost
+// the run at its next write and stops without touching the result or the status. A
+// killed run shows as interrupted at once.
+func TestReliabilityRunOwnerLease(t *testing.T) {
+	dir := t.TempDir()
+	lease := []string{"SEAL_LEASE_TTL=3s"}
+	args := append([]string{"run", "--db", "x.db", "--rounds", "2"}, tinyRun...)
+	old := startProc(t, dir, 90*time.Second, lease, args...)
+	old.waitFor(t, "its first result", func(ev map[string]any) bool { return ev["type"] == "reward" })
+	if err := old.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	r := runBinary(t, dir, 30*time.Second, lease, "resume", "--db", "x.db", "1")
+	if pid := fmt.Sprintf("pid %d on ", old.cmd.Process.Pid); r.Code == 0 || !strings.Contains(r.Stderr, pid) {
+		t.Fatalf("resume of a run its owner holds: exit %d, stderr %q (want a refusal naming %q)", r.Code, r.Stderr, pid)
+	}
+	if s := runStatus(t, dir, "x.db"); s != "running" {
+		t.Fatalf("a stopped owner within its lease: status %s", s)
+	}
+	time.Sleep(3500 * time.Millisecond) // the lease lapses
+	if s := runStatus(t, dir, "x.db"); s != "interrupted" {
+		t.Fatalf("an owner past its lease: status %s, want interrupted", s)
+	}
+	sealOK(t, dir, "resume", "--db", "x.db", "1")
+	before := candidatesOf(t, filepath.Join(dir, "x.db"), 1)
+	old.cmd.Process.Signal(syscall.SIGCONT)
+	evs, code := old.wait()
+	if code == 0 || !strings.Contains(old.stderr.String(), "taken over") {
+		t.Errorf("the old owner after the takeover: exit %d\n%s", code, old.stderr.String())
+	}
+	for _, ev := range evs {
+		if ev["type"] == "reward" {
+			t.Errorf("the old owner committed after the takeover: %v", ev)
+		}
+	}
+	if s := runStatus(t, dir, "x.db"); s != "done" {
+		t.Errorf("after the old owner woke: status %s, want done", s)
+	}
+	if after := candidatesOf(t, filepath.Join(dir, "x.db"), 1); len(after) != len(before) {
+		t.Errorf("%d candidates before the old owner woke, %d after", len(before), len(after))
+	}
+
+	killAt(t, dir, os.Kill, func(ev map[string]any) bool { return ev["type"] == "reward" }, append([]string{"run", "--db", "y.db"}, tinyRun...)...)
+	if s := runStatus(t, dir, "y.db"); s != "interrupted" {
+		t.Errorf("a killed run: status %s, want interrupted", s)
+	}
+	sealOK(t, dir, "resume", "--db", "y.db", "1")
 }

@@ -71,7 +71,7 @@ func (db *DB) SaveLedgerEntry(e LedgerEntry) (int64, error) {
 	e.At = orNow(e.At)
 	var id int64
 	err := db.write(op, func(tx *sql.Tx) error {
-		if err := db.needRun(tx, e.RunID); err != nil {
+		if err := db.needOwnRun(tx, e.RunID); err != nil {
 			return err
 		}
 		var parent, cand any

@@ -10,11 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"seal/models/tiny"
 	"seal/store"
 )
 
@@ -282,4 +284,107 @@ func TestReliabilityRunOwnerLease(t *testing.T) {
 		t.Errorf("a killed run: status %s, want interrupted", s)
 	}
 	sealOK(t, dir, "resume", "--db", "y.db", "1")
+}
+
+// twoPassages is a data file of the tests' own.
+const twoPassages = `[{"title": "Varn", "context": "Varn is a town on the river Ossa.", "questions": [{"question": "Which river is Varn on?", "answer": "Ossa"}]},
+	{"title": "Rask", "context": "Rask is a painter born in 1877.", "questions": [{"question": "When was Rask born?", "answer": "1877"}]}]`
+
+// storedState is what a resume must leave alone when it refuses: the candidates and
+// the tasks of run 1.
+func storedState(t *testing.T, db string) (map[store.CandidateKey]store.Candidate, []store.Task) {
+	t.Helper()
+	d, err := store.OpenReadOnly(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	tasks, err := d.Tasks(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return candidatesOf(t, db, 1), tasks
+}
+
+// refusedResume resumes run 1 and checks that it is refused with a message containing
+// want and that nothing stored changed.
+func refusedResume(t *testing.T, dir, db, want string) {
+	t.Helper()
+	cands, tasks := storedState(t, filepath.Join(dir, db))
+	r := runBinary(t, dir, 60*time.Second, nil, "resume", "--db", db, "1")
+	if r.Code == 0 || !strings.Contains(r.Stderr, want) {
+		t.Fatalf("resume: exit %d, want a refusal saying %q; stderr:\n%s", r.Code, want, r.Stderr)
+	}
+	cands2, tasks2 := storedState(t, filepath.Join(dir, db))
+	if len(cands2) != len(cands) || !reflect.DeepEqual(tasks2, tasks) {
+		t.Fatalf("the refused resume changed the store: %d → %d candidates, tasks %v → %v", len(cands), len(cands2), tasks, tasks2)
+	}
+	for k, c := range cands {
+		if c2 := cands2[k]; c2.ID != c.ID || c2.Reward != c.Reward || c2.Edit != c.Edit {
+			t.Fatalf("candidate %+v changed: %+v → %+v", k, c, c2)
+		}
+	}
+}
+
+// TestReliabilityResumeRefusesChangedData: the passage file changes between a crash and
+// the resume; the resume refuses it and the stored results stay as they were. With the
+// file gone, the resume goes on from the passages the store holds (the guard is off:
+// its general probes are read from the data file).
+func TestReliabilityResumeRefusesChangedData(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "p.json")
+	if err := os.WriteFile(data, []byte(twoPassages), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	killAt(t, dir, os.Kill, func(ev map[string]any) bool { return ev["type"] == "reward" && ev["kind"] == "self_edit" },
+		append([]string{"run", "--db", "d.db", "--data", "p.json", "--guard=false"}, tinyRun...)...)
+	if err := os.WriteFile(data, []byte(strings.Replace(twoPassages, `"answer": "Ossa"`, `"answer": "Lune"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	refusedResume(t, dir, "d.db", data+" changed since run 1 started")
+
+	os.Remove(data)
+	r := sealOK(t, dir, "resume", "--db", "d.db", "1")
+	for _, ev := range events(t, r.Stdout) {
+		if ev["type"] == "eval_item" && ev["gold"] == "Lune" {
+			t.Fatalf("the resume graded against the changed file: %v", ev)
+		}
+	}
+}
+
+// TestReliabilityResumeRefusesChangedModel: the model's weights change between a crash
+// and the resume, with the file's size and time kept (which fooled the hash cache);
+// the resume refuses it and the stored results stay as they were.
+func TestReliabilityResumeRefusesChangedModel(t *testing.T) {
+	dir := t.TempDir()
+	src, err := tiny.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "model")
+	if err := os.CopyFS(model, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	killAt(t, dir, os.Kill, func(ev map[string]any) bool { return ev["type"] == "reward" && ev["kind"] == "self_edit" },
+		append([]string{"run", "--db", "m.db", "--model", "model", "--lora-rank", "4", "--lora-alpha", "8"}, tinyRun...)...)
+	weights, _ := filepath.Glob(filepath.Join(model, "*.safetensors"))
+	if len(weights) == 0 {
+		t.Fatal("the model copy has no weights")
+	}
+	st, err := os.Stat(weights[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(weights[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-2] ^= 0x40 // the last weight's high byte: its exponent changes
+	if err := os.WriteFile(weights[0], b, st.Mode()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(weights[0], st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	refusedResume(t, dir, "m.db", "model folder "+model)
 }

@@ -136,10 +136,14 @@ func (e *Engine) Start(ctx context.Context, spec RunSpec) (*Run, error) {
 		return nil, err
 	}
 	// Paths are stored absolute so `seal resume` works from any folder.
-	for _, p := range []*string{&spec.Model, &spec.Data, &spec.Guard.ProbeData} {
+	for _, p := range []*string{&spec.Model, &spec.Data, &spec.Solutions, &spec.Guard.ProbeData} {
 		if abs, err := filepath.Abs(*p); err == nil && *p != "" {
 			*p = abs
 		}
+	}
+	var err error
+	if spec.InputHashes, err = hashInputs(spec); err != nil { // inputs.go
+		return nil, err
 	}
 	if spec.Name == "" {
 		spec.Name = fmt.Sprintf("%s %s %s", spec.Mode, filepath.Base(spec.Model), time.Now().Format("2006-01-02 15:04"))

@@ -94,7 +94,18 @@ func (x *runner) startVersion() error {
 			return err
 		}
 		if ok && base.BaseHash != x.version.Base {
-			return fmt.Errorf("model folder %s has content hash %s; run %d started from %s", x.spec.Model, x.version.Base, x.r.ID, base.BaseHash)
+			return fmt.Errorf("model folder %s has content hash %s; run %d started from %s: the model changed since the run started", x.spec.Model, x.version.Base, x.r.ID, base.BaseHash)
+		}
+		if ok && base.Fingerprint != "" {
+			// The bytes hashed alike; the weights must also compute alike, as the
+			// version was recorded (rollback checks every rebuilt version this way).
+			fp, err := x.fingerprint()
+			if err != nil {
+				return err
+			}
+			if fp != base.Fingerprint {
+				return fmt.Errorf("model folder %s gives logits fingerprint %s; run %d's base version recorded %s: the weights differ", x.spec.Model, short(fp), x.r.ID, short(base.Fingerprint))
+			}
 		}
 		if !ok {
 			fp, err := x.fingerprint()

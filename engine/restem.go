@@ -50,7 +50,11 @@ func (x *runner) openModel() error {
 	if x.lm, err = loadLM(x.spec.Model); err != nil {
 		return err
 	}
-	if x.version.Base, err = ModelHash(x.spec.Model); err != nil {
+	hash := ModelHash
+	if x.resumed {
+		hash = VerifyModelHash // a resume trusts no cache: the run's results rest on these bytes
+	}
+	if x.version.Base, err = hash(x.spec.Model); err != nil {
 		x.lm.close()
 		return err
 	}
@@ -67,17 +71,7 @@ func (x *runner) run() error {
 		return err
 	}
 	defer x.lm.close()
-	var rows []store.Task
-	var err error
-	if x.spec.Domain == "arc" {
-		rows, err = x.loadARC()
-	} else {
-		rows, err = x.loadPassages()
-	}
-	if err != nil {
-		return err
-	}
-	if err := x.e.DB.SaveTasks(x.r.ID, rows); err != nil {
+	if err := x.loadTasks(); err != nil { // inputs.go
 		return err
 	}
 	if x.e.Executor != nil {
@@ -91,6 +85,7 @@ func (x *runner) run() error {
 			}
 		}
 	}
+	var err error
 	if x.finished, err = x.e.DB.Finished(x.r.ID); err != nil {
 		return err
 	}

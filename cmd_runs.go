@@ -218,6 +218,10 @@ func follow(r *engine.Run, d *store.DB, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "%sround %d done: mean reward %+.3f ± %.3f, %d edits kept\n", clear, e.Round, e.MeanReward, e.StdReward, e.Kept)
 		case engine.Workers:
 			fmt.Fprintf(stderr, "%s%s\n", clear, workersLine(e))
+		case engine.GuardVerdict:
+			for _, w := range e.Warnings { // what the guard could not check is never silent
+				fmt.Fprintf(stderr, "%sguard (%s %d, %s): %s\n", clear, e.Kind, e.Step, e.Verdict, w)
+			}
 		case engine.Error:
 			fmt.Fprintf(stderr, "\nerror: %s\n", e.Message)
 		case engine.Finished:

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"seal/engine/knowledge"
@@ -354,10 +355,10 @@ func (x *runner) policyCandidate(ch change) (store.Candidate, error) {
 // commitPolicy is ReST-EM's commit point: the trained policy adapter goes through the
 // guard and the ledger; a change that is not applied leaves the round without a saved
 // policy update, so a resumed run does not apply it either.
-func (x *runner) commitPolicy(round int, a *lora.Adapter, rec *store.Round, edits []string) error {
+func (x *runner) commitPolicy(round int, a *lora.Adapter, rec *store.Round, edits, passages []string) error {
 	ch := change{kind: store.LedgerPolicy, step: round, adapter: a, path: rec.PolicyAdapterPath, hash: rec.PolicyHash,
 		merge: x.spec.Policy.Merge, source: fmt.Sprintf("ReST-EM round %d: %d kept self-edits", round, len(edits)),
-		edit: strings.Join(edits, "\n---\n"), reward: rec.MeanReward, texts: edits, w: Where{Run: x.r.ID, Round: round}}
+		edit: strings.Join(edits, "\n---\n"), reward: rec.MeanReward, texts: append(slices.Clip(edits), passages...), w: Where{Run: x.r.ID, Round: round}}
 	applied, err := x.commitChange(ch)
 	if err != nil {
 		return err

@@ -231,6 +231,7 @@ func (x *runner) restem() error {
 		}
 		var rewards []float64
 		type kept struct {
+			task         int
 			prompt, edit string
 			adapted      float64
 		}
@@ -282,11 +283,11 @@ func (x *runner) restem() error {
 			}
 			if x.spec.Filter == "best" {
 				b := usable[knowledge.BestOfK(means)]
-				keep = append(keep, kept{prompt, b.Edit, b.AdaptedScore})
+				keep = append(keep, kept{t, prompt, b.Edit, b.AdaptedScore})
 			} else {
 				for _, c := range usable {
 					if c.Reward > 0 {
-						keep = append(keep, kept{prompt, c.Edit, c.AdaptedScore})
+						keep = append(keep, kept{t, prompt, c.Edit, c.AdaptedScore})
 					}
 				}
 			}
@@ -295,10 +296,14 @@ func (x *runner) restem() error {
 		rec := store.Round{RunID: x.r.ID, Round: round, MeanReward: mean, StdReward: std, Kept: len(keep), At: time.Now()}
 		if len(keep) > 0 {
 			var examples []train.Example
-			var edits []string
-			for _, k := range keep {
+			var edits, passages []string
+			for i, k := range keep {
 				examples = append(examples, x.example(k.prompt, k.edit))
 				edits = append(edits, k.edit)
+				if x.spec.Domain != "arc" && (i == 0 || keep[i-1].task != k.task) {
+					p := x.tasks[k.task] // the policy trains with the passage in its prompt: the rules read it too
+					passages = append(passages, p.Title+"\n"+p.Context)
+				}
 			}
 			a, curve, err := x.trainLoRA(x.spec.Policy, examples, x.seed(round, 0, -10), "policy", Where{Run: x.r.ID, Round: round})
 			if err != nil {
@@ -311,7 +316,7 @@ func (x *runner) restem() error {
 			if rec.PolicyAdapterPath, rec.PolicyHash, err = x.saveAdapter(a, fmt.Sprintf("policy-round-%d", round)); err != nil {
 				return err
 			}
-			if err := x.commitPolicy(round, a, &rec, edits); err != nil { // guard, ledger, merge (ledger.go)
+			if err := x.commitPolicy(round, a, &rec, edits, passages); err != nil { // guard, ledger, merge (ledger.go)
 				return err
 			}
 		}

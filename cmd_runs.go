@@ -276,7 +276,7 @@ func cmdRuns(args []string, stdout, stderr io.Writer) int {
 	var f store.RunFilter
 	fs.StringVar(&f.Domain, "domain", "", "only runs of this domain")
 	fs.StringVar(&f.Model, "model", "", "only runs of this model folder")
-	fs.StringVar(&f.Status, "status", "", "only runs with this status (running, done, failed, cancelled)")
+	fs.StringVar(&f.Status, "status", "", "only runs with this status (running, interrupted, done, failed, cancelled)")
 	fs.IntVar(&f.Limit, "limit", 50, "most runs to list")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -242,21 +242,22 @@ func runStatus(t *testing.T, dir, db string) string {
 // killed run shows as interrupted at once.
 func TestReliabilityRunOwnerLease(t *testing.T) {
 	dir := t.TempDir()
-	lease := []string{"SEAL_LEASE_TTL=3s"}
+	lease := []string{"SEAL_LEASE_TTL=5s"} // renewed every 1.25 s
 	args := append([]string{"run", "--db", "x.db", "--rounds", "2"}, tinyRun...)
 	old := startProc(t, dir, 90*time.Second, lease, args...)
 	old.waitFor(t, "its first result", func(ev map[string]any) bool { return ev["type"] == "reward" })
 	if err := old.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	stopped := time.Now()
+	if s := runStatus(t, dir, "x.db"); s != "running" {
+		t.Fatalf("a stopped owner within its lease: status %s", s)
+	}
 	r := runBinary(t, dir, 30*time.Second, lease, "resume", "--db", "x.db", "1")
 	if pid := fmt.Sprintf("pid %d on ", old.cmd.Process.Pid); r.Code == 0 || !strings.Contains(r.Stderr, pid) {
 		t.Fatalf("resume of a run its owner holds: exit %d, stderr %q (want a refusal naming %q)", r.Code, r.Stderr, pid)
 	}
-	if s := runStatus(t, dir, "x.db"); s != "running" {
-		t.Fatalf("a stopped owner within its lease: status %s", s)
-	}
-	time.Sleep(3500 * time.Millisecond) // the lease lapses
+	time.Sleep(time.Until(stopped.Add(5500 * time.Millisecond))) // the lease lapses
 	if s := runStatus(t, dir, "x.db"); s != "interrupted" {
 		t.Fatalf("an owner past its lease: status %s, want interrupted", s)
 	}

@@ -17,7 +17,7 @@ const StatusInterrupted = "interrupted"
 
 // Sentinels of the owner lease, for errors.Is.
 var (
-	ErrLeased    = errors.New("run is owned by a live process")
+	ErrLeased    = errors.New("owned by a live process")
 	ErrLeaseLost = errors.New("this process no longer owns the run")
 )
 
@@ -86,8 +86,8 @@ func (db *DB) ClaimRun(id int64, o Owner, ttl time.Duration) error {
 			return invalid("run %d is already done", id)
 		}
 		if (status == StatusRunning || status == StatusPaused) && cur.Token != o.Token && cur.Live(now) {
-			return fmt.Errorf("%w: run %d is being executed by %s (lease held for %s more); stop that process first, or wait for its lease to expire",
-				ErrLeased, id, cur, cur.Until.Sub(now).Round(time.Second))
+			return fmt.Errorf("%w: %s executes run %d (its lease holds %s more); stop that process first, or wait for the lease to lapse",
+				ErrLeased, cur, id, cur.Until.Sub(now).Round(time.Second))
 		}
 		_, err = tx.Exec(`UPDATE runs SET status = ?, error = '', owner_pid = ?, owner_host = ?, owner_token = ?, lease_until = ?, updated_at = ? WHERE id = ?`,
 			StatusRunning, o.PID, o.Host, o.Token, fmtTime(now.Add(ttl)), fmtTime(now), id)

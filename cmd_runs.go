@@ -208,6 +208,10 @@ func follow(r *engine.Run, d *store.DB, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "%sround %d done: mean reward %+.3f ± %.3f, %d edits kept\n", clear, e.Round, e.MeanReward, e.StdReward, e.Kept)
 		case engine.Workers:
 			fmt.Fprintf(stderr, "%s%s\n", clear, workersLine(e))
+		case engine.GuardVerdict:
+			for _, w := range e.Warnings { // what the guard could not check is never silent
+				fmt.Fprintf(stderr, "%sguard (%s %d, %s): %s\n", clear, e.Kind, e.Step, e.Verdict, w)
+			}
 		case engine.Error:
 			fmt.Fprintf(stderr, "\nerror: %s\n", termsafe.Line(e.Message))
 		case engine.Finished:
@@ -262,7 +266,7 @@ func cmdRuns(args []string, stdout, stderr io.Writer) int {
 	var f store.RunFilter
 	fs.StringVar(&f.Domain, "domain", "", "only runs of this domain")
 	fs.StringVar(&f.Model, "model", "", "only runs of this model folder")
-	fs.StringVar(&f.Status, "status", "", "only runs with this status (running, done, failed, cancelled)")
+	fs.StringVar(&f.Status, "status", "", "only runs with this status (running, interrupted, done, failed, cancelled)")
 	fs.IntVar(&f.Limit, "limit", 50, "most runs to list")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -17,8 +17,8 @@ import (
 	"time"
 )
 
-// tinyRun is the smallest run the embedded model makes: one passage, one candidate.
-var tinyRun = []string{"--passages", "1", "--k", "1", "--rounds", "1", "--repeats", "1",
+// oneCandidateRun is the smallest run the embedded model makes: one passage, one candidate.
+var oneCandidateRun = []string{"--passages", "1", "--k", "1", "--rounds", "1", "--repeats", "1",
 	"--edit-tokens", "16", "--qa-tokens", "4", "--epochs", "1"}
 
 // hostileData writes a SQuAD-format file whose title, passage, question and answer
@@ -38,7 +38,7 @@ func TestReliabilityTerminalInjection(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "seal.db")
 	data := hostileData(t, dir)
-	args := append([]string{"run", "--db", db, "--name", hostile, "--data", data}, tinyRun...)
+	args := append([]string{"run", "--db", db, "--name", hostile, "--data", data}, oneCandidateRun...)
 	r := runBinary(t, dir, 60*time.Second, nil, args...)
 	if r.Code != 0 {
 		t.Fatalf("seal run: exit %d\n%s", r.Code, r.Stderr)
@@ -83,7 +83,7 @@ func TestReliabilitySecretsScrubbed(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "seal.db")
 	env := []string{"SEAL_GRADER_KEY=" + key}
-	args := append([]string{"run", "--db", db, "--grader", "http", "--grader-url", srv.URL + "/v1", "--guard=false"}, tinyRun...)
+	args := append([]string{"run", "--db", db, "--grader", "http", "--grader-url", srv.URL + "/v1", "--guard=false"}, oneCandidateRun...)
 	r := runBinary(t, dir, 60*time.Second, env, args...)
 	if r.Code == 0 || !strings.Contains(r.Stderr, "401") || !strings.Contains(r.Stdout, `"type":"error"`) {
 		t.Fatalf("seal run against a 401 grader: exit %d, want a failure naming the 401\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
@@ -121,10 +121,10 @@ func TestReliabilityCredentialURLRefused(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{append([]string{"run", "--db", db, "--grader", "http", "--grader-url", "https://alice:" + pw + "@api.example/v1"}, tinyRun...),
+		{append([]string{"run", "--db", db, "--grader", "http", "--grader-url", "https://alice:" + pw + "@api.example/v1"}, oneCandidateRun...),
 			[]string{"--grader-url", "SEAL_GRADER_KEY"}},
-		{append([]string{"run", "--db", db, "--config", cfg}, tinyRun...), []string{"grader_url", "SEAL_GRADER_KEY"}},
-		{append([]string{"run", "--db", db, "--nats", "nats://alice:" + pw + "@127.0.0.1:1"}, tinyRun...), []string{"--nats", "SEAL_NATS_PASSWORD"}},
+		{append([]string{"run", "--db", db, "--config", cfg}, oneCandidateRun...), []string{"grader_url", "SEAL_GRADER_KEY"}},
+		{append([]string{"run", "--db", db, "--nats", "nats://alice:" + pw + "@127.0.0.1:1"}, oneCandidateRun...), []string{"--nats", "SEAL_NATS_PASSWORD"}},
 		{[]string{"worker", "--nats", "nats://alice:" + pw + "@127.0.0.1:1"}, []string{"--nats", "SEAL_NATS_PASSWORD"}},
 	} {
 		r := runBinary(t, dir, 30*time.Second, nil, c.args...)

@@ -34,6 +34,10 @@ func runARCJob(ctx context.Context, l *lm, job InnerJob, w Where, send func(Even
 			send(TrainStep{Where: w, Phase: "inner", Step: s.Step, Steps: s.Steps, Loss: s.Loss, LR: s.LR})
 		}
 		r, err := arc.TestTimeTrain(ctx, l.model, l.tok, job.ARC.Task, cfg, opts)
+		if d := (*llama.DivergedError)(nil); errors.As(err, &d) {
+			res.Reason, res.Accs = err.Error(), []float64{0} // the edit chose a learning rate that diverges
+			return res, nil
+		}
 		if err != nil {
 			return res, err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -18,15 +19,44 @@ import (
 type Engine struct {
 	DB *store.DB
 	// Dir holds adapters saved by runs (policy updates, continual steps), by run id.
+	// It belongs to one database: two databases never share it (AdapterDir).
 	Dir string
 	// Executor runs the inner loops of self-edits and baselines; nil runs them
 	// in-process on the run's own model.
 	Executor Executor
+	// LeaseTTL is how long a run's owner lease holds without a heartbeat; the runner
+	// renews it every LeaseTTL/4. A run whose lease lapsed reads as interrupted and can
+	// be resumed by another process.
+	LeaseTTL time.Duration
 }
 
-// New makes an engine over a store; adapters go in a folder beside the database.
+// DefaultLeaseTTL is the owner lease's length unless $SEAL_LEASE_TTL (a Go duration,
+// e.g. "2s") says otherwise.
+const DefaultLeaseTTL = 20 * time.Second
+
+func leaseTTL() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("SEAL_LEASE_TTL")); err == nil && d > 0 {
+		return d
+	}
+	return DefaultLeaseTTL
+}
+
+// New makes an engine over a store; adapters go in the database's own folder beside
+// it (AdapterDir).
 func New(db *store.DB) *Engine {
-	return &Engine{DB: db, Dir: filepath.Join(filepath.Dir(db.Path()), "adapters")}
+	return &Engine{DB: db, Dir: AdapterDir(db.Path()), LeaseTTL: leaseTTL()}
+}
+
+// AdapterDir is the folder of a database's saved adapters: "<db file>.adapters", so
+// two databases in one folder never share (and overwrite) run 1's adapters. It is
+// absolute, since the store records adapter paths and a run may be resumed from any
+// folder. Runs saved before used "adapters" beside the database; their recorded paths
+// are read as stored.
+func AdapterDir(dbPath string) string {
+	if abs, err := filepath.Abs(dbPath); err == nil {
+		dbPath = abs
+	}
+	return dbPath + ".adapters"
 }
 
 // Run is a started run: its events, and the controls a person has over it.
@@ -107,10 +137,14 @@ func (e *Engine) Start(ctx context.Context, spec RunSpec) (*Run, error) {
 		return nil, err
 	}
 	// Paths are stored absolute so `seal resume` works from any folder.
-	for _, p := range []*string{&spec.Model, &spec.Data, &spec.Guard.ProbeData} {
+	for _, p := range []*string{&spec.Model, &spec.Data, &spec.Solutions, &spec.Guard.ProbeData} {
 		if abs, err := filepath.Abs(*p); err == nil && *p != "" {
 			*p = abs
 		}
+	}
+	var err error
+	if spec.InputHashes, err = hashInputs(spec); err != nil { // inputs.go
+		return nil, err
 	}
 	if spec.Name == "" {
 		spec.Name = fmt.Sprintf("%s %s %s", spec.Mode, filepath.Base(spec.Model), time.Now().Format("2006-01-02 15:04"))
@@ -119,11 +153,28 @@ func (e *Engine) Start(ctx context.Context, spec RunSpec) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	id, err := e.DB.CreateRun(store.Run{Name: spec.Name, Domain: spec.Domain, Model: spec.Model, Status: store.StatusRunning, Config: cfg})
+	return e.create(ctx, store.Run{Name: spec.Name, Domain: spec.Domain, Model: spec.Model, Config: cfg}, spec)
+}
+
+// create stores a new run, owned by this process, and runs it in the background.
+func (e *Engine) create(ctx context.Context, rec store.Run, spec RunSpec) (*Run, error) {
+	rec.Status = store.StatusRunning
+	id, err := e.DB.CreateRun(rec)
 	if err != nil {
 		return nil, err
 	}
-	return e.launch(ctx, id, spec, false), nil
+	owner := store.NewOwner()
+	if err := e.DB.ClaimRun(id, owner, e.ttl()); err != nil {
+		return nil, err
+	}
+	return e.launch(ctx, id, spec, owner, false), nil
+}
+
+func (e *Engine) ttl() time.Duration {
+	if e.LeaseTTL > 0 {
+		return e.LeaseTTL
+	}
+	return DefaultLeaseTTL
 }
 
 // Resume continues a stored run: committed candidates are kept and skipped, the policy
@@ -143,24 +194,40 @@ func (e *Engine) Resume(ctx context.Context, id int64) (*Run, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("run %d: %w", id, err)
 	}
-	if err := e.DB.SetRunStatus(id, store.StatusRunning, ""); err != nil {
+	// The claim refuses a run that a live process still executes, and makes this
+	// process the owner of an interrupted one.
+	owner := store.NewOwner()
+	if err := e.DB.ClaimRun(id, owner, e.ttl()); err != nil {
 		return nil, err
 	}
-	return e.launch(ctx, id, spec, true), nil
+	return e.launch(ctx, id, spec, owner, true), nil
 }
 
-func (e *Engine) launch(ctx context.Context, id int64, spec RunSpec, resumed bool) *Run {
-	ctx, cancel := context.WithCancel(ctx)
-	r := &Run{ID: id, Spec: spec, events: make(chan Event, 1024), cancel: cancel, done: make(chan struct{}), reviews: make(chan review)}
+func (e *Engine) launch(ctx context.Context, id int64, spec RunSpec, owner store.Owner, resumed bool) *Run {
+	ctx, cancel := context.WithCancelCause(ctx)
+	r := &Run{ID: id, Spec: spec, events: make(chan Event, 1024), cancel: func() { cancel(context.Canceled) }, done: make(chan struct{}), reviews: make(chan review)}
 	go func() {
 		defer close(r.done)
 		defer close(r.events)
-		defer cancel()
+		defer cancel(nil)
+		beat := e.heartbeat(ctx, id, owner, cancel)
 		x := &runner{e: e, r: r, ctx: ctx, spec: spec, resumed: resumed}
 		err := redact.Error(x.run()) // no secret goes into runs.error, the Error event or Wait
+		cancel(nil)
+		<-beat
+		if cause := context.Cause(ctx); errors.Is(cause, store.ErrLeaseLost) && !errors.Is(err, store.ErrLeaseLost) {
+			err = cause
+		}
 		status := store.StatusDone
 		msg := ""
 		switch {
+		case errors.Is(err, store.ErrLeaseLost):
+			// Another process took the run over: its results and status are its own.
+			// Nothing more is written here, not even a status.
+			r.err = fmt.Errorf("run %d: stopped without writing: %w", id, err)
+			r.send(Error{Run: id, Message: r.err.Error()})
+			r.send(Finished{Run: id, Status: store.StatusInterrupted})
+			return
 		case errors.Is(err, context.Canceled):
 			status = store.StatusCancelled
 		case err != nil:
@@ -174,6 +241,31 @@ func (e *Engine) launch(ctx context.Context, id int64, spec RunSpec, resumed boo
 		r.send(Finished{Run: id, Status: status})
 	}()
 	return r
+}
+
+// heartbeat renews the run's lease until ctx ends; when another process has taken the
+// run over it cancels the run with store.ErrLeaseLost. The channel closes when it stops.
+func (e *Engine) heartbeat(ctx context.Context, id int64, owner store.Owner, cancel context.CancelCauseFunc) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(e.ttl() / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := e.DB.Heartbeat(id, owner, e.ttl()); errors.Is(err, store.ErrLeaseLost) {
+					cancel(err)
+					return
+				}
+				// Other errors (a busy file) are retried at the next beat; the lease
+				// is long enough to miss a few.
+			}
+		}
+	}()
+	return done
 }
 
 // send delivers an event; streams that may be coalesced are dropped when the reader is

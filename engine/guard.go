@@ -218,6 +218,11 @@ func (x *runner) judge(a *lora.Adapter, learned []int, texts []string) (GuardRep
 		}
 	}
 	ps := x.probes(learned)
+	if len(ps) == 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("nothing probed: the probe set is empty (guard.probes = %d, %d general probe questions found outside the run's tasks, no task learned yet), so retention and contradictions were not checked",
+			g.Probes, len(x.g.general)))
+		return rep, nil
+	}
 	if err := x.lm.model.SetAdapter(nil); err != nil {
 		return rep, err
 	}

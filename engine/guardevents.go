@@ -28,7 +28,10 @@ type VersionCommitted struct {
 // GuardReport is what the guard measured and why it decided as it did. It is stored
 // in the ledger as JSON and carried by GuardVerdict.
 type GuardReport struct {
-	Reasons   []string        `json:"reasons,omitempty"`
+	Reasons []string `json:"reasons,omitempty"`
+	// Warnings name what the guard could not check (nothing to probe): the change
+	// passed on the rules alone, and the report says so.
+	Warnings  []string        `json:"warnings,omitempty"`
 	Retention Retention       `json:"retention"`
 	Flips     []Flip          `json:"flips,omitempty"`
 	Hits      []knowledge.Hit `json:"hits,omitempty"`

@@ -68,7 +68,7 @@ func trainLoRA(ctx context.Context, l *lm, u Update, examples []train.Example, s
 			send(TrainStep{Where: w, Phase: phase, Step: p.Step, Steps: p.Steps, Loss: p.Loss, LR: p.LR})
 		}})
 	if err != nil {
-		return nil, nil, err
+		return nil, curve, err
 	}
 	return a, curve, nil
 }
@@ -124,25 +124,27 @@ func (x *runner) innerJob(round, task, cand int, phase string, edit string, spli
 	return j
 }
 
-// runJobs runs a batch of inner loops on the run's executor; a job that failed fails
-// the run, naming the job.
-func (x *runner) runJobs(jobs []InnerJob) ([]InnerResult, error) {
-	res, err := x.exec.Run(x.ctx, jobs, x.r.send)
-	if err != nil {
-		return nil, err
-	}
-	if len(res) != len(jobs) {
-		return nil, fmt.Errorf("executor returned %d results for %d jobs", len(res), len(jobs))
-	}
-	for i, r := range res {
-		if r.JobID != jobs[i].ID {
-			return nil, fmt.Errorf("executor returned result %s in the place of job %s", r.JobID, jobs[i].ID)
+// runJobs runs a batch of inner loops on the run's executor and hands each result to
+// done as soon as it arrives, in job order; a job that failed fails the run, naming
+// the job.
+func (x *runner) runJobs(jobs []InnerJob, done func(i int, r InnerResult) error) error {
+	got := 0
+	_, err := x.exec.Run(x.ctx, jobs, x.r.send, func(i int, r InnerResult) error {
+		switch {
+		case i != got || i >= len(jobs):
+			return fmt.Errorf("executor returned result %d of %d out of order (expected %d)", i, len(jobs), got)
+		case r.JobID != jobs[i].ID:
+			return fmt.Errorf("executor returned result %s in the place of job %s", r.JobID, jobs[i].ID)
+		case r.Err != "":
+			return fmt.Errorf("job %s (worker %s): %s", r.JobID, r.Worker, r.Err)
 		}
-		if r.Err != "" {
-			return nil, fmt.Errorf("job %s (worker %s): %s", r.JobID, r.Worker, r.Err)
-		}
+		got++
+		return done(i, r)
+	})
+	if err == nil && got != len(jobs) {
+		err = fmt.Errorf("executor returned %d results for %d jobs", got, len(jobs))
 	}
-	return res, nil
+	return err
 }
 
 // saveAdapter writes an adapter under the run's folder and returns its path and the

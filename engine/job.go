@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"seal/engine/arc"
 	"seal/engine/knowledge"
+	"seal/models/llama"
 	"seal/models/train"
 	"seal/store"
 )
@@ -109,9 +111,12 @@ func (j InnerJob) Validate() error {
 }
 
 // Executor runs batches of inner loops: in-process on the run's own model, or on
-// workers elsewhere. Results come back in the order of jobs.
+// workers elsewhere. Results come back in the order of jobs. When done is not nil, Run
+// hands it each result as soon as that result and every one before it have arrived,
+// so a run commits each finished candidate before it waits for the next; an error
+// from done stops the batch and is Run's error.
 type Executor interface {
-	Run(ctx context.Context, jobs []InnerJob, onEvent func(Event)) ([]InnerResult, error)
+	Run(ctx context.Context, jobs []InnerJob, onEvent func(Event), done func(i int, r InnerResult) error) ([]InnerResult, error)
 }
 
 // Publisher is an executor whose workers fetch models by content hash: a run hands it
@@ -143,6 +148,12 @@ func runInnerJob(ctx context.Context, l *lm, g knowledge.Grader, job InnerJob, s
 	}
 	for rep := 0; rep < job.Repeats; rep++ {
 		_, curve, err := trainLoRA(ctx, l, job.Inner, examples, job.Seed+uint64(rep)*0x9e37, "inner", w, send)
+		if d := (*llama.DivergedError)(nil); errors.As(err, &d) {
+			// A diverged update is the edit's (or its recipe's) failure, not the run's:
+			// the candidate is invalid with the reason, and nothing is graded.
+			l.model.SetAdapter(nil)
+			return InnerResult{JobID: job.ID, Reason: err.Error(), Accs: []float64{0}, Curve: curve, Elapsed: time.Since(start)}, nil
+		}
 		if err != nil {
 			l.model.SetAdapter(nil)
 			return res, err
@@ -168,7 +179,7 @@ type localExecutor struct {
 	grader knowledge.Grader
 }
 
-func (e localExecutor) Run(ctx context.Context, jobs []InnerJob, onEvent func(Event)) ([]InnerResult, error) {
+func (e localExecutor) Run(ctx context.Context, jobs []InnerJob, onEvent func(Event), done func(int, InnerResult) error) ([]InnerResult, error) {
 	out := make([]InnerResult, len(jobs))
 	for i, j := range jobs {
 		res, err := runInnerJob(ctx, e.lm, e.grader, j, onEvent)
@@ -177,6 +188,11 @@ func (e localExecutor) Run(ctx context.Context, jobs []InnerJob, onEvent func(Ev
 		}
 		res.Worker, res.Device = "local", "cpu"
 		out[i] = res
+		if done != nil {
+			if err := done(i, res); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"seal/engine/knowledge"
@@ -94,7 +95,18 @@ func (x *runner) startVersion() error {
 			return err
 		}
 		if ok && base.BaseHash != x.version.Base {
-			return fmt.Errorf("model folder %s has content hash %s; run %d started from %s", x.spec.Model, x.version.Base, x.r.ID, base.BaseHash)
+			return fmt.Errorf("model folder %s has content hash %s; run %d started from %s: the model changed since the run started", x.spec.Model, x.version.Base, x.r.ID, base.BaseHash)
+		}
+		if ok && base.Fingerprint != "" {
+			// The bytes hashed alike; the weights must also compute alike, as the
+			// version was recorded (rollback checks every rebuilt version this way).
+			fp, err := x.fingerprint()
+			if err != nil {
+				return err
+			}
+			if fp != base.Fingerprint {
+				return fmt.Errorf("model folder %s gives logits fingerprint %s; run %d's base version recorded %s: the weights differ", x.spec.Model, short(fp), x.r.ID, short(base.Fingerprint))
+			}
 		}
 		if !ok {
 			fp, err := x.fingerprint()
@@ -343,10 +355,10 @@ func (x *runner) policyCandidate(ch change) (store.Candidate, error) {
 // commitPolicy is ReST-EM's commit point: the trained policy adapter goes through the
 // guard and the ledger; a change that is not applied leaves the round without a saved
 // policy update, so a resumed run does not apply it either.
-func (x *runner) commitPolicy(round int, a *lora.Adapter, rec *store.Round, edits []string) error {
+func (x *runner) commitPolicy(round int, a *lora.Adapter, rec *store.Round, edits, passages []string) error {
 	ch := change{kind: store.LedgerPolicy, step: round, adapter: a, path: rec.PolicyAdapterPath, hash: rec.PolicyHash,
 		merge: x.spec.Policy.Merge, source: fmt.Sprintf("ReST-EM round %d: %d kept self-edits", round, len(edits)),
-		edit: strings.Join(edits, "\n---\n"), reward: rec.MeanReward, texts: edits, w: Where{Run: x.r.ID, Round: round}}
+		edit: strings.Join(edits, "\n---\n"), reward: rec.MeanReward, texts: append(slices.Clip(edits), passages...), w: Where{Run: x.r.ID, Round: round}}
 	applied, err := x.commitChange(ch)
 	if err != nil {
 		return err

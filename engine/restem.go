@@ -50,7 +50,11 @@ func (x *runner) openModel() error {
 	if x.lm, err = loadLM(x.spec.Model); err != nil {
 		return err
 	}
-	if x.version.Base, err = ModelHash(x.spec.Model); err != nil {
+	hash := ModelHash
+	if x.resumed {
+		hash = VerifyModelHash // a resume trusts no cache: the run's results rest on these bytes
+	}
+	if x.version.Base, err = hash(x.spec.Model); err != nil {
 		x.lm.close()
 		return err
 	}
@@ -67,17 +71,7 @@ func (x *runner) run() error {
 		return err
 	}
 	defer x.lm.close()
-	var rows []store.Task
-	var err error
-	if x.spec.Domain == "arc" {
-		rows, err = x.loadARC()
-	} else {
-		rows, err = x.loadPassages()
-	}
-	if err != nil {
-		return err
-	}
-	if err := x.e.DB.SaveTasks(x.r.ID, rows); err != nil {
+	if err := x.loadTasks(); err != nil { // inputs.go
 		return err
 	}
 	if x.e.Executor != nil {
@@ -91,6 +85,7 @@ func (x *runner) run() error {
 			}
 		}
 	}
+	var err error
 	if x.finished, err = x.e.DB.Finished(x.r.ID); err != nil {
 		return err
 	}
@@ -211,6 +206,7 @@ func (x *runner) restem() error {
 		}
 		var rewards []float64
 		type kept struct {
+			task         int
 			prompt, edit string
 			adapted      float64
 		}
@@ -262,11 +258,11 @@ func (x *runner) restem() error {
 			}
 			if x.spec.Filter == "best" {
 				b := usable[knowledge.BestOfK(means)]
-				keep = append(keep, kept{prompt, b.Edit, b.AdaptedScore})
+				keep = append(keep, kept{t, prompt, b.Edit, b.AdaptedScore})
 			} else {
 				for _, c := range usable {
 					if c.Reward > 0 {
-						keep = append(keep, kept{prompt, c.Edit, c.AdaptedScore})
+						keep = append(keep, kept{t, prompt, c.Edit, c.AdaptedScore})
 					}
 				}
 			}
@@ -275,15 +271,19 @@ func (x *runner) restem() error {
 		rec := store.Round{RunID: x.r.ID, Round: round, MeanReward: mean, StdReward: std, Kept: len(keep), At: time.Now()}
 		if len(keep) > 0 {
 			var examples []train.Example
-			var edits []string
-			for _, k := range keep {
+			var edits, passages []string
+			for i, k := range keep {
 				examples = append(examples, x.example(k.prompt, k.edit))
 				edits = append(edits, k.edit)
+				if x.spec.Domain != "arc" && (i == 0 || keep[i-1].task != k.task) {
+					p := x.tasks[k.task] // the policy trains with the passage in its prompt: the rules read it too
+					passages = append(passages, p.Title+"\n"+p.Context)
+				}
 			}
 			a, curve, err := x.trainLoRA(x.spec.Policy, examples, x.seed(round, 0, -10), "policy", Where{Run: x.r.ID, Round: round})
 			if err != nil {
 				x.lm.model.SetAdapter(nil)
-				return err
+				return fmt.Errorf("round %d: policy update: %w", round, err)
 			}
 			if len(curve) > 0 {
 				rec.TrainLoss = curve[len(curve)-1].Loss
@@ -291,7 +291,7 @@ func (x *runner) restem() error {
 			if rec.PolicyAdapterPath, rec.PolicyHash, err = x.saveAdapter(a, fmt.Sprintf("policy-round-%d", round)); err != nil {
 				return err
 			}
-			if err := x.commitPolicy(round, a, &rec, edits); err != nil { // guard, ledger, merge (ledger.go)
+			if err := x.commitPolicy(round, a, &rec, edits, passages); err != nil { // guard, ledger, merge (ledger.go)
 				return err
 			}
 		}
@@ -453,12 +453,10 @@ func (x *runner) jobBaseline(t int, kind, edit string, split bool, base float64)
 		return nil
 	}
 	c := store.Candidate{RunID: x.r.ID, Task: t, Index: idxPassage, Kind: kind, Edit: edit, Seed: x.seed(0, t, idxPassage), BaseScore: base}
-	res, err := x.runJobs([]InnerJob{x.innerJob(0, t, idxPassage, kind, edit, split, c.Seed)})
-	if err != nil {
-		return err
-	}
-	x.score(&c, res[0], base)
-	return x.commit(&c, Where{Run: x.r.ID, Task: t, Cand: idxPassage})
+	return x.runJobs([]InnerJob{x.innerJob(0, t, idxPassage, kind, edit, split, c.Seed)}, func(_ int, res InnerResult) error {
+		x.score(&c, res, base)
+		return x.commit(&c, Where{Run: x.r.ID, Task: t, Cand: idxPassage})
+	})
 }
 
 func (x *runner) score(c *store.Candidate, res InnerResult, base float64) {
@@ -488,7 +486,8 @@ func (x *runner) commit(c *store.Candidate, w Where) error {
 
 // candidates samples, applies and scores the k self-edits of one passage, skipping
 // those a previous attempt committed. Their inner loops go to the executor as one
-// batch; the results are committed in candidate order.
+// batch, and each candidate is committed, in candidate order, as soon as its result
+// arrives: a crash loses no finished candidate.
 func (x *runner) candidates(round, t int, prompt string, base float64, w Where) ([]store.Candidate, error) {
 	out, missing, err := x.committed(round, t)
 	if err != nil || len(missing) == 0 {
@@ -503,6 +502,7 @@ func (x *runner) candidates(round, t int, prompt string, base float64, w Where) 
 	}
 	cands := make([]store.Candidate, len(missing))
 	var jobs []InnerJob
+	var jobOf []int // the position in missing of each job
 	for j, i := range missing {
 		cw := w
 		cw.Cand = i
@@ -515,28 +515,44 @@ func (x *runner) candidates(round, t int, prompt string, base float64, w Where) 
 			c.Status, c.Reason, c.Reward = "invalid", "the self-edit is empty", 0
 		} else {
 			jobs = append(jobs, x.innerJob(round, t, i, "adapted", c.Edit, x.spec.Split, c.Seed))
+			jobOf = append(jobOf, j)
 		}
 		cands[j] = c
 	}
-	results, err := x.runJobs(jobs)
-	if err != nil {
+	next := 0 // the first of missing not yet committed
+	commitTo := func(end int) error {
+		for ; next < end; next++ {
+			c := cands[next]
+			cw := w
+			cw.Cand = c.Index
+			if err := x.commit(&c, cw); err != nil {
+				return err
+			}
+			if x.spec.ReviewGate {
+				x.r.send(NeedsReview{Where: cw, CandidateID: c.ID, Edit: c.Edit, Reward: c.Reward})
+			}
+			out[c.Index] = c
+		}
+		return nil
+	}
+	first := len(missing)
+	if len(jobOf) > 0 {
+		first = jobOf[0]
+	}
+	if err := commitTo(first); err != nil { // empty edits before the first job are finished already
 		return nil, err
 	}
-	for j, i := range missing {
-		c := cands[j]
-		if c.Status == "" {
-			x.score(&c, results[0], base)
-			results = results[1:]
+	err = x.runJobs(jobs, func(n int, res InnerResult) error {
+		j := jobOf[n]
+		x.score(&cands[j], res, base)
+		end := len(missing) // the empty edits after this job, up to the next job, are finished too
+		if n+1 < len(jobOf) {
+			end = jobOf[n+1]
 		}
-		cw := w
-		cw.Cand = i
-		if err := x.commit(&c, cw); err != nil {
-			return nil, err
-		}
-		if x.spec.ReviewGate {
-			x.r.send(NeedsReview{Where: cw, CandidateID: c.ID, Edit: c.Edit, Reward: c.Reward})
-		}
-		out[i] = c
+		return commitTo(end)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -55,6 +55,9 @@ type RunSpec struct {
 	// FromVersion, when set, makes the run start from that model version (a ledger id,
 	// any run's) instead of the base: `seal rollback` branches this way.
 	FromVersion int64 `json:"from_version,omitempty" toml:"from_version"`
+	// InputHashes are the SHA-256 of each input file (data, ARC solutions, guard
+	// probes) by path, taken when the run starts: a resume refuses a file that changed.
+	InputHashes map[string]string `json:"input_hashes,omitempty" toml:"-"`
 }
 
 // GuardSpec configures the checks on each weight change (guard.go says how each works).

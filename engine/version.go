@@ -78,7 +78,13 @@ type sidecar struct {
 
 // ModelHash is the content hash of a model folder: SHA-256 over each covered file's
 // name, size and bytes. A cached value is used only when no file changed size or time.
-func ModelHash(dir string) (string, error) {
+func ModelHash(dir string) (string, error) { return modelHash(dir, true) }
+
+// VerifyModelHash is ModelHash computed from the bytes, never from the cache (whose
+// size-and-time key a rewrite that keeps both would fool); it refreshes the cache.
+func VerifyModelHash(dir string) (string, error) { return modelHash(dir, false) }
+
+func modelHash(dir string, useCache bool) (string, error) {
 	names, err := ModelFiles(dir)
 	if err != nil {
 		return "", err
@@ -92,7 +98,7 @@ func ModelHash(dir string) (string, error) {
 		key = append(key, fmt.Sprintf("%s %d %d", n, st.Size(), st.ModTime().UnixNano()))
 	}
 	var cached sidecar
-	if b, err := os.ReadFile(filepath.Join(dir, hashSidecar)); err == nil && json.Unmarshal(b, &cached) == nil &&
+	if b, err := os.ReadFile(filepath.Join(dir, hashSidecar)); useCache && err == nil && json.Unmarshal(b, &cached) == nil &&
 		slices.Equal(cached.Files, key) && len(cached.Hash) == 64 {
 		return cached.Hash, nil
 	}

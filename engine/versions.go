@@ -47,11 +47,7 @@ func (e *Engine) Rollback(ctx context.Context, id, version int64) (*Run, error) 
 	if err != nil {
 		return nil, err
 	}
-	nid, err := e.DB.CreateRun(store.Run{Name: spec.Name, Domain: spec.Domain, Model: spec.Model, Status: store.StatusRunning, Config: cfg, Parent: id})
-	if err != nil {
-		return nil, err
-	}
-	return e.launch(ctx, nid, spec, false), nil
+	return e.create(ctx, store.Run{Name: spec.Name, Domain: spec.Domain, Model: spec.Model, Config: cfg, Parent: id}, spec)
 }
 
 // VersionLogits rebuilds a model version from the ledger onto the model folder (each

@@ -102,13 +102,11 @@ func (x *runner) whatIf(round, task int, t store.Task, edit string) error {
 	x.r.send(EditDone{Where: w, Edit: edit})
 	x.tasks = make([]knowledge.Passage, task+1) // innerJob finds the passage by its index
 	x.tasks[task] = p
-	res, err := x.runJobs([]InnerJob{x.innerJob(round, task, index, "adapted", edit, x.spec.Split, c.Seed)})
-	if err != nil {
-		return err
-	}
-	x.score(&c, res[0], base)
 	x.finished = map[store.CandidateKey]int64{}
-	return x.commit(&c, w)
+	return x.runJobs([]InnerJob{x.innerJob(round, task, index, "adapted", edit, x.spec.Split, c.Seed)}, func(_ int, res InnerResult) error {
+		x.score(&c, res, base)
+		return x.commit(&c, w)
+	})
 }
 
 // rebuildVersion puts the model in the state a round's candidates saw: ReST-EM's policy

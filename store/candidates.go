@@ -93,7 +93,7 @@ func (db *DB) SaveCandidate(c *Candidate) (int64, error) {
 	created := orNow(c.CreatedAt)
 	var id int64
 	err := db.write(op, func(tx *sql.Tx) error {
-		if err := db.needRun(tx, c.RunID); err != nil {
+		if err := db.needOwnRun(tx, c.RunID); err != nil {
 			return err
 		}
 		var old int64

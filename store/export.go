@@ -52,6 +52,7 @@ func (db *DB) load(op string, runID int64, detail bool) (runData, error) {
 		d.metrics, err = queryMetrics(tx, runID)
 		return err
 	})
+	d.run.derive(time.Now()) // an export shows an interrupted run as such (lease.go)
 	return d, err
 }
 

@@ -71,7 +71,7 @@ func (db *DB) SaveLedgerEntry(e LedgerEntry) (int64, error) {
 	e.At = orNow(e.At)
 	var id int64
 	err := db.write(op, func(tx *sql.Tx) error {
-		if err := db.needRun(tx, e.RunID); err != nil {
+		if err := db.needOwnRun(tx, e.RunID); err != nil {
 			return err
 		}
 		var parent, cand any
@@ -118,10 +118,14 @@ func (db *DB) SettleLedgerEntry(id int64, status, review, reason, fingerprint st
 	}
 	return db.write(op, func(tx *sql.Tx) error {
 		var st string
-		err := tx.QueryRow(`SELECT status FROM ledger WHERE id = ?`, id).Scan(&st)
+		var run int64
+		err := tx.QueryRow(`SELECT status, run_id FROM ledger WHERE id = ?`, id).Scan(&st, &run)
 		if errors.Is(err, sql.ErrNoRows) {
 			return db.notFound("ledger entry", id)
 		} else if err != nil {
+			return err
+		}
+		if err := db.owns(tx, run); err != nil {
 			return err
 		}
 		if st != LedgerHeld {

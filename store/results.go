@@ -22,7 +22,7 @@ type Round struct {
 func (db *DB) SaveRound(r Round) error {
 	r.At = orNow(r.At)
 	return db.write(fmt.Sprintf("save round %d of run %d", r.Round, r.RunID), func(tx *sql.Tx) error {
-		if err := db.needRun(tx, r.RunID); err != nil {
+		if err := db.needOwnRun(tx, r.RunID); err != nil {
 			return err
 		}
 		_, err := tx.Exec(`INSERT INTO rounds (run_id, round, mean_reward, std_reward, kept, policy_adapter_path, policy_hash, train_loss, at)
@@ -102,14 +102,15 @@ func (db *DB) SaveRetention(cells []RetentionCell) error {
 	})
 }
 
-// needRuns checks each distinct run id once, so a bad id gets "no run N" rather
+// needRuns checks each distinct run id once (it exists, and this handle still owns
+// it when it claimed it), so a bad id gets "no run N" rather
 // than "FOREIGN KEY constraint failed".
 func (db *DB) needRuns(tx *sql.Tx, ids []int64) error {
 	seen := map[int64]bool{}
 	for _, id := range ids {
 		if !seen[id] {
 			seen[id] = true
-			if err := db.needRun(tx, id); err != nil {
+			if err := db.needOwnRun(tx, id); err != nil {
 				return err
 			}
 		}

@@ -34,6 +34,9 @@ type Run struct {
 	Config                             json.RawMessage
 	CreatedAt, UpdatedAt               time.Time
 	Parent                             int64 // 0, or the run this one branched from
+	// Owner is the process that executes (or last executed) the run. Reads show a
+	// running run whose owner's lease has lapsed as StatusInterrupted.
+	Owner Owner
 }
 
 // CreateRun inserts r and returns its id. An empty Status means running; zero
@@ -96,6 +99,9 @@ func (db *DB) SetRunStatus(id int64, status, errMsg string) error {
 		return db.wrap(op, invalid("unknown run status %q", status))
 	}
 	return db.write(op, func(tx *sql.Tx) error {
+		if err := db.owns(tx, id); err != nil {
+			return err
+		}
 		res, err := tx.Exec(`UPDATE runs SET status = ?, error = ?, updated_at = ? WHERE id = ?`, status, errMsg, fmtTime(time.Now()), id)
 		if err != nil {
 			return err
@@ -109,11 +115,12 @@ func (db *DB) SetRunStatus(id int64, status, errMsg string) error {
 	})
 }
 
-const runCols = `r.id, r.name, r.domain, r.model, r.status, r.error, r.config, r.created_at, r.updated_at, COALESCE(r.parent_id, 0)`
+const runCols = `r.id, r.name, r.domain, r.model, r.status, r.error, r.config, r.created_at, r.updated_at, COALESCE(r.parent_id, 0),
+	r.owner_pid, r.owner_host, r.owner_token, r.lease_until`
 
 func runDest(r *Run) []any {
 	return []any{&r.ID, &r.Name, &r.Domain, &r.Model, &r.Status, &r.Error, rawJSON{(*[]byte)(&r.Config)},
-		tm{&r.CreatedAt}, tm{&r.UpdatedAt}, &r.Parent}
+		tm{&r.CreatedAt}, tm{&r.UpdatedAt}, &r.Parent, &r.Owner.PID, &r.Owner.Host, &r.Owner.Token, tm{&r.Owner.Until}}
 }
 
 // Run is one run; ErrNotFound ("store: no run 7 in <path>") when missing.
@@ -126,6 +133,7 @@ func (db *DB) Run(id int64) (Run, error) {
 		}
 		return err
 	})
+	r.derive(time.Now())
 	return r, err
 }
 
@@ -148,11 +156,21 @@ type RunSummary struct {
 func (db *DB) Runs(f RunFilter) ([]RunSummary, error) {
 	var where []string
 	var args []any
-	for _, c := range []struct{ col, v string }{{"r.domain", f.Domain}, {"r.model", f.Model}, {"r.status", f.Status}} {
+	for _, c := range []struct{ col, v string }{{"r.domain", f.Domain}, {"r.model", f.Model}} {
 		if c.v != "" {
 			where = append(where, c.col+" = ?")
 			args = append(args, c.v)
 		}
+	}
+	// running, paused and interrupted are told apart by the lease, after the query.
+	leased := f.Status == StatusRunning || f.Status == StatusPaused || f.Status == StatusInterrupted
+	switch {
+	case leased:
+		where = append(where, "r.status IN (?, ?)")
+		args = append(args, StatusRunning, StatusPaused)
+	case f.Status != "":
+		where = append(where, "r.status = ?")
+		args = append(args, f.Status)
 	}
 	q := `SELECT ` + runCols + `,
 		(SELECT count(*) FROM candidates c WHERE c.run_id = r.id),
@@ -168,10 +186,11 @@ func (db *DB) Runs(f RunFilter) ([]RunSummary, error) {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
 	q += ` ORDER BY r.created_at DESC, r.id DESC`
-	if f.Limit > 0 {
+	if f.Limit > 0 && !leased {
 		q += ` LIMIT ?`
 		args = append(args, f.Limit)
 	}
+	now := time.Now()
 	var out []RunSummary
 	err := db.read("list runs", func(tx *sql.Tx) error {
 		rows, err := tx.Query(q, args...)
@@ -184,6 +203,9 @@ func (db *DB) Runs(f RunFilter) ([]RunSummary, error) {
 			dest := append(runDest(&s.Run), &s.Candidates, &s.Rounds, &s.Invalid, flt{&s.MeanReward}, tm{&s.LastActivity})
 			if err := rows.Scan(dest...); err != nil {
 				return err
+			}
+			if s.derive(now); leased && (s.Status != f.Status || f.Limit > 0 && len(out) == f.Limit) {
+				continue
 			}
 			out = append(out, s)
 		}

@@ -46,6 +46,9 @@ type DB struct {
 	// Close, so Close waits for in-flight writes and later calls get ErrClosed.
 	mu     sync.RWMutex
 	closed bool
+
+	// fences holds the lease token of each run this handle claimed (lease.go).
+	fences sync.Map
 }
 
 //go:embed migrations/*.sql

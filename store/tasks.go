@@ -45,7 +45,7 @@ func (db *DB) SaveTasks(runID int64, tasks []Task) error {
 		qs[i] = string(b)
 	}
 	return db.write(op, func(tx *sql.Tx) error {
-		if err := db.needRun(tx, runID); err != nil {
+		if err := db.needOwnRun(tx, runID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`DELETE FROM tasks WHERE run_id = ?`, runID); err != nil {

@@ -52,6 +52,9 @@ func (s *liveState) guardLine(short bool) string {
 			if len(g.Reasons) > 0 {
 				b.WriteString(" · " + styleBad.Render(termsafe.Line(strings.Join(g.Reasons, "; "))))
 			}
+			if len(g.Warnings) > 0 {
+				b.WriteString(" · " + styleBad.Render(strings.Join(g.Warnings, "; ")))
+			}
 			fmt.Fprintf(&b, " · %s %s", styleDim.Render(fmt.Sprintf("%d pass %d hold %d reject, newest last:", s.verdicts["pass"], s.verdicts["hold"], s.verdicts["reject"])), s.verdictTrail())
 		}
 		b.WriteString(" · ")

@@ -72,12 +72,12 @@ func BenchmarkCluster(b *testing.B) {
 				go func() { defer running.Done(); defer w.Close(); w.Run(ctx) }()
 			}
 			// One batch first, so every worker has its model loaded and its consumer bound.
-			if _, err := c.Run(ctx, jobs(1000), nil); err != nil {
+			if _, err := c.Run(ctx, jobs(1000), nil, nil); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				res, err := c.Run(ctx, jobs(int64(i+1)), nil)
+				res, err := c.Run(ctx, jobs(int64(i+1)), nil, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -158,8 +158,9 @@ func (c *Coordinator) onResult(data []byte) {
 	}
 }
 
-// Run publishes the jobs and waits for every result; results come back in job order.
-func (c *Coordinator) Run(ctx context.Context, jobs []engine.InnerJob, onEvent func(engine.Event)) ([]engine.InnerResult, error) {
+// Run publishes the jobs and waits for every result; results come back in job order,
+// and each goes to done (when set) as soon as it and those before it have arrived.
+func (c *Coordinator) Run(ctx context.Context, jobs []engine.InnerJob, onEvent func(engine.Event), done func(int, engine.InnerResult) error) ([]engine.InnerResult, error) {
 	if len(jobs) == 0 {
 		return nil, nil
 	}
@@ -241,6 +242,12 @@ func (c *Coordinator) Run(ctx context.Context, jobs []engine.InnerJob, onEvent f
 		c.mu.Lock()
 		out[i] = *p.res
 		c.mu.Unlock()
+		if done != nil {
+			if err := done(i, out[i]); err != nil {
+				c.drop(seqs)
+				return nil, err
+			}
+		}
 	}
 	if onEvent != nil {
 		for drained := false; !drained; { // events that came before the last result

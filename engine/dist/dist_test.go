@@ -69,7 +69,7 @@ func runOne(t *testing.T, c *Coordinator, job engine.InnerJob) engine.InnerResul
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := c.Run(ctx, []engine.InnerJob{job}, nil)
+	res, err := c.Run(ctx, []engine.InnerJob{job}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestWorkerRunsAJobLikeTheEngine(t *testing.T) {
 		case engine.EvalItem:
 			evals = append(evals, ev)
 		}
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

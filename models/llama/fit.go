@@ -3,6 +3,7 @@ package llama
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"seal/models/train"
 )
@@ -29,12 +30,25 @@ type FitStep struct {
 	Loss, LR    float64
 }
 
+// DivergedError is a fit stopped at its first non-finite loss: the weights after it
+// are garbage, so nothing trained may be scored or kept.
+type DivergedError struct {
+	Step int
+	Loss float64
+	LR   float64 // the configured peak learning rate
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("training diverged: loss %v at step %d (lr %g)", e.Loss, e.Step, e.LR)
+}
+
 // FitSteps is how many optimizer steps Fit takes for n examples.
 func FitSteps(n, batch, epochs int) int { return (n + max(batch, 1) - 1) / max(batch, 1) * epochs }
 
 // FitLoRA trains the attached adapter in place on examples and returns the curve. It
 // stops between steps when ctx is cancelled (returning ctx.Err() and the curve so
-// far) and always drops the gradient buffers; the adapter stays attached.
+// far) and always drops the gradient buffers; the adapter stays attached. A NaN or
+// infinite loss stops it with a *DivergedError before that step's update.
 func (m *Model) FitLoRA(ctx context.Context, examples []train.Example, cfg FitConfig) ([]FitStep, error) {
 	if cfg.Batch < 1 || cfg.Epochs < 0 {
 		return nil, fmt.Errorf("llama: fit needs batch ≥ 1 and epochs ≥ 0 (got %d, %d)", cfg.Batch, cfg.Epochs)
@@ -73,6 +87,9 @@ func (m *Model) FitLoRA(ctx context.Context, examples []train.Example, cfg FitCo
 			loss, _, err := m.Loss(flatIDs, flatTargets, len(ids), T, true, 1)
 			if err != nil {
 				return curve, err
+			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return curve, &DivergedError{Step: len(curve) + 1, Loss: loss, LR: cfg.LR}
 			}
 			lr, _ := opt.Step()
 			p := FitStep{Step: len(curve) + 1, Steps: total, Loss: loss, LR: float64(lr)}

@@ -3,6 +3,8 @@ package llama_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -88,5 +90,31 @@ func TestFitLoRAStopsWhenCancelled(t *testing.T) {
 	m.SetAdapter(nil)
 	if _, err := m.FitLoRA(context.Background(), ex, llama.FitConfig{Batch: 1, Epochs: 1}); err == nil {
 		t.Fatal("fitting without an adapter must fail")
+	}
+}
+
+// TestFitLoRAStopsAtNonFiniteLoss: a learning rate of 1e30 blows the weights up after
+// the first step; the fit stops at the first NaN or infinite loss, says so, and never
+// reports that step.
+func TestFitLoRAStopsAtNonFiniteLoss(t *testing.T) {
+	m := fitModel(t)
+	ex := []train.Example{{Tokens: []int32{5, 6, 7, 8}}, {Tokens: []int32{9, 10, 11}}}
+	var seen []llama.FitStep
+	curve, err := m.FitLoRA(context.Background(), ex, llama.FitConfig{LR: 1e30, Epochs: 5, Batch: 1, Seed: 1, Pad: 1,
+		OnStep: func(p llama.FitStep) { seen = append(seen, p) }})
+	var d *llama.DivergedError
+	if !errors.As(err, &d) {
+		t.Fatalf("fit at lr 1e30: %v after %d steps, want a DivergedError", err, len(curve))
+	}
+	if d.Step != len(curve)+1 || len(seen) != len(curve) || d.LR != 1e30 {
+		t.Fatalf("diverged at step %d (lr %g) after %d steps (%d reported)", d.Step, d.LR, len(curve), len(seen))
+	}
+	for _, p := range curve {
+		if math.IsNaN(p.Loss) || math.IsInf(p.Loss, 0) {
+			t.Fatalf("a non-finite loss was reported: %+v", p)
+		}
+	}
+	if want := fmt.Sprintf("training diverged: loss %v at step %d (lr 1e+30)", d.Loss, d.Step); err.Error() != want {
+		t.Fatalf("error %q, want %q", err, want)
 	}
 }

@@ -1,0 +1,127 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+
+	"seal/engine/knowledge"
+	"seal/store"
+)
+
+// A run's results are only as good as the inputs they were computed on, so a run
+// records the content hash of every input file when it starts (RunSpec.InputHashes),
+// stores its tasks in the database, and a resume trusts neither file names nor caches:
+// the passages come from the store, an input file that is still there must have the
+// bytes the run started with, and the model folder is hashed again in full and its
+// logits checked against the base version's fingerprint (startVersion).
+
+// inputFiles are the files a run reads besides the model: the data file, ARC's
+// solutions file and the guard's probe file.
+func (s RunSpec) inputFiles() []string {
+	files := []string{s.Data}
+	if s.Domain == "arc" {
+		files = append(files, ARCSolutionsPath(s.Data, s.Solutions))
+	}
+	if s.Guard.ProbeData != "" {
+		files = append(files, s.Guard.ProbeData)
+	}
+	return slices.DeleteFunc(files, func(f string) bool { return f == "" })
+}
+
+// hashInputs records the content hash of each input file that exists; one that is
+// missing is left to the loader, which names it.
+func hashInputs(s RunSpec) (map[string]string, error) {
+	out := map[string]string{}
+	for _, f := range s.inputFiles() {
+		h, err := hashFile(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("input %s: %w", f, err)
+		}
+		out[f] = h
+	}
+	return out, nil
+}
+
+// checkInputs refuses an input file whose bytes are not those the run recorded. On a
+// resume a knowledge data file may be gone: the stored passages are the run's own.
+func (x *runner) checkInputs() error {
+	paths := make([]string, 0, len(x.spec.InputHashes))
+	for p := range x.spec.InputHashes {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		h, err := hashFile(p)
+		if errors.Is(err, fs.ErrNotExist) && x.resumed {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("input %s: %w", p, err)
+		}
+		if want := x.spec.InputHashes[p]; h != want {
+			return fmt.Errorf("%s changed since run %d started (sha256 %s, the run recorded %s): its results were computed on the old content; restore the file or start a new run",
+				p, x.r.ID, short(h), short(want))
+		}
+	}
+	return nil
+}
+
+// loadTasks puts the run's tasks in place: on a resume, the ones stored when it
+// started; otherwise (or if none were stored) from the data file, stored now.
+func (x *runner) loadTasks() error {
+	if err := x.checkInputs(); err != nil {
+		return err
+	}
+	var stored []store.Task
+	if x.resumed {
+		var err error
+		if stored, err = x.e.DB.Tasks(x.r.ID); err != nil {
+			return err
+		}
+	}
+	if len(stored) > 0 && x.spec.Domain != "arc" {
+		x.tasks = passagesOf(stored)
+		return nil
+	}
+	var rows []store.Task
+	var err error
+	if x.spec.Domain == "arc" {
+		rows, err = x.loadARC()
+	} else {
+		rows, err = x.loadPassages()
+	}
+	if err != nil {
+		return err
+	}
+	if len(stored) > 0 {
+		// ARC tasks are rebuilt from their (hash-checked) files; a run from before the
+		// hashes is still checked against what it stored.
+		if !sameTasks(stored, rows) {
+			return fmt.Errorf("%s no longer gives the tasks run %d stored: its results were computed on the old ones; restore the file or start a new run", x.spec.Data, x.r.ID)
+		}
+		return nil
+	}
+	return x.e.DB.SaveTasks(x.r.ID, rows)
+}
+
+// passagesOf rebuilds the knowledge passages from their stored rows.
+func passagesOf(rows []store.Task) []knowledge.Passage {
+	out := make([]knowledge.Passage, len(rows))
+	for i, r := range rows {
+		p := knowledge.Passage{Title: r.Title, Context: r.Context}
+		for _, q := range r.Questions {
+			p.Questions = append(p.Questions, knowledge.Question{Question: q.Question, Answer: q.Answer})
+		}
+		out[i] = p
+	}
+	return out
+}
+
+func sameTasks(a, b []store.Task) bool {
+	return slices.EqualFunc(a, b, func(x, y store.Task) bool {
+		return x.Index == y.Index && x.Key == y.Key && x.Title == y.Title && x.Context == y.Context && slices.Equal(x.Questions, y.Questions)
+	})
+}

@@ -116,14 +116,14 @@ func TestReliabilityCredentialURLRefused(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "seal.db")
 	cfg := filepath.Join(dir, "k.toml")
-	os.WriteFile(cfg, []byte("grader = \"http\"\ngrader_url = \"https://alice:"+pw+"@api.example/v1\"\n"), 0o644)
+	os.WriteFile(cfg, []byte("grader = \"http\"\ngrader-url = \"https://alice:"+pw+"@api.example/v1\"\n"), 0o644)
 	for _, c := range []struct {
 		args []string
 		want []string
 	}{
 		{append([]string{"run", "--db", db, "--grader", "http", "--grader-url", "https://alice:" + pw + "@api.example/v1"}, oneCandidateRun...),
 			[]string{"--grader-url", "SEAL_GRADER_KEY"}},
-		{append([]string{"run", "--db", db, "--config", cfg}, oneCandidateRun...), []string{"grader_url", "SEAL_GRADER_KEY"}},
+		{append([]string{"run", "--db", db, "--config", cfg}, oneCandidateRun...), []string{"--grader-url", "SEAL_GRADER_KEY"}},
 		{append([]string{"run", "--db", db, "--nats", "nats://alice:" + pw + "@127.0.0.1:1"}, oneCandidateRun...), []string{"--nats", "SEAL_NATS_PASSWORD"}},
 		{[]string{"worker", "--nats", "nats://alice:" + pw + "@127.0.0.1:1"}, []string{"--nats", "SEAL_NATS_PASSWORD"}},
 	} {

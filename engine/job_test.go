@@ -128,3 +128,32 @@ func FuzzInnerJobJSON(f *testing.F) {
 		}
 	})
 }
+
+// The hash sidecar lives in a folder the user hands over: one that is a device or
+// huge is not read, and the hash is computed from the weights instead.
+func TestModelHashIgnoresAnUnboundedSidecar(t *testing.T) {
+	dir, err := llamatest.Folder(t.TempDir(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ModelHash(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	side := filepath.Join(dir, hashSidecar)
+	os.Remove(side)
+	if err := os.Symlink("/dev/zero", side); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var got string
+	go func() { got, err = ModelHash(dir); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("ModelHash is reading a sidecar that points at /dev/zero")
+	}
+	if err != nil || got != want {
+		t.Fatalf("hash %q, %v; want %q", got, err, want)
+	}
+}

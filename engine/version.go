@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"seal/models/sidefile"
 )
 
 // ModelVersion names a model by content: the base folder's hash and, in order, the
@@ -98,9 +100,12 @@ func modelHash(dir string, useCache bool) (string, error) {
 		key = append(key, fmt.Sprintf("%s %d %d", n, st.Size(), st.ModTime().UnixNano()))
 	}
 	var cached sidecar
-	if b, err := os.ReadFile(filepath.Join(dir, hashSidecar)); useCache && err == nil && json.Unmarshal(b, &cached) == nil &&
-		slices.Equal(cached.Files, key) && len(cached.Hash) == 64 {
-		return cached.Hash, nil
+	if useCache {
+		// Bounded: the sidecar sits in a folder the user hands us, and may be anything.
+		if b, err := sidefile.ReadFile(filepath.Join(dir, hashSidecar), sidefile.ConfigJSON); err == nil &&
+			json.Unmarshal(b, &cached) == nil && slices.Equal(cached.Files, key) && len(cached.Hash) == 64 {
+			return cached.Hash, nil
+		}
 	}
 	h := sha256.New()
 	for _, n := range names {

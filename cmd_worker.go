@@ -97,7 +97,7 @@ func cmdWorker(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer nc.Close()
-	w, err := dist.NewWorker(nc, dist.WorkerConfig{Name: *name, Device: *device, Model: *model, Cache: *cache, Log: stderr})
+	w, err := dist.NewWorker(nc, dist.WorkerConfig{Name: *name, Device: *device, Model: *model, Cache: *cache, Log: termsafe.TextWriter(stderr)}) // the log quotes jobs' errors
 	if err != nil {
 		fmt.Fprintf(stderr, "seal worker: %v\n", err)
 		return 1

@@ -263,6 +263,20 @@ func (j jsonWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// TextWriter passes each Write through Text: for a log whose lines quote what others
+// sent (a job's error, a worker's name). Each Write must hold whole lines, as
+// fmt.Fprintf's of a line do.
+func TextWriter(w io.Writer) io.Writer { return textWriter{w} }
+
+type textWriter struct{ w io.Writer }
+
+func (t textWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(t.w, Text(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
 // CSVCell is Text for a text cell of a CSV file, with a leading ' when the cell
 // starts with = + - @ tab or CR, which a spreadsheet would take for a formula.
 func CSVCell(s string) string {

@@ -2,6 +2,7 @@ package termsafe
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -157,4 +158,17 @@ func FuzzClean(f *testing.F) {
 			t.Fatalf("JSON(%s) keeps %q", b, string(JSON(b))[i:])
 		}
 	})
+}
+
+func TestTextWriterCleansEachLine(t *testing.T) {
+	var b strings.Builder
+	w := TextWriter(&b)
+	line := "job 3 failed: \x1b]0;pwned\x07boom\n"
+	n, err := fmt.Fprint(w, line)
+	if err != nil || n != len(line) {
+		t.Fatalf("wrote %d, %v; want %d", n, err, len(line))
+	}
+	if got := b.String(); strings.ContainsAny(got, "\x1b\x07") || !strings.HasSuffix(got, "boom\n") {
+		t.Fatalf("got %q", got)
+	}
 }

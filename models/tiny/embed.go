@@ -5,9 +5,12 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"seal/models/internal/atomicfile"
 )
 
 // The default model: pretrained by `seal pretrain` (seed 1, default recipe) and
@@ -50,8 +53,14 @@ func Dir() (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
+	// Each file is written beside its target and renamed over it: another process may
+	// already have the folder's weights memory-mapped (it found the marker between our
+	// check and our write), and a file rewritten in place would change under it.
 	for _, n := range names {
-		if err := os.WriteFile(filepath.Join(dir, n), contents[n], 0o644); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, n), func(w io.Writer) error {
+			_, err := w.Write(contents[n])
+			return err
+		}); err != nil {
 			return "", err
 		}
 	}

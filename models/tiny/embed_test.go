@@ -2,6 +2,8 @@ package tiny
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"seal/models/cpu"
@@ -53,4 +55,35 @@ func toInt32(xs []int) []int32 {
 		out[i] = int32(x)
 	}
 	return out
+}
+
+// TestDirNeverRewritesAFileInPlace: a second process that finds the folder unfinished
+// writes it again while the first may have the weights memory-mapped; each file must
+// be replaced (a new inode), never truncated and rewritten under the first reader.
+func TestDirNeverRewritesAFileInPlace(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir, err := Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := os.Open(filepath.Join(dir, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	before, _ := held.Stat()
+	os.Remove(filepath.Join(dir, "complete")) // as another process sees it before the marker
+	if _, err := Dir(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(filepath.Join(dir, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.SameFile(before, after) {
+		t.Fatal("model.safetensors was rewritten in place under an open reader")
+	}
+	if st, _ := held.Stat(); st.Size() != before.Size() {
+		t.Fatalf("the held file changed size: %d → %d", before.Size(), st.Size())
+	}
 }

@@ -122,7 +122,16 @@ func (s *liveState) workersLine() string {
 		if w.Busy {
 			dot = styleGood.Render("●")
 		}
-		fmt.Fprintf(&b, " · %s %s %s %d jobs %.2f/s", dot, termsafe.Line(w.Name), termsafe.Line(w.Device), w.Jobs, w.JobsPerSec) // named by the workers
+		fmt.Fprintf(&b, " · %s %s %s %d jobs", dot, termsafe.Line(w.Name), termsafe.Line(w.Device), w.Jobs) // named by the workers
+		// Jobs sent back to the queue after a failure that may mend, and jobs made dead
+		// letters, once there are any: a person sees which worker is in trouble.
+		if w.Retried > 0 {
+			fmt.Fprintf(&b, " %s", styleAccent.Render(fmt.Sprintf("%d retried", w.Retried)))
+		}
+		if w.Rejected > 0 {
+			fmt.Fprintf(&b, " %s", styleBad.Render(fmt.Sprintf("%d rejected", w.Rejected)))
+		}
+		fmt.Fprintf(&b, " %.2f/s", w.JobsPerSec)
 	}
 	if len(ws.Workers) == 0 {
 		b.WriteString(" · " + styleBad.Render("no worker has reported"))

@@ -35,7 +35,7 @@ func guardEvents() []engine.Event {
 func workersEvent() engine.Workers {
 	return engine.Workers{Run: 1, QueueDepth: 3, Workers: []engine.WorkerInfo{
 		{Name: "gpu-a", Device: "cuda:0", Jobs: 12, JobsPerSec: 0.8, Busy: true},
-		{Name: "cpu-b", Device: "cpu", Jobs: 4, JobsPerSec: 0.2},
+		{Name: "cpu-b", Device: "cpu", Jobs: 4, JobsPerSec: 0.2, Retried: 2, Rejected: 1},
 	}}
 }
 
@@ -61,7 +61,7 @@ func TestGuardAndWorkersFold(t *testing.T) {
 			t.Errorf("guard line lacks %q: %s", want, lines[0])
 		}
 	}
-	for _, want := range []string{"workers 2 (1 busy)", "queue 3", "1.00 jobs/s", "● gpu-a cuda:0 12 jobs 0.80/s", "○ cpu-b cpu 4 jobs 0.20/s"} {
+	for _, want := range []string{"workers 2 (1 busy)", "queue 3", "1.00 jobs/s", "● gpu-a cuda:0 12 jobs 0.80/s", "○ cpu-b cpu 4 jobs 2 retried 1 rejected 0.20/s"} {
 		if !strings.Contains(lines[1], want) {
 			t.Errorf("workers line lacks %q: %s", want, lines[1])
 		}

@@ -203,7 +203,7 @@ func loraTrainRate(m *llama.Model, rank, seqs, T int) (float64, error) {
 		return 0, err
 	}
 	defer m.StopTraining()
-	opt := train.NewAdamW(m.B, params, train.DefaultAdamW(), nil)
+	opt := train.NewAdamW(m.Backend, params, train.DefaultAdamW(), nil)
 	rng := rand.New(rand.NewPCG(5, 5))
 	ids, targets := make([]int32, seqs*T), make([]int32, seqs*T)
 	for i := range ids {

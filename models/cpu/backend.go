@@ -95,9 +95,6 @@ func host(op, name string, t *tensor.Tensor) *tensor.Tensor {
 	if t == nil {
 		panic(fmt.Sprintf("cpu: %s: %s is nil", op, name))
 	}
-	if t.Dev != nil {
-		panic(fmt.Sprintf("cpu: %s: %s is a device tensor", op, name))
-	}
 	n := t.Len()
 	switch t.DType {
 	case tensor.F32:

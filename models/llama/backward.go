@@ -139,7 +139,7 @@ func (m *Model) Loss(ids, targets []int32, B, T int, backward bool, gradScale fl
 	if backward {
 		dlogits = tensor.New(logits.Shape...)
 	}
-	sum, _ := m.B.CrossEntropy(dlogits, logits, targets, gradScale/float32(count))
+	sum, _ := m.Backend.CrossEntropy(dlogits, logits, targets, gradScale/float32(count))
 	if backward {
 		m.backward(a, dlogits)
 	}
@@ -149,7 +149,7 @@ func (m *Model) Loss(ids, targets []int32, B, T int, backward bool, gradScale fl
 // backward propagates dlogits through the network, block by block in reverse, adding
 // into the gradients being trained.
 func (m *Model) backward(a *acts, dlogits *tensor.Tensor) {
-	c, be := m.Config, m.B
+	c, be := m.Config, m.Backend
 	N := a.B * a.T
 	g := m.full
 	dxnf := tensor.New(N, c.HiddenSize)
@@ -207,7 +207,7 @@ func (m *Model) headNormBackward(dy, x, w, rstd *tensor.Tensor, heads int, dw *t
 	hd := m.Config.HeadDim
 	rows := dy.Rows() * heads
 	dx := tensor.New(dy.Rows(), heads*hd)
-	m.B.RMSNormBackward(dx.View(rows, hd), dw, dy.View(rows, hd), x.View(rows, hd), w, rstd)
+	m.Backend.RMSNormBackward(dx.View(rows, hd), dw, dy.View(rows, hd), x.View(rows, hd), w, rstd)
 	return dx
 }
 

@@ -100,7 +100,7 @@ func (m *Model) checkInput(ids []int32, B, T int, cache *KVCache) error {
 // forward runs the blocks and the final norm; it returns the normed final hidden state
 // [B*T, hidden] and, when save is set, every activation the backward pass needs.
 func (m *Model) forward(ids []int32, B, T int, cache *KVCache, save bool) (*tensor.Tensor, *acts) {
-	c, be := m.Config, m.B
+	c, be := m.Config, m.Backend
 	N := B * T
 	pos := make([]int32, N)
 	past := make([]int, B)
@@ -184,7 +184,7 @@ func (m *Model) headNorm(x, w *tensor.Tensor, heads int) (*tensor.Tensor, *tenso
 	hd := m.Config.HeadDim
 	rows := x.Rows() * heads
 	out, rstd := tensor.New(x.Rows(), heads*hd), tensor.New(rows)
-	m.B.RMSNorm(out.View(rows, hd), rstd, x.View(rows, hd), w, float32(m.Config.RMSNormEps))
+	m.Backend.RMSNorm(out.View(rows, hd), rstd, x.View(rows, hd), w, float32(m.Config.RMSNormEps))
 	return out, rstd
 }
 
@@ -208,6 +208,6 @@ func (m *Model) logits(xn *tensor.Tensor, rows []int) *tensor.Tensor {
 		}
 	}
 	out := tensor.New(sel.Rows(), m.Config.VocabSize)
-	m.B.MatMul(out, sel, m.LMHead, false, true, 1, 0)
+	m.Backend.MatMul(out, sel, m.LMHead, false, true, 1, 0)
 	return out
 }

@@ -245,7 +245,7 @@ func TestGoldenLoRALogitsLossAndGradients(t *testing.T) {
 			}
 			cfg := train.DefaultAdamW()
 			cfg.MaxGradNorm = 0
-			train.NewAdamW(m.B, params, cfg, nil).Step()
+			train.NewAdamW(m.Backend, params, cfg, nil).Step()
 			after, err := safetensors.Open(filepath.Join(f.dir, "lora_after_adamw_step.safetensors"))
 			if err != nil {
 				t.Fatal(err)

@@ -118,7 +118,7 @@ func TestFullTrainingGradientsByFiniteDifferences(t *testing.T) {
 
 			// A few full-parameter AdamW steps lower the loss on this batch.
 			before := loss()
-			opt := train.NewAdamW(m.B, params, train.DefaultAdamW(), nil)
+			opt := train.NewAdamW(m.Backend, params, train.DefaultAdamW(), nil)
 			for i := 0; i < 5; i++ {
 				opt.ZeroGrad()
 				m.Loss(ids, targets, shape[0], shape[1], true, 1)

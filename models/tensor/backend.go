@@ -1,19 +1,5 @@
 package tensor
 
-import (
-	"errors"
-	"fmt"
-)
-
-// ErrUnsupported is wrapped by a backend that lacks an op or a dtype combination, so
-// callers can tell "not here" from a failure; nothing silently falls back.
-var ErrUnsupported = errors.New("not supported by this backend")
-
-// Unsupported builds the typed error for a missing op.
-func Unsupported(backend, op string) error {
-	return fmt.Errorf("%s: %s: %w", backend, op, ErrUnsupported)
-}
-
 // AttnShape describes a batch for causal attention with grouped-query heads.
 //
 // q is [B*Tq, H*HD]; k and v are [B*Tk, KV*HD], where Tk is the row capacity per

@@ -104,7 +104,7 @@ func newOptimizer(m *llama.Model, cfg PretrainConfig) (*train.Optimizer, error) 
 		return nil, err
 	}
 	ac := train.AdamWConfig{LR: float32(cfg.LR), Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: float32(cfg.WeightDecay), MaxGradNorm: 1}
-	return train.NewAdamW(m.B, params, ac, train.Cosine(cfg.Warmup, cfg.Steps)), nil
+	return train.NewAdamW(m.Backend, params, ac, train.Cosine(cfg.Warmup, cfg.Steps)), nil
 }
 
 // resumeOrInit loads the latest checkpoint when there is one (its recipe must match),

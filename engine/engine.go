@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"seal/models/tensor"
 	"seal/store"
 )
 
@@ -21,11 +22,15 @@ type Engine struct {
 	// Executor runs the inner loops of self-edits and baselines; nil runs them
 	// in-process on the run's own model.
 	Executor Executor
+	// Backend is where every model of the engine computes; the caller chooses it
+	// (tensor.Open), the engine never builds one.
+	Backend tensor.Backend
 }
 
-// New makes an engine over a store; adapters go in a folder beside the database.
-func New(db *store.DB) *Engine {
-	return &Engine{DB: db, Dir: filepath.Join(filepath.Dir(db.Path()), "adapters")}
+// New makes an engine over a store that computes on b; adapters go in a folder beside
+// the database.
+func New(db *store.DB, b tensor.Backend) *Engine {
+	return &Engine{DB: db, Dir: filepath.Join(filepath.Dir(db.Path()), "adapters"), Backend: b}
 }
 
 // Run is a started run: its events, and the controls a person has over it.
@@ -105,6 +110,9 @@ func (e *Engine) Start(ctx context.Context, spec RunSpec) (*Run, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
+	if err := e.recordDevice(&spec); err != nil {
+		return nil, err
+	}
 	// Paths are stored absolute so `seal resume` works from any folder.
 	for _, p := range []*string{&spec.Model, &spec.Data, &spec.Guard.ProbeData} {
 		if abs, err := filepath.Abs(*p); err == nil && *p != "" {
@@ -123,6 +131,15 @@ func (e *Engine) Start(ctx context.Context, spec RunSpec) (*Run, error) {
 		return nil, err
 	}
 	return e.launch(ctx, id, spec, false), nil
+}
+
+// recordDevice writes the engine's backend into the spec that is stored with a run.
+func (e *Engine) recordDevice(spec *RunSpec) error {
+	if e.Backend == nil {
+		return fmt.Errorf("engine: no compute backend given")
+	}
+	spec.Device = e.Backend.Name()
+	return nil
 }
 
 // Resume continues a stored run: committed candidates are kept and skipped, the policy

@@ -175,7 +175,7 @@ func (e localExecutor) Run(ctx context.Context, jobs []InnerJob, onEvent func(Ev
 		if err != nil {
 			return nil, err
 		}
-		res.Worker, res.Device = "local", "cpu"
+		res.Worker, res.Device = "local", e.lm.model.Backend.Name()
 		out[i] = res
 	}
 	return out, nil

@@ -52,6 +52,10 @@ type RunSpec struct {
 	// FromVersion, when set, makes the run start from that model version (a ledger id,
 	// any run's) instead of the base: `seal rollback` branches this way.
 	FromVersion int64 `json:"from_version,omitempty" toml:"from_version"`
+	// Device records the backend the run was started on ("cpu"); the engine writes it
+	// (the command's --device chooses), so a spec file does not set it. Runs stored
+	// before it was recorded have none.
+	Device string `json:"device,omitempty" toml:"-"`
 }
 
 // GuardSpec configures the checks on each weight change (guard.go says how each works).

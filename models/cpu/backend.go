@@ -22,6 +22,11 @@ var _ tensor.Backend = (*Backend)(nil)
 // New returns the CPU backend.
 func New() *Backend { return &Backend{} }
 
+// The CPU is always there: tensor.Open("auto") falls back to it.
+func init() {
+	tensor.Register("cpu", false, func() (tensor.Backend, error) { return New(), nil })
+}
+
 // Name is "cpu".
 func (*Backend) Name() string { return "cpu" }
 

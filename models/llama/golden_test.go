@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"seal/models/cpu"
 	"seal/models/internal/shareddata"
 	"seal/models/llama"
+	"seal/models/llama/llamatest"
 	"seal/models/lora"
 	"seal/models/safetensors"
 	"seal/models/train"
@@ -92,7 +92,7 @@ func (f fixture) load(t *testing.T, weights string) *llama.Model {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ck.Close() })
-	m, err := llama.Load(ck, cpu.New(), llama.LoadOptions{})
+	m, err := llama.Load(ck, llamatest.Backend(), llama.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"seal/models/cpu"
 	"seal/models/llama"
+	"seal/models/llama/llamatest"
 	"seal/models/lora"
 	"seal/models/train"
 )
@@ -70,7 +70,7 @@ func TestFullTrainingGradientsByFiniteDifferences(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer ck.Close()
-			m, err := llama.Load(ck, cpu.New(), llama.LoadOptions{Trainable: true})
+			m, err := llama.Load(ck, llamatest.Backend(), llama.LoadOptions{Trainable: true})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"seal/models/cpu"
 	"seal/models/llama"
+	"seal/models/llama/llamatest"
 	"seal/models/tokenizer"
 )
 
@@ -33,7 +33,7 @@ func TestEmbeddedDefaultLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := llama.Load(ck, cpu.New(), llama.LoadOptions{})
+	m, err := llama.Load(ck, llamatest.Backend(), llama.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,19 @@ type AdamW struct {
 type Backend interface {
 	Name() string
 
+	// Memory. A tensor lives in the memory of the backend that allocated it; the host
+	// reaches its numbers only through Upload and Download, at points the caller names.
+	// A host tensor is one made by New, FromF32 or FromBF16.
+
+	// Alloc returns a zeroed tensor of dtype dt in the backend's memory.
+	Alloc(dt DType, shape ...int) *Tensor
+	// Free gives t's memory back now; t must not be used after.
+	Free(t *Tensor)
+	// Upload copies the host tensor src into dst; Download copies src into the host
+	// tensor dst. Both need the same dtype and number of elements on each side.
+	Upload(dst, src *Tensor)
+	Download(dst, src *Tensor)
+
 	// MatMul: c = alpha·op(a)·op(b) + beta·c for 2-D tensors; b may be BF16 (weights).
 	MatMul(c, a, b *Tensor, transA, transB bool, alpha, beta float32)
 

@@ -133,8 +133,13 @@ func (m *Model) Loss(ids, targets []int32, B, T int, backward bool, gradScale fl
 		m.dropoutCalls++
 		defer func() { m.training = false }()
 	}
-	xnf, a := m.forward(ids, B, T, nil, backward)
-	logits := m.logits(xnf, nil)
+	p := freshPass(m.Backend) // the backward reads every activation
+	if !backward {
+		p = m.passes.get(m.Backend)
+		defer m.passes.put(p)
+	}
+	xnf, a := m.forward(p, ids, B, T, nil, backward)
+	logits := m.logits(p, xnf, nil)
 	var dlogits *tensor.Tensor
 	if backward {
 		dlogits = tensor.New(logits.Shape...)

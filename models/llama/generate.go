@@ -73,7 +73,7 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int32, cfg GenerateCon
 	stops := NewStopMatcher(cfg.StopStrings)
 	cache := m.NewCache(S, capacity)
 	// Prefill each prompt once into its first slot, then copy that slot to its other N-1.
-	last := make([]*tensor.Tensor, S) // logits of each sequence's latest position
+	last := make([][]float32, S) // logits of each sequence's latest position
 	for p, prompt := range prompts {
 		slot := cache.slot(p * n)
 		logits, err := m.Forward(prompt, 1, len(prompt), slot, []int{len(prompt) - 1})
@@ -84,7 +84,7 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int32, cfg GenerateCon
 			if i > 0 {
 				cache.copySlot(p*n+i, p*n)
 			}
-			last[p*n+i] = logits
+			last[p*n+i] = logits.F32
 		}
 	}
 	active := make([]int, S) // active[j] = which generation cache slot j holds
@@ -92,6 +92,10 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int32, cfg GenerateCon
 		active[i] = i
 	}
 	next := make([]int32, S)
+	V := m.Config.VocabSize
+	decoded := tensor.New(S, V) // each step's logits, rows of live sequences first
+	keep := make([]int, 0, S)
+	views := make([]*KVCache, S+1) // cache.prefix(n), made once per n
 	for step := 0; len(active) > 0; step++ {
 		if err := ctx.Err(); err != nil {
 			for _, g := range active {
@@ -100,9 +104,9 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int32, cfg GenerateCon
 			m.finishText(gens, cfg)
 			return gens, err
 		}
-		keep := active[:0:0]
+		keep = keep[:0]
 		for j, g := range active {
-			tok := int32(samplers[g].Next(last[j].F32))
+			tok := int32(samplers[g].Next(last[j]))
 			if slices.Contains(cfg.StopIDs, tok) {
 				gens[g].Reason = StopEOS
 				continue
@@ -134,21 +138,21 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int32, cfg GenerateCon
 				cache.copySlot(dst, src)
 			}
 		}
-		ids := make([]int32, len(keep))
-		copy(ids, next[:len(keep)])
-		newActive := make([]int, len(keep))
-		for dst, src := range keep {
-			newActive[dst] = active[src]
+		for dst, src := range keep { // keep is ascending: dst <= src
+			active[dst] = active[src]
 		}
-		active = newActive
-		view := cache.prefix(len(active))
-		logits, err := m.Forward(ids, len(active), 1, view, nil)
-		if err != nil {
+		active = active[:len(keep)]
+		B := len(active)
+		if views[B] == nil {
+			views[B] = cache.prefix(B)
+		}
+		logits := decoded.RowRange(0, B)
+		if err := m.ForwardInto(logits, next[:B], B, 1, views[B], nil); err != nil {
 			return nil, err
 		}
-		last = last[:len(active)]
-		for j := range active {
-			last[j] = logits.RowRange(j, j+1)
+		last = last[:B]
+		for j := range last {
+			last[j] = logits.F32[j*V : (j+1)*V]
 		}
 	}
 	m.finishText(gens, cfg)

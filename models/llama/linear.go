@@ -64,10 +64,10 @@ func (m *Model) loraMod(layer, p int) *loraModule {
 
 // linear computes x·Wᵀ + bias (+ the LoRA branch), saving the LoRA input projection
 // x·Aᵀ in s for the backward pass.
-func (m *Model) linear(layer, p int, x *tensor.Tensor, s *layerActs) *tensor.Tensor {
+func (m *Model) linear(ps *pass, layer, p int, x *tensor.Tensor, s *layerActs) *tensor.Tensor {
 	l := &m.Layers[layer]
 	w := l.W[p]
-	y := tensor.New(x.Rows(), w.Shape[0])
+	y := ps.tensor(x.Rows(), w.Shape[0])
 	m.Backend.MatMul(y, x, w, false, true, 1, 0)
 	if l.Bias[p] != nil {
 		m.Backend.AddBias(y, l.Bias[p])
@@ -75,11 +75,11 @@ func (m *Model) linear(layer, p int, x *tensor.Tensor, s *layerActs) *tensor.Ten
 	if lm := m.loraMod(layer, p); lm != nil {
 		in := x
 		if seed, on := m.dropoutSeed(layer, p, lm); on {
-			in = tensor.New(x.Shape...)
+			in = ps.tensor(x.Shape...)
 			m.Backend.Dropout(in, x, lm.dropout, seed)
 			s.loraIn[p] = in
 		}
-		u := tensor.New(x.Rows(), lm.A.Shape[0])
+		u := ps.tensor(x.Rows(), lm.A.Shape[0])
 		m.Backend.MatMul(u, in, lm.A, false, true, 1, 0)
 		m.Backend.MatMul(y, u, lm.B, false, true, lm.scale, 1)
 		s.lora[p] = u

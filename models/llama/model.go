@@ -38,7 +38,8 @@ type Model struct {
 	Norm    *tensor.Tensor
 	LMHead  *tensor.Tensor // the same tensor as Embed when tied
 
-	rope *ropeTables
+	rope   *ropeTables
+	passes passPool // inference passes' buffers, kept between calls (buffers.go)
 
 	adapter *lora.Adapter
 	lora    [][numProj]*loraModule  // [layer][projection], nil where no adapter

@@ -1,0 +1,153 @@
+package llama
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"seal/models/cpu"
+	"seal/models/lora"
+	"seal/models/tensor"
+)
+
+// nullBackend does no arithmetic: it hands out host memory and counts what it hands
+// out, so a test sees the allocations of the model code alone (a real backend's own
+// per-call bookkeeping is its business, and the conformance suite's).
+type nullBackend struct {
+	tensor.Backend // any op not below panics: the decode path must not use it
+	allocs         int
+}
+
+func (b *nullBackend) Name() string { return "null" }
+func (b *nullBackend) Alloc(dt tensor.DType, shape ...int) *tensor.Tensor {
+	b.allocs++
+	if dt == tensor.BF16 {
+		return tensor.FromBF16(make([]uint16, tensor.Numel(shape)), shape...)
+	}
+	return tensor.New(shape...)
+}
+func (b *nullBackend) Free(t *tensor.Tensor)                                           {}
+func (b *nullBackend) MatMul(c, a, w *tensor.Tensor, ta, tb bool, alpha, beta float32) {}
+func (b *nullBackend) Embedding(out, table *tensor.Tensor, ids []int32)                {}
+func (b *nullBackend) RMSNorm(out, rstd, x, w *tensor.Tensor, eps float32)             {}
+func (b *nullBackend) RoPE(x *tensor.Tensor, heads int, pos []int32, cos, sin *tensor.Tensor) {
+}
+func (b *nullBackend) Attention(out, lse, q, k, v *tensor.Tensor, s tensor.AttnShape) {}
+func (b *nullBackend) SwiGLU(out, gate, up *tensor.Tensor)                            {}
+func (b *nullBackend) AddBias(x, bias *tensor.Tensor)                                 {}
+func (b *nullBackend) Add(a, x *tensor.Tensor, alpha float32)                         {}
+
+func allocConfig(qkNorm bool) *Config {
+	return &Config{Arch: ArchLlama, VocabSize: 512, HiddenSize: 64, IntermediateSize: 96, NumLayers: 3,
+		NumHeads: 4, NumKVHeads: 2, HeadDim: 16, MaxPositions: 4096, RMSNormEps: 1e-5, RopeTheta: 10000,
+		RopeScaling: RopeScaling{Type: "default"}, TieWordEmbeddings: true, QKNorm: qkNorm}
+}
+
+// TestDecodeStepAllocatesNothing: once a shape has been seen, a forward pass with the KV
+// cache (a decode step, or a prefill of a length seen before) allocates nothing on the
+// Go heap and asks the backend for no memory: every activation comes from the buffers
+// the model keeps between passes. For Llama, Qwen3 (per-head norms) and with a LoRA
+// adapter on every projection.
+func TestDecodeStepAllocatesNothing(t *testing.T) {
+	for _, v := range []struct {
+		name         string
+		qkNorm, lora bool
+	}{{"llama", false, false}, {"qwen3", true, false}, {"lora", false, true}} {
+		be := &nullBackend{}
+		c := allocConfig(v.qkNorm)
+		m := NewRandom(c, be, false, 1)
+		if v.lora {
+			a, err := lora.New(&lora.Config{Rank: 4, Alpha: 8, TargetModules: Projections}, c.NumLayers, Projections, c.ProjectionShape, rand.New(rand.NewPCG(1, 2)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.SetAdapter(a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, B := range []int{1, 5} {
+			name := fmt.Sprintf("%s batch %d", v.name, B)
+			cache := m.NewCache(B, 1024)
+			prompt, last := make([]int32, B*7), []int{6}
+			if B > 1 {
+				last = append(last, 13)
+			}
+			pre, out := tensor.New(len(last), c.VocabSize), tensor.New(B, c.VocabSize)
+			ids := make([]int32, B)
+			prefill := func() {
+				clear(cache.Len)
+				if err := m.ForwardInto(pre, prompt, B, 7, cache, last); err != nil {
+					t.Fatal(err)
+				}
+			}
+			step := func() {
+				if err := m.ForwardInto(out, ids, B, 1, cache, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			prefill()
+			step() // the first of each shape sizes the buffers
+			be.allocs = 0
+			if n := testing.AllocsPerRun(50, step); n != 0 {
+				t.Errorf("%s: a decode step makes %v heap allocations, want 0", name, n)
+			}
+			if n := testing.AllocsPerRun(5, prefill); n != 0 {
+				t.Errorf("%s: a prefill of a seen length makes %v heap allocations, want 0", name, n)
+			}
+			if be.allocs != 0 {
+				t.Errorf("%s: the steady state asked the backend for %d tensors, want 0", name, be.allocs)
+			}
+		}
+	}
+}
+
+// TestBuffersCarryNothingBetweenPasses: one model serving two batches of different
+// shapes, their prefills and decode steps interleaved (so every buffer is reused by
+// the other batch in between), gives bit for bit the logits of two models that each
+// serve one batch alone.
+func TestBuffersCarryNothingBetweenPasses(t *testing.T) {
+	c := allocConfig(true)
+	shared := NewRandom(c, cpu.New(), false, 5)
+	type batch struct {
+		B, T  int
+		alone *Model
+		cache [2]*KVCache // on shared, on alone
+	}
+	batches := []*batch{{B: 1, T: 5}, {B: 3, T: 9}}
+	for _, b := range batches {
+		b.alone = NewRandom(c, cpu.New(), false, 5)
+		b.cache = [2]*KVCache{shared.NewCache(b.B, 64), b.alone.NewCache(b.B, 64)}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	ids := func(n int) []int32 {
+		s := make([]int32, n)
+		for i := range s {
+			s[i] = int32(r.IntN(c.VocabSize))
+		}
+		return s
+	}
+	run := func(b *batch, in []int32, T int) {
+		got, err := shared.Forward(in, b.B, T, b.cache[0], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := b.alone.Forward(in, b.B, T, b.cache[1], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want.F32 {
+			if got.F32[i] != want.F32[i] {
+				t.Fatalf("batch of %d, pass of %d tokens at position %d: logit %d is %v interleaved, %v alone",
+					b.B, T, b.cache[1].Len[0]-T, i, got.F32[i], want.F32[i])
+			}
+		}
+	}
+	for _, b := range batches {
+		run(b, ids(b.B*b.T), b.T)
+	}
+	for step := 0; step < 6; step++ {
+		for _, b := range batches {
+			run(b, ids(b.B), 1)
+		}
+	}
+}

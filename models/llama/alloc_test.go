@@ -2,12 +2,15 @@ package llama
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"seal/models/cpu"
 	"seal/models/lora"
 	"seal/models/tensor"
+	"seal/models/train"
 )
 
 // nullBackend does no arithmetic: it hands out host memory and counts what it hands
@@ -36,6 +39,21 @@ func (b *nullBackend) Attention(out, lse, q, k, v *tensor.Tensor, s tensor.AttnS
 func (b *nullBackend) SwiGLU(out, gate, up *tensor.Tensor)                            {}
 func (b *nullBackend) AddBias(x, bias *tensor.Tensor)                                 {}
 func (b *nullBackend) Add(a, x *tensor.Tensor, alpha float32)                         {}
+
+// The training step's ops.
+func (b *nullBackend) CrossEntropy(d, logits *tensor.Tensor, labels []int32, scale float32) (float64, int) {
+	return 1, len(labels)
+}
+func (b *nullBackend) SwiGLUBackward(dg, du, dout, gate, up *tensor.Tensor)    {}
+func (b *nullBackend) RMSNormBackward(dx, dw, dout, x, w, rstd *tensor.Tensor) {}
+func (b *nullBackend) AttentionBackward(dq, dk, dv, dout, out, lse, q, k, v *tensor.Tensor, s tensor.AttnShape) {
+}
+func (b *nullBackend) RoPEBackward(dx *tensor.Tensor, heads int, pos []int32, cos, sin *tensor.Tensor) {
+}
+func (b *nullBackend) Dropout(out, x *tensor.Tensor, p float32, seed uint64) {}
+func (b *nullBackend) SumSquares(a *tensor.Tensor) float64                   { return 1 }
+func (b *nullBackend) Scale(a *tensor.Tensor, s float32)                     {}
+func (b *nullBackend) AdamWStep(p, g, m, v *tensor.Tensor, h tensor.AdamW)   {}
 
 func allocConfig(qkNorm bool) *Config {
 	return &Config{Arch: ArchLlama, VocabSize: 512, HiddenSize: 64, IntermediateSize: 96, NumLayers: 3,
@@ -148,6 +166,113 @@ func TestBuffersCarryNothingBetweenPasses(t *testing.T) {
 	for step := 0; step < 6; step++ {
 		for _, b := range batches {
 			run(b, ids(b.B), 1)
+		}
+	}
+}
+
+// loraModel is a small model with a trainable adapter (B nonzero, so A gets gradients).
+func loraModel(t *testing.T, be tensor.Backend, qkNorm bool, dropout float64) (*Model, []*train.Param) {
+	t.Helper()
+	c := allocConfig(qkNorm)
+	m := NewRandom(c, be, false, 7)
+	a, err := lora.New(&lora.Config{Rank: 4, Alpha: 8, Dropout: dropout, TargetModules: Projections}, c.NumLayers, Projections, c.ProjectionShape, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mod := range a.Modules {
+		for i := range mod.B {
+			mod.B[i] = float32(math.Sin(float64(i))) * 0.3
+		}
+	}
+	if err := m.SetAdapter(a); err != nil {
+		t.Fatal(err)
+	}
+	params, err := m.TrainLoRA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, params
+}
+
+// TestArenaBuffersAreWrittenBeforeRead: with every reused buffer poisoned with NaN, a
+// training step repeated on the same batch gives the same loss and bit for bit the same
+// gradients as the first, and decoding gives the logits of a model without reuse: no
+// op reads what an earlier pass left in a buffer.
+func TestArenaBuffersAreWrittenBeforeRead(t *testing.T) {
+	poisonArenas = true
+	defer func() { poisonArenas = false }()
+	for _, qk := range []bool{false, true} {
+		m, params := loraModel(t, cpu.New(), qk, 0.1)
+		ids := []int32{1, 5, 9, 2, 33, 7, 4, 4, 12, 40, 11, 3}
+		targets := []int32{5, 9, 2, 33, 7, 4, -100, 12, 40, 3, 8, 1}
+		var first [][]float32
+		var firstLoss float64
+		for step := 0; step < 3; step++ {
+			for _, p := range params {
+				clear(p.Grad.F32)
+			}
+			m.dropoutCalls = 0 // the same dropout masks each time
+			loss, _, err := m.Loss(ids, targets, 2, 6, true, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if step == 0 {
+				firstLoss = loss
+				for _, p := range params {
+					first = append(first, append([]float32(nil), p.Grad.F32...))
+				}
+				continue
+			}
+			if loss != firstLoss || math.IsNaN(loss) {
+				t.Fatalf("qk=%v step %d: loss %v, first %v", qk, step, loss, firstLoss)
+			}
+			for i, p := range params {
+				if !slices.Equal(p.Grad.F32, first[i]) {
+					t.Fatalf("qk=%v step %d: gradient of %s differs from the first step's", qk, step, p.Name)
+				}
+			}
+		}
+		// Inference on buffers a larger pass sized (so all of them are reused, poisoned),
+		// against a model whose buffers are all new.
+		m.StopTraining()
+		ref, _ := loraModel(t, cpu.New(), qk, 0.1)
+		ref.StopTraining()
+		if _, err := m.Forward(ids, 1, 12, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := m.Forward(ids, 2, 6, nil, []int{5, 11})
+		want, _ := ref.Forward(ids, 2, 6, nil, []int{5, 11})
+		if !slices.Equal(got.F32, want.F32) {
+			t.Fatalf("qk=%v: logits from reused, poisoned buffers differ from a new model's", qk)
+		}
+	}
+}
+
+// TestTrainingStepAllocatesNothing: a LoRA training step (loss, backward with dropout,
+// gradient clipping, AdamW, zeroing) on a batch shape seen before allocates nothing on
+// the Go heap and asks the backend for no memory: the step's activations and the
+// backward's tensors live in the model's training buffers, reused step after step.
+func TestTrainingStepAllocatesNothing(t *testing.T) {
+	for _, qk := range []bool{false, true} {
+		be := &nullBackend{}
+		m, params := loraModel(t, be, qk, 0.1)
+		opt := train.NewAdamW(be, params, train.AdamWConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, MaxGradNorm: 1}, nil)
+		ids := make([]int32, 4*16)
+		targets := make([]int32, len(ids))
+		step := func() {
+			if _, _, err := m.Loss(ids, targets, 4, 16, true, 1); err != nil {
+				t.Fatal(err)
+			}
+			opt.Step()
+			opt.ZeroGrad()
+		}
+		step()
+		be.allocs = 0
+		if n := testing.AllocsPerRun(20, step); n != 0 {
+			t.Errorf("qk=%v: a training step makes %v heap allocations, want 0", qk, n)
+		}
+		if be.allocs != 0 {
+			t.Errorf("qk=%v: the steady state asked the backend for %d tensors, want 0", qk, be.allocs)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package llama
 
 import (
+	"math"
 	"sync"
 
 	"seal/models/tensor"
@@ -13,6 +14,9 @@ import (
 // seen before allocates nothing. Every op that writes into an arena buffer writes it
 // whole (nothing here accumulates into an activation), so what the last pass left in
 // it never shows.
+//
+// A view of the first n elements of a store is made from its F32 slice: the arena
+// works on the host's memory today, and a device backend will need a view op for it.
 type arena struct {
 	be    tensor.Backend
 	slots []*arenaSlot
@@ -26,6 +30,10 @@ type arenaSlot struct {
 }
 
 func (a *arena) reset() { a.next = 0 }
+
+// poisonArenas makes a reused buffer all NaN before it is handed out, so a test shows
+// that no pass reads what an earlier pass left (TestArenaBuffersAreWrittenBeforeRead).
+var poisonArenas bool
 
 // get returns an F32 tensor of the given shape (at most 4 dimensions), valid until
 // the arena is reset and asked again.
@@ -41,6 +49,10 @@ func (a *arena) get(shape ...int) *tensor.Tensor {
 			a.be.Free(s.store)
 		}
 		s.store = a.be.Alloc(tensor.F32, max(n, 1))
+	} else if poisonArenas {
+		for i := range s.store.F32 {
+			s.store.F32[i] = float32(math.NaN())
+		}
 	}
 	s.view = tensor.Tensor{DType: tensor.F32, Shape: s.shape[:copy(s.shape[:], shape)], F32: s.store.F32[:n]}
 	return &s.view
@@ -62,15 +74,18 @@ func (a *arena) view(t *tensor.Tensor, shape ...int) *tensor.Tensor {
 // pass is where one forward pass takes its tensors. An inference pass draws from arenas
 // kept by the model: the embedding and the final norm from head, layer i from layers[i%2]
 // (so a layer's input, the previous layer's output, is never overwritten while it is
-// read), and one layer's worth of memory serves every layer. A pass that saves
-// activations for a backward has no arenas: its tensors are fresh and outlive it.
+// read), and one layer's worth of memory serves every layer. A training pass keeps
+// every activation of the step for the backward, and the backward's own tensors, in
+// head alone: they live until the model's next training step, which reuses them.
 type pass struct {
-	be     tensor.Backend
-	head   arena
-	layers [2]arena
-	cur    *arena  // nil: fresh tensors
-	pos    []int32 // positions of the pass's tokens
-	past   []int   // cached positions per sequence
+	be       tensor.Backend
+	head     arena
+	layers   [2]arena
+	cur      *arena  // where tensor() draws from
+	training bool    // one arena for the whole step
+	pos      []int32 // positions of the pass's tokens
+	past     []int   // cached positions per sequence
+	acts     acts    // a training pass's saved activations
 }
 
 func newPass(be tensor.Backend) *pass {
@@ -79,36 +94,18 @@ func newPass(be tensor.Backend) *pass {
 	return p
 }
 
-// freshPass hands out new tensors only, from the backend: a training pass, whose
-// activations the backward reads after it.
-func freshPass(be tensor.Backend) *pass { return &pass{be: be} }
-
-// tensor returns a zeroed fresh tensor, or an arena buffer (contents undefined: the op
-// that takes it writes it whole).
-func (p *pass) tensor(shape ...int) *tensor.Tensor {
-	if p.cur == nil {
-		return p.be.Alloc(tensor.F32, append([]int(nil), shape...)...)
-	}
-	return p.cur.get(shape...)
-}
+// tensor returns a buffer of the current arena (contents undefined: the op that takes
+// it writes it whole).
+func (p *pass) tensor(shape ...int) *tensor.Tensor { return p.cur.get(shape...) }
 
 // viewOf is t.View(shape...) without an allocation on an inference pass.
-func (p *pass) viewOf(t *tensor.Tensor, shape ...int) *tensor.Tensor {
-	if p.cur == nil {
-		return t.View(append([]int(nil), shape...)...)
-	}
-	return p.cur.view(t, shape...)
-}
+func (p *pass) viewOf(t *tensor.Tensor, shape ...int) *tensor.Tensor { return p.cur.view(t, shape...) }
 
 // useHead and useLayer choose the arena that the next tensors come from.
-func (p *pass) useHead() {
-	if p.cur != nil {
-		p.cur = &p.head
-	}
-}
+func (p *pass) useHead() { p.cur = &p.head }
 
 func (p *pass) useLayer(i int) {
-	if p.cur != nil {
+	if !p.training {
 		p.cur = &p.layers[i%2]
 		p.cur.reset()
 	}
@@ -116,10 +113,8 @@ func (p *pass) useLayer(i int) {
 
 // start readies a pass for n tokens in b sequences.
 func (p *pass) start(n, b int) {
-	if p.cur != nil {
-		p.head.reset()
-		p.cur = &p.head
-	}
+	p.head.reset()
+	p.cur = &p.head
 	if cap(p.pos) < n {
 		p.pos = make([]int32, n)
 	}
@@ -127,6 +122,15 @@ func (p *pass) start(n, b int) {
 		p.past = make([]int, b)
 	}
 	p.pos, p.past = p.pos[:n], p.past[:b]
+}
+
+// trainingPass returns the model's training pass, ready for a new step.
+func (m *Model) trainingPass() *pass {
+	if m.train == nil {
+		m.train = newPass(m.Backend)
+		m.train.training = true
+	}
+	return m.train
 }
 
 // passPool keeps the model's inference passes between calls; concurrent callers get
@@ -144,9 +148,7 @@ func (pp *passPool) get(be tensor.Backend) *pass {
 		pp.free = pp.free[:n-1]
 		return p
 	}
-	p := newPass(be)
-	p.cur = &p.head
-	return p
+	return newPass(be)
 }
 
 func (pp *passPool) put(p *pass) {

@@ -151,7 +151,8 @@ func (m *Model) forward(p *pass, ids []int32, B, T int, cache *KVCache, save boo
 	cos, sin := m.rope.tables(maxPos)
 	var a *acts
 	if save {
-		a = &acts{B: B, T: T, ids: ids, pos: pos}
+		p.acts = acts{B: B, T: T, ids: ids, pos: pos, layers: p.acts.layers[:0]}
+		a = &p.acts
 	}
 
 	x := p.tensor(N, c.HiddenSize)

@@ -98,10 +98,10 @@ func (m *Model) dropoutSeed(layer, p int, lm *loraModule) (uint64, bool) {
 
 // linearBackward returns dx for y = linear(x) given dy, and adds the parameter
 // gradients being trained: LoRA's dA and dB, or (full training) dW and dbias.
-func (m *Model) linearBackward(layer, p int, dy, x *tensor.Tensor, s *layerActs) *tensor.Tensor {
+func (m *Model) linearBackward(ps *pass, layer, p int, dy, x *tensor.Tensor, s *layerActs) *tensor.Tensor {
 	l := &m.Layers[layer]
 	w := l.W[p]
-	dx := tensor.New(dy.Rows(), w.Shape[1])
+	dx := ps.tensor(dy.Rows(), w.Shape[1])
 	m.Backend.MatMul(dx, dy, w, false, false, 1, 0)
 	if g := m.full; g != nil {
 		m.Backend.MatMul(g.layers[layer].W[p], dy, x, true, false, 1, 1)
@@ -114,14 +114,14 @@ func (m *Model) linearBackward(layer, p int, dy, x *tensor.Tensor, s *layerActs)
 		if s.loraIn[p] != nil {
 			in = s.loraIn[p] // the dropped-out input the branch saw
 		}
-		t := tensor.New(dy.Rows(), lm.B.Shape[1])
+		t := ps.tensor(dy.Rows(), lm.B.Shape[1])
 		m.Backend.MatMul(t, dy, lm.B, false, false, 1, 0) // t = dy·B
 		if lm.dB != nil {
 			m.Backend.MatMul(lm.dB, dy, s.lora[p], true, false, lm.scale, 1) // dB += s·dyᵀ·(in·Aᵀ)
 			m.Backend.MatMul(lm.dA, t, in, true, false, lm.scale, 1)         // dA += s·tᵀ·in
 		}
 		if seed, on := m.dropoutSeed(layer, p, lm); on {
-			dxl := tensor.New(dx.Shape...)
+			dxl := ps.tensor(dx.Shape...)
 			m.Backend.MatMul(dxl, t, lm.A, false, false, lm.scale, 0)
 			m.Backend.Dropout(dxl, dxl, lm.dropout, seed) // the same mask, backward
 			m.Backend.Add(dx, dxl, 1)

@@ -40,6 +40,7 @@ type Model struct {
 
 	rope   *ropeTables
 	passes passPool // inference passes' buffers, kept between calls (buffers.go)
+	train  *pass    // the training step's buffers, from the first Loss with backward
 
 	adapter *lora.Adapter
 	lora    [][numProj]*loraModule  // [layer][projection], nil where no adapter

@@ -57,10 +57,10 @@ func NewAdamW(b tensor.Backend, params []*Param, cfg AdamWConfig, sched Schedule
 		}
 		n := p.Value.Len()
 		if p.M == nil {
-			p.M = tensor.New(p.Value.Shape...)
+			p.M = b.Alloc(tensor.F32, p.Value.Shape...)
 		}
 		if p.V == nil {
-			p.V = tensor.New(p.Value.Shape...)
+			p.V = b.Alloc(tensor.F32, p.Value.Shape...)
 		}
 		for _, t := range []*tensor.Tensor{p.Value, p.Grad, p.M, p.V} {
 			if t.DType != tensor.F32 || t.Len() != n {

@@ -31,6 +31,25 @@ func (*Backend) Upload(dst, src *tensor.Tensor) { copyTensor("Upload", dst, src)
 // Download copies src into dst.
 func (*Backend) Download(dst, src *tensor.Tensor) { copyTensor("Download", dst, src) }
 
+// CopyRows copies n rows of src into dst.
+func (*Backend) CopyRows(dst *tensor.Tensor, dstRow int, src *tensor.Tensor, srcRow, n int) {
+	const op = "CopyRows"
+	host(op, "dst", dst)
+	host(op, "src", src)
+	c := src.Cols()
+	switch {
+	case dst.Cols() != c || dst.DType != src.DType:
+		panic(fmt.Sprintf("cpu: %s: dst %v %v and src %v %v differ in columns or dtype", op, dst.DType, dst.Shape, src.DType, src.Shape))
+	case n < 0 || dstRow < 0 || srcRow < 0 || dstRow+n > dst.Rows() || srcRow+n > src.Rows():
+		panic(fmt.Sprintf("cpu: %s: %d rows from %d of %v to %d of %v", op, n, srcRow, src.Shape, dstRow, dst.Shape))
+	}
+	if src.DType == tensor.F32 {
+		copy(dst.F32[dstRow*c:(dstRow+n)*c], src.F32[srcRow*c:(srcRow+n)*c])
+	} else {
+		copy(dst.BF16[dstRow*c:(dstRow+n)*c], src.BF16[srcRow*c:(srcRow+n)*c])
+	}
+}
+
 func copyTensor(op string, dst, src *tensor.Tensor) {
 	host(op, "dst", dst)
 	host(op, "src", src)

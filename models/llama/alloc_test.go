@@ -29,6 +29,8 @@ func (b *nullBackend) Alloc(dt tensor.DType, shape ...int) *tensor.Tensor {
 	}
 	return tensor.New(shape...)
 }
+func (b *nullBackend) CopyRows(dst *tensor.Tensor, dstRow int, src *tensor.Tensor, srcRow, n int) {
+}
 func (b *nullBackend) Free(t *tensor.Tensor)                                           {}
 func (b *nullBackend) MatMul(c, a, w *tensor.Tensor, ta, tb bool, alpha, beta float32) {}
 func (b *nullBackend) Embedding(out, table *tensor.Tensor, ids []int32)                {}

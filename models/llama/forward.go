@@ -15,13 +15,14 @@ type KVCache struct {
 	Len    []int            // positions filled, per sequence
 }
 
-// NewCache allocates a cache for batch sequences of up to capacity positions.
+// NewCache allocates a cache for batch sequences of up to capacity positions, in the
+// backend's memory.
 func (m *Model) NewCache(batch, capacity int) *KVCache {
 	c := &KVCache{B: batch, Cap: capacity, Len: make([]int, batch)}
 	kv := m.Config.KVDim()
 	for range m.Layers {
-		c.K = append(c.K, tensor.New(batch*capacity, kv))
-		c.V = append(c.V, tensor.New(batch*capacity, kv))
+		c.K = append(c.K, m.Backend.Alloc(tensor.F32, batch*capacity, kv))
+		c.V = append(c.V, m.Backend.Alloc(tensor.F32, batch*capacity, kv))
 	}
 	return c
 }
@@ -181,8 +182,8 @@ func (m *Model) forward(p *pass, ids []int32, B, T int, cache *KVCache, save boo
 		kAll, vAll := k, v
 		if cache != nil {
 			kAll, vAll = cache.K[li], cache.V[li]
-			appendCache(kAll, k, cache, T)
-			appendCache(vAll, v, cache, T)
+			m.appendCache(kAll, k, cache, T)
+			m.appendCache(vAll, v, cache, T)
 			shape.Tk, shape.Past = cache.Cap, past
 		}
 		s.att = p.tensor(N, c.QDim())
@@ -231,11 +232,9 @@ func (m *Model) headNorm(p *pass, x, w *tensor.Tensor, heads int) (*tensor.Tenso
 }
 
 // appendCache copies the new rows of src [B*T, kv] into each sequence's next cache rows.
-func appendCache(dst, src *tensor.Tensor, cache *KVCache, T int) {
-	kv := src.Cols()
+func (m *Model) appendCache(dst, src *tensor.Tensor, cache *KVCache, T int) {
 	for b := 0; b < cache.B; b++ {
-		from := (b*cache.Cap + cache.Len[b]) * kv
-		copy(dst.F32[from:from+T*kv], src.F32[b*T*kv:(b+1)*T*kv])
+		m.Backend.CopyRows(dst, b*cache.Cap+cache.Len[b], src, b*T, T)
 	}
 }
 
@@ -256,9 +255,8 @@ func (m *Model) logitsInto(p *pass, out, xn *tensor.Tensor, rows []int) {
 	if rows != nil {
 		p.useHead()
 		sel = p.tensor(len(rows), xn.Cols())
-		h := xn.Cols()
 		for i, r := range rows {
-			copy(sel.F32[i*h:(i+1)*h], xn.F32[r*h:(r+1)*h])
+			m.Backend.CopyRows(sel, i, xn, r, 1)
 		}
 	}
 	m.Backend.MatMul(out, sel, m.LMHead, false, true, 1, 0)

@@ -82,7 +82,7 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int32, cfg GenerateCon
 		}
 		for i := 0; i < n; i++ {
 			if i > 0 {
-				cache.copySlot(p*n+i, p*n)
+				cache.copySlot(m.Backend, p*n+i, p*n)
 			}
 			last[p*n+i] = logits.F32
 		}
@@ -135,7 +135,7 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int32, cfg GenerateCon
 		// Compact the cache so the batch holds only live sequences.
 		for dst, src := range keep {
 			if dst != src {
-				cache.copySlot(dst, src)
+				cache.copySlot(m.Backend, dst, src)
 			}
 		}
 		for dst, src := range keep { // keep is ascending: dst <= src
@@ -191,13 +191,11 @@ func (c *KVCache) prefix(n int) *KVCache {
 }
 
 // copySlot copies sequence src's filled positions to sequence dst.
-func (c *KVCache) copySlot(dst, src int) {
+func (c *KVCache) copySlot(be tensor.Backend, dst, src int) {
 	n := c.Len[src]
 	for i := range c.K {
-		kv := c.K[i].Cols()
-		for _, t := range []*tensor.Tensor{c.K[i], c.V[i]} {
-			copy(t.F32[dst*c.Cap*kv:(dst*c.Cap+n)*kv], t.F32[src*c.Cap*kv:(src*c.Cap+n)*kv])
-		}
+		be.CopyRows(c.K[i], dst*c.Cap, c.K[i], src*c.Cap, n)
+		be.CopyRows(c.V[i], dst*c.Cap, c.V[i], src*c.Cap, n)
 	}
 	c.Len[dst] = n
 }

@@ -38,6 +38,10 @@ type Backend interface {
 	// tensor dst. Both need the same dtype and number of elements on each side.
 	Upload(dst, src *Tensor)
 	Download(dst, src *Tensor)
+	// CopyRows copies n rows of src, from row srcRow, into dst from row dstRow; both are
+	// viewed as matrices with the same number of columns and dtype (KV-cache appends,
+	// row gathers). The ranges must not overlap unless they are the same.
+	CopyRows(dst *Tensor, dstRow int, src *Tensor, srcRow, n int)
 
 	// MatMul: c = alpha·op(a)·op(b) + beta·c for 2-D tensors; b may be BF16 (weights).
 	MatMul(c, a, b *Tensor, transA, transB bool, alpha, beta float32)

@@ -53,6 +53,7 @@ var checks = []struct {
 	run  func(t *testing.T, be tensor.Backend)
 }{
 	{"Memory", testMemory},
+	{"CopyRows", testCopyRows},
 	{"MatMul", testMatMul},
 	{"MatMulViews", testMatMulViews},
 	{"Embedding", testEmbedding},
@@ -108,6 +109,37 @@ func testMemory(t *testing.T, be tensor.Backend) {
 			}
 		}
 		be.Free(b)
+	}
+}
+
+// testCopyRows: rows land where asked, in both dtypes, and nothing else moves.
+func testCopyRows(t *testing.T, be tensor.Backend) {
+	r := newRNG(2)
+	const rows, cols = 9, 5
+	src, dst0 := randF32(r, rows*cols, 1), randF32(r, rows*cols, 1)
+	for _, c := range []struct{ dstRow, srcRow, n int }{{0, 0, rows}, {3, 1, 4}, {8, 0, 1}, {2, 7, 2}, {4, 4, 0}} {
+		dst := up(be, dst0, rows, cols)
+		be.CopyRows(dst, c.dstRow, up(be, src, rows, cols), c.srcRow, c.n)
+		want := append([]float32(nil), dst0...)
+		copy(want[c.dstRow*cols:(c.dstRow+c.n)*cols], src[c.srcRow*cols:(c.srcRow+c.n)*cols])
+		if got := down(be, dst); !equalBits(got, want) {
+			t.Errorf("%+v: got %v, want %v", c, got, want)
+		}
+		// bf16, into a tensor of another row count
+		h := bf16Slice(src)
+		db := be.Alloc(tensor.BF16, 2*rows, cols)
+		be.CopyRows(db, rows+c.dstRow, upBF16(be, h, rows, cols), c.srcRow, c.n)
+		back := tensor.FromBF16(make([]uint16, 2*rows*cols), 2*rows, cols)
+		be.Download(back, db)
+		for i, v := range back.BF16 {
+			w := uint16(0)
+			if row := i / cols; row >= rows+c.dstRow && row < rows+c.dstRow+c.n {
+				w = h[(row-rows-c.dstRow+c.srcRow)*cols+i%cols]
+			}
+			if v != w {
+				t.Fatalf("%+v bf16: element %d is %#x, want %#x", c, i, v, w)
+			}
+		}
 	}
 }
 

@@ -172,14 +172,18 @@ func decodeRate(m *llama.Model, batch, prompt, newTokens int) (float64, int64, e
 		return 0, 0, err
 	}
 	next := ids[:batch]
+	V := m.Config.VocabSize
+	// As Generate decodes: into one logits buffer, copied to the host for the choice.
+	logits, host := m.Backend.Alloc(tensor.F32, batch, V), tensor.New(batch, V)
+	defer m.Backend.Free(logits)
 	start := time.Now()
 	for i := 0; i < newTokens; i++ {
-		logits, err := m.Forward(next, batch, 1, cache, nil)
-		if err != nil {
+		if err := m.ForwardInto(logits, next, batch, 1, cache, nil); err != nil {
 			return 0, 0, err
 		}
+		m.Backend.Download(host, logits)
 		for b := 0; b < batch; b++ {
-			next[b] = int32(llama.Argmax(logits.F32[b*m.Config.VocabSize : (b+1)*m.Config.VocabSize]))
+			next[b] = int32(llama.Argmax(host.F32[b*V : (b+1)*V]))
 		}
 	}
 	return float64(batch*newTokens) / time.Since(start).Seconds(), cache.Bytes(), nil

@@ -67,18 +67,21 @@ type acts struct {
 // Forward runs B sequences of T new tokens each (ids row-major, B*T). With a cache the
 // tokens continue each cached sequence and their keys and values are appended. rows
 // selects the rows whose logits are wanted (nil means all); the result is
-// [len(rows), vocab], a new tensor the caller keeps. Logits of other rows are never
-// computed.
+// [len(rows), vocab], a new host tensor the caller keeps (the logits are downloaded
+// from the backend here). Logits of other rows are never computed.
 func (m *Model) Forward(ids []int32, B, T int, cache *KVCache, rows []int) (*tensor.Tensor, error) {
 	n := B * T
 	if rows != nil {
 		n = len(rows)
 	}
-	out := tensor.New(max(n, 0), m.Config.VocabSize)
+	out := m.Backend.Alloc(tensor.F32, max(n, 0), m.Config.VocabSize)
+	defer m.Backend.Free(out)
 	if err := m.ForwardInto(out, ids, B, T, cache, rows); err != nil {
 		return nil, err
 	}
-	return out, nil
+	host := tensor.New(out.Shape...)
+	m.Backend.Download(host, out)
+	return host, nil
 }
 
 // ForwardInto is Forward writing the logits into out ([len(rows) or B*T, vocab]). Every

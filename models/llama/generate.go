@@ -93,7 +93,10 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int32, cfg GenerateCon
 	}
 	next := make([]int32, S)
 	V := m.Config.VocabSize
-	decoded := tensor.New(S, V) // each step's logits, rows of live sequences first
+	// Each step's logits, rows of live sequences first, and their host copy: the one
+	// point where the sampler reads what the backend computed.
+	decoded, sampled := m.Backend.Alloc(tensor.F32, S, V), tensor.New(S, V)
+	defer m.Backend.Free(decoded)
 	keep := make([]int, 0, S)
 	views := make([]*KVCache, S+1) // cache.prefix(n), made once per n
 	for step := 0; len(active) > 0; step++ {
@@ -150,9 +153,11 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int32, cfg GenerateCon
 		if err := m.ForwardInto(logits, next[:B], B, 1, views[B], nil); err != nil {
 			return nil, err
 		}
+		host := sampled.F32[:B*V]
+		m.Backend.Download(tensor.FromF32(host, B, V), logits)
 		last = last[:B]
 		for j := range last {
-			last[j] = logits.F32[j*V : (j+1)*V]
+			last[j] = host[j*V : (j+1)*V]
 		}
 	}
 	m.finishText(gens, cfg)

@@ -55,6 +55,11 @@ func parallelRange(n, work int, fn func(i0, i1 int)) {
 	})
 }
 
+// runsInline says whether parallelRange(n, work, ...) would run on the calling goroutine. A hot op
+// calls its loop directly then, so that no closure is made: a closure handed to the pool escapes,
+// and a decode step must allocate nothing.
+func runsInline(n, work int) bool { return n < 2 || work < minParallelWork || Threads() <= 1 }
+
 // widenBF16 converts a bfloat16 (the top 16 bits of a float32) to float32 exactly.
 func widenBF16(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
 
@@ -65,14 +70,25 @@ var f32Pool sync.Pool
 func getF32(n int) *[]float32 {
 	p, _ := f32Pool.Get().(*[]float32)
 	if p == nil {
-		s := make([]float32, n)
+		s := make([]float32, n, poolCap(n))
 		return &s
 	}
 	if cap(*p) < n {
-		*p = make([]float32, n)
+		*p = make([]float32, n, poolCap(n))
 	}
 	*p = (*p)[:n]
 	return p
+}
+
+// poolCap is the capacity a pooled scratch buffer of n gets: the next power of two, so that
+// requests that grow a little at a time (attention scratch, one key more per decoded token) and
+// buffers shared between ops of different sizes settle after a few allocations.
+func poolCap(n int) int {
+	c := 64
+	for c < n {
+		c *= 2
+	}
+	return c
 }
 
 func putF32(p *[]float32) { f32Pool.Put(p) }
@@ -83,11 +99,11 @@ var f64Pool sync.Pool
 func getF64(n int) *[]float64 {
 	p, _ := f64Pool.Get().(*[]float64)
 	if p == nil {
-		s := make([]float64, n)
+		s := make([]float64, n, poolCap(n))
 		return &s
 	}
 	if cap(*p) < n {
-		*p = make([]float64, n)
+		*p = make([]float64, n, poolCap(n))
 	}
 	*p = (*p)[:n]
 	return p

@@ -278,3 +278,29 @@ func TestTrainingStepAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeStepAllocatesNothingOnCPU: with the real CPU backend too (its worker pool's
+// jobs, its matrix products' records and its scratch are pooled), a decode step of a
+// shape seen before makes no heap allocation, at batch 1 (matrix-vector products) and
+// batch 5 (the packed, parallel products).
+func TestDecodeStepAllocatesNothingOnCPU(t *testing.T) {
+	c := &Config{Arch: ArchLlama, VocabSize: 4096, HiddenSize: 256, IntermediateSize: 688, NumLayers: 2,
+		NumHeads: 8, NumKVHeads: 4, HeadDim: 32, MaxPositions: 4096, RMSNormEps: 1e-5, RopeTheta: 10000,
+		RopeScaling: RopeScaling{Type: "default"}, TieWordEmbeddings: true}
+	m := NewRandom(c, cpu.New(), false, 1)
+	for _, B := range []int{1, 5} {
+		cache := m.NewCache(B, 512)
+		ids, out := make([]int32, B), tensor.New(B, c.VocabSize)
+		step := func() {
+			if err := m.ForwardInto(out, ids, B, 1, cache, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 3 {
+			step()
+		}
+		if n := testing.AllocsPerRun(100, step); n != 0 {
+			t.Errorf("batch %d: a decode step makes %v heap allocations, want 0", B, n)
+		}
+	}
+}

@@ -48,11 +48,24 @@ func parallelRange(n, work int, fn func(i0, i1 int)) {
 		return
 	}
 	chunks := min(n, 4*threads) // a few per thread evens out a busy core
-	size := (n + chunks - 1) / chunks
-	parallelFor((n+size-1)/size, threads, func(t int) {
-		i0 := t * size
-		fn(i0, min(i0+size, n))
-	})
+	r := rangeTasksPool.Get().(*rangeTasks)
+	r.fn, r.n, r.size = fn, n, (n+chunks-1)/chunks
+	parallelDo((n+r.size-1)/r.size, threads, r)
+	*r = rangeTasks{}
+	rangeTasksPool.Put(r)
+}
+
+// rangeTasks is one parallelRange call: task t is the chunk [t·size, (t+1)·size) of [0, n).
+type rangeTasks struct {
+	fn      func(i0, i1 int)
+	n, size int
+}
+
+var rangeTasksPool = sync.Pool{New: func() any { return new(rangeTasks) }}
+
+func (r *rangeTasks) task(t int) {
+	i0 := t * r.size
+	r.fn(i0, min(i0+r.size, r.n))
 }
 
 // runsInline says whether parallelRange(n, work, ...) would run on the calling goroutine. A hot op

@@ -44,6 +44,10 @@ func addRange(as []float32, b *tensor.Tensor, alpha float32, i0, i1 int) {
 // Scale: a *= s.
 func (*Backend) Scale(a *tensor.Tensor, s float32) {
 	as := f32("Scale", "a", a)
+	if runsInline(len(as), len(as)) {
+		scaleF32(as, s)
+		return
+	}
 	parallelRange(len(as), len(as), func(i0, i1 int) { scaleF32(as[i0:i1], s) })
 }
 

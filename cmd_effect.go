@@ -21,6 +21,7 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("effect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	db := fs.String("db", "", "SQLite file of the run history (default $SEAL_DB or ~/.local/share/seal/seal.db)")
+	device := addDeviceFlag(fs)
 	runID := fs.Int64("run", 0, "print the table of a stored effect run instead of running one")
 	fs.IntVar(&spec.Tasks, "passages", spec.Tasks, "held-out passages (the world's val split, from the first)")
 	fs.IntVar(&spec.K, "k", spec.K, "self-edits per passage")
@@ -38,7 +39,7 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "seal effect: %v\n", err)
 			return 1
 		}
-		code := startAndFollow("seal effect", dbPath(*db), nil, io.Discard, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
+		code := startAndFollow("seal effect", dbPath(*db), device, nil, io.Discard, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
 			r, err := e.Start(ctx, spec)
 			if err == nil {
 				*runID = r.ID

@@ -89,6 +89,7 @@ func cmdRollback(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	db := fs.String("db", "", "SQLite file of the run history")
 	to := fs.Int64("to", 0, "the version to go back to (a number from seal versions RUN)")
+	device := addDeviceFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: seal rollback RUN --to VERSION [--db FILE]\n\nStarts a new run from VERSION (rebuilt from the base and its adapters, each checked by hash,\nthe result checked bit for bit against the version's recorded logits) and goes on from there.\n\n")
 		fs.PrintDefaults()
@@ -106,7 +107,7 @@ func cmdRollback(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seal rollback: %v\n", err)
 		return 2
 	}
-	return startAndFollow("seal rollback", dbPath(*db), nil, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
+	return startAndFollow("seal rollback", dbPath(*db), device, nil, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
 		return e.Rollback(ctx, id, *to)
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"seal/engine/knowledge/world"
 	"seal/models/llama"
+	"seal/models/tensor"
 	"seal/models/tiny"
 	"seal/models/tokenizer"
 )
@@ -45,6 +46,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	lr := fs.Float64("lr", 1e-3, "peak learning rate (cosine decay after warmup)")
 	warmup := fs.Int("warmup", 100, "warmup steps")
 	every := fs.Int("checkpoint-every", 100, "steps between checkpoints")
+	device := addDeviceFlag(fs)
 	ship := fs.String("ship", "", "after pretraining, also write the bf16 copy for embedding to this folder (models/tiny/default is the embedded one)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: seal pretrain --out DIR [flags]\n\nPretrains a small Llama on the project's synthetic world. Run the same command again to resume.\n\n")
@@ -57,6 +59,11 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	b, err := device.open("seal pretrain", stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "seal pretrain: %v\n", err)
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	c := llama.Config{Arch: llama.ArchLlama, ModelType: "llama", VocabSize: *vocab, HiddenSize: *hidden, IntermediateSize: *inter,
@@ -64,7 +71,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 		RMSNormEps: 1e-5, RopeTheta: 10000, RopeScaling: llama.RopeScaling{Type: "default"}, TieWordEmbeddings: true, PadTokenID: -1}
 	cfg := tiny.PretrainConfig{Model: c, Steps: *steps, Batch: *batch, SeqLen: *seq, LR: *lr, Warmup: *warmup,
 		WeightDecay: 0.1, Seed: *seed, CheckpointEvery: *every}
-	if err := pretrain(ctx, *out, *seed, *chars, *arcDocs, cfg, stdout, stderr); err != nil {
+	if err := pretrain(ctx, b, *out, *seed, *chars, *arcDocs, cfg, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "seal pretrain: %v\n", err)
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintf(stderr, "run the same command again to resume from the last checkpoint\n")
@@ -81,7 +88,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func pretrain(ctx context.Context, out string, seed uint64, chars, arcDocs int, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
+func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, chars, arcDocs int, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(filepath.Join(out, "data"), 0o755); err != nil {
 		return err
 	}
@@ -117,7 +124,7 @@ func pretrain(ctx context.Context, out string, seed uint64, chars, arcDocs int, 
 	}
 	fmt.Fprintf(stderr, "world seed %d: %d documents, %d characters, %d tokens (vocabulary %d); model %.2f M parameters\n",
 		seed, len(docs), total, len(tokens), tok.VocabSize(), float64(cfg.Model.NumParams())/1e6)
-	_, err = tiny.Pretrain(ctx, out, tokens, cfg, func(p tiny.Progress) {
+	_, err = tiny.Pretrain(ctx, b, out, tokens, cfg, func(p tiny.Progress) {
 		if p.Step%10 == 0 || p.Step == p.Steps {
 			fmt.Fprintf(stdout, "step %d/%d loss %.4f lr %.2e %.0f tokens/s\n", p.Step, p.Steps, p.Loss, p.LR, p.TokensPerS)
 		}

@@ -59,6 +59,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	db := fs.String("db", "", "SQLite file of the run history (default $SEAL_DB or ~/.local/share/seal/seal.db)")
 	config := fs.String("config", "", "TOML file of run settings, keyed by these flags' names (passages = 4); flags given as well override it")
+	device := addDeviceFlag(fs)
 	fs.StringVar(&spec.Name, "name", spec.Name, "a name for the run")
 	fs.StringVar(&spec.Domain, "domain", spec.Domain, "knowledge (SQuAD-style passages) or arc (few-shot ARC tasks)")
 	fs.StringVar(&spec.Solutions, "solutions", spec.Solutions, "ARC solutions JSON (default: the --data file's name with challenges → solutions)")
@@ -122,14 +123,19 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seal run: %v\n", err)
 		return 2
 	}
-	return startAndFollow("seal run", dbPath(*db), nf, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
+	return startAndFollow("seal run", dbPath(*db), device, nf, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
 		return e.Start(ctx, spec)
 	})
 }
 
 // startAndFollow opens the store, starts (or resumes) a run that Ctrl-C cancels
 // cleanly, and follows it to the end; with --nats its inner loops go to workers.
-func startAndFollow(cmd, db string, nf *natsFlags, stdout, stderr io.Writer, start func(*engine.Engine, context.Context) (*engine.Run, error)) int {
+func startAndFollow(cmd, db string, device *deviceFlag, nf *natsFlags, stdout, stderr io.Writer, start func(*engine.Engine, context.Context) (*engine.Run, error)) int {
+	b, err := device.open(cmd, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return 2
+	}
 	d, err := openDB(db, true)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
@@ -138,7 +144,7 @@ func startAndFollow(cmd, db string, nf *natsFlags, stdout, stderr io.Writer, sta
 	defer d.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := engine.New(d)
+	e := engine.New(d, b)
 	coord, closeNATS, err := nf.coordinator(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
@@ -160,6 +166,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("resume", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	db := fs.String("db", "", "SQLite file of the run history")
+	device := addDeviceFlag(fs)
 	nf := addNATSFlags(fs, true)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: seal resume [--db FILE] [--nats URL] RUN\n\nContinues a stopped or killed run; nothing it had finished is redone.\n\n")
@@ -172,7 +179,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
-	return startAndFollow("seal resume", dbPath(*db), nf, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
+	return startAndFollow("seal resume", dbPath(*db), device, nf, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
 		return e.Resume(ctx, id)
 	})
 }

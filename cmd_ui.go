@@ -19,6 +19,7 @@ func cmdWorkbench(args []string, stdout, stderr io.Writer) int {
 	spec := engine.DefaultSpec()
 	fs.StringVar(&spec.Model, "model", "", "Hugging Face model folder; default: the embedded model")
 	fs.StringVar(&spec.Data, "data", "", "SQuAD-format JSON; default: the synthetic world's held-out val split")
+	device := addDeviceFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -31,13 +32,18 @@ func cmdWorkbench(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	b, err := device.open("seal", io.Discard) // the status line shows it
+	if err != nil {
+		fmt.Fprintf(stderr, "seal: %v\n", err)
+		return 2
+	}
 	d, err := openDB(dbPath(*db), true)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal: %v\n", err)
 		return 1
 	}
 	defer d.Close()
-	err = ui.Run(ui.Options{DB: d, Engine: engine.New(d), Spec: spec, Defaults: defaultModelAndData})
+	err = ui.Run(ui.Options{DB: d, Engine: engine.New(d, b), Device: b.Name(), Spec: spec, Defaults: defaultModelAndData})
 	if err != nil {
 		fmt.Fprintf(stderr, "seal: %v\n", err)
 		return 1

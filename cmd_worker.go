@@ -63,12 +63,12 @@ func cmdWorker(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	n := addNATSFlags(fs, false)
 	model := fs.String("model", "", "local model folder (checked against each job's base hash); default: fetch the job's model from the server")
-	device := fs.String("device", "cpu", "cpu or cuda")
+	device := addDeviceFlag(fs)
 	host, _ := os.Hostname()
 	name := fs.String("name", fmt.Sprintf("%s-%d", host, os.Getpid()), "this worker's name, unique among the workers")
 	cache := fs.String("cache", "", "folder for fetched models and adapters (default: the user's cache folder)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: seal worker --nats URL [--model DIR] [--device cpu|cuda] [--name NAME]\n\nRuns inner-loop jobs of runs started with seal run --nats.\n\n")
+		fmt.Fprintf(stderr, "Usage: seal worker --nats URL [--model DIR] [--device cpu|cuda|auto] [--name NAME]\n\nRuns inner-loop jobs of runs started with seal run --nats.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -78,13 +78,9 @@ func cmdWorker(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	switch *device {
-	case "cpu":
-	case "cuda":
-		fmt.Fprintf(stderr, "seal worker: no CUDA backend is built into this seal yet; running on the CPU\n")
-		*device = "cpu"
-	default:
-		fmt.Fprintf(stderr, "seal worker: device %q is not cpu or cuda\n", *device)
+	b, err := device.open("seal worker", stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "seal worker: %v\n", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -97,7 +93,7 @@ func cmdWorker(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer nc.Close()
-	w, err := dist.NewWorker(nc, dist.WorkerConfig{Name: *name, Device: *device, Model: *model, Cache: *cache, Log: termsafe.TextWriter(stderr)}) // the log quotes jobs' errors
+	w, err := dist.NewWorker(nc, dist.WorkerConfig{Name: *name, Backend: b, Model: *model, Cache: *cache, Log: termsafe.TextWriter(stderr)}) // the log quotes jobs' errors
 	if err != nil {
 		fmt.Fprintf(stderr, "seal worker: %v\n", err)
 		return 1

@@ -50,7 +50,7 @@ func TestRunOverNATSStoresNoSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	w, err := dist.NewWorker(nc, dist.WorkerConfig{Name: "w1", Model: model, Cache: filepath.Join(dir, "cache"), Log: io.Discard})
+	w, err := dist.NewWorker(nc, dist.WorkerConfig{Backend: llamatest.Backend(), Name: "w1", Model: model, Cache: filepath.Join(dir, "cache"), Log: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestWorkerCommandBadInput(t *testing.T) {
 		want string
 	}{
 		{nil, "Usage: seal worker"},
-		{[]string{"--nats", "nats://127.0.0.1:1", "--device", "tpu"}, `device "tpu" is not cpu or cuda`},
+		{[]string{"--nats", "nats://127.0.0.1:1", "--device", "tpu"}, `device "tpu" is not one of cpu, cuda, auto`},
 		{[]string{"--nats", "nats://127.0.0.1:1", "--nats-tls-cert", "c.pem"}, "needs both"},
 		{[]string{"--nats", "nats://127.0.0.1:1", "--nats-creds", "/nonexistent.creds"}, "nats creds"},
 	} {

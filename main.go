@@ -14,9 +14,9 @@ import (
 	"strings"
 
 	"seal/models/bench"
-	"seal/models/cpu"
 	"seal/models/llama"
 	"seal/models/lora"
+	"seal/models/tensor"
 	"seal/models/tokenizer"
 	"seal/store/termsafe"
 )
@@ -347,6 +347,7 @@ func cmdGenerate(args []string, stdout, stderr io.Writer) int {
 	topK := fs.Int("top-k", 0, "keep the k most likely tokens; 0 is off")
 	seed := fs.Uint64("seed", 0, "random seed (candidate i uses seed+i)")
 	stop := fs.String("stop", "", "stop strings, separated by |")
+	device := addDeviceFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: seal generate --model DIR --prompt TEXT [flags]\n\nThe chat template from tokenizer_config.json is applied when the folder has one.\n\n")
 		fs.PrintDefaults()
@@ -358,8 +359,13 @@ func cmdGenerate(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	b, err := device.open("seal generate", stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "seal generate: %v\n", err)
+		return 2
+	}
 	if err := generate(stdout, stderr, generateOptions{
-		dir: *modelDir, weights: *weights, prompt: *prompt, system: *system, raw: *raw,
+		backend: b, dir: *modelDir, weights: *weights, prompt: *prompt, system: *system, raw: *raw,
 		cfg: llama.GenerateConfig{MaxNewTokens: *maxTokens, N: *n,
 			Sample: llama.SampleConfig{Temperature: float32(*temp), TopP: float32(*topP), TopK: *topK, Seed: *seed}},
 		stops: *stop,
@@ -371,6 +377,7 @@ func cmdGenerate(args []string, stdout, stderr io.Writer) int {
 }
 
 type generateOptions struct {
+	backend                             tensor.Backend
 	dir, weights, prompt, system, stops string
 	raw                                 bool
 	cfg                                 llama.GenerateConfig
@@ -394,7 +401,7 @@ func generate(stdout, stderr io.Writer, o generateOptions) error {
 	if err != nil {
 		return err
 	}
-	m, err := llama.Load(ck, cpu.New(), llama.LoadOptions{})
+	m, err := llama.Load(ck, o.backend, llama.LoadOptions{})
 	if err != nil {
 		return err
 	}
@@ -498,15 +505,16 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	quick := fs.Bool("quick", false, "small, fast measurements (a first look, not figures to report)")
 	skip1B := fs.Bool("skip-1b", false, "leave out the Llama-3.2-1B-shaped model (2.5 GB of weights)")
-	device := fs.String("device", "cpu", "device to measure: cpu")
+	device := addDeviceFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *device != "cpu" {
-		fmt.Fprintf(stderr, "seal bench: device %q is not available in this build (cpu only)\n", *device)
+	b, err := device.open("seal bench", stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "seal bench: %v\n", err)
 		return 2
 	}
-	if err := bench.Run(stdout, bench.Options{Quick: *quick, Skip1B: *skip1B}); err != nil {
+	if err := bench.Run(stdout, bench.Options{Quick: *quick, Skip1B: *skip1B, Backend: b}); err != nil {
 		fmt.Fprintf(stderr, "seal bench: %v\n", err)
 		return 1
 	}

@@ -35,7 +35,7 @@ func TestARCRun(t *testing.T) {
 	s := engine.ARCSpec()
 	s.Model, s.Data, s.Tasks, s.K, s.EditTokens, s.ARCVote = model, challenges, 1, 2, 24, false
 	s.Inner.Rank, s.Inner.Alpha, s.ARCExamples = 4, 8, 4
-	r, err := engine.New(db).Start(context.Background(), s)
+	r, err := engine.New(db, llamatest.Backend()).Start(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}

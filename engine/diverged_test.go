@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"path/filepath"
+	"seal/models/llama/llamatest"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ func TestDivergedPolicyUpdateFailsTheRound(t *testing.T) {
 	s := smallSpec(f)
 	s.Tasks, s.K, s.Rounds, s.Guard.On = 2, 2, 1, false
 	s.Policy.LR, s.Policy.Epochs, s.Policy.Batch = 1e30, 4, 1
-	r, err := engine.New(db).Start(context.Background(), s)
+	r, err := engine.New(db, llamatest.Backend()).Start(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}

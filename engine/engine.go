@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"seal/engine/redact"
+	"seal/models/tensor"
 	"seal/store"
 )
 
@@ -28,6 +29,9 @@ type Engine struct {
 	// renews it every LeaseTTL/4. A run whose lease lapsed reads as interrupted and can
 	// be resumed by another process.
 	LeaseTTL time.Duration
+	// Backend is where every model of the engine computes; the caller chooses it
+	// (tensor.Open), the engine never builds one.
+	Backend tensor.Backend
 }
 
 // DefaultLeaseTTL is the owner lease's length unless $SEAL_LEASE_TTL (a Go duration,
@@ -41,10 +45,10 @@ func leaseTTL() time.Duration {
 	return DefaultLeaseTTL
 }
 
-// New makes an engine over a store; adapters go in the database's own folder beside
-// it (AdapterDir).
-func New(db *store.DB) *Engine {
-	return &Engine{DB: db, Dir: AdapterDir(db.Path()), LeaseTTL: leaseTTL()}
+// New makes an engine over a store that computes on b; adapters go in the database's
+// own folder beside it (AdapterDir).
+func New(db *store.DB, b tensor.Backend) *Engine {
+	return &Engine{DB: db, Dir: AdapterDir(db.Path()), LeaseTTL: leaseTTL(), Backend: b}
 }
 
 // AdapterDir is the folder of a database's saved adapters: "<db file>.adapters", so
@@ -136,6 +140,9 @@ func (e *Engine) Start(ctx context.Context, spec RunSpec) (*Run, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
+	if err := e.recordDevice(&spec); err != nil {
+		return nil, err
+	}
 	// Paths are stored absolute so `seal resume` works from any folder.
 	for _, p := range []*string{&spec.Model, &spec.Data, &spec.Solutions, &spec.Guard.ProbeData} {
 		if abs, err := filepath.Abs(*p); err == nil && *p != "" {
@@ -175,6 +182,15 @@ func (e *Engine) ttl() time.Duration {
 		return e.LeaseTTL
 	}
 	return DefaultLeaseTTL
+}
+
+// recordDevice writes the engine's backend into the spec that is stored with a run.
+func (e *Engine) recordDevice(spec *RunSpec) error {
+	if e.Backend == nil {
+		return fmt.Errorf("engine: no compute backend given")
+	}
+	spec.Device = e.Backend.Name()
+	return nil
 }
 
 // Resume continues a stored run: committed candidates are kept and skipped, the policy

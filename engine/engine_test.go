@@ -74,7 +74,7 @@ func TestReSTEMRunEventsAndStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	r, err := engine.New(db).Start(context.Background(), smallSpec(f))
+	r, err := engine.New(db, llamatest.Backend()).Start(context.Background(), smallSpec(f))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +90,13 @@ func TestReSTEMRunEventsAndStore(t *testing.T) {
 	}
 	if last := ev["finished"][0].(engine.Finished); last.Status != store.StatusDone {
 		t.Errorf("finished with %s", last.Status)
+	}
+	// The device is said as the run starts and stored with its settings.
+	if s := ev["run_started"][0].(engine.RunStarted); s.Device != "cpu" {
+		t.Errorf("run_started says device %q, want cpu", s.Device)
+	}
+	if rec, err := db.Run(r.ID); err != nil || !strings.Contains(string(rec.Config), `"device":"cpu"`) {
+		t.Errorf("stored config %s (%v) lacks the device", rec.Config, err)
 	}
 	cands, err := db.Candidates(r.ID, true)
 	if err != nil {
@@ -151,7 +158,7 @@ func TestResumeAfterKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, _ := engine.New(cdb).Start(context.Background(), spec)
+	r, _ := engine.New(cdb, llamatest.Backend()).Start(context.Background(), spec)
 	collect(t, r)
 	want, _ := cdb.Candidates(r.ID, false)
 	cdb.Close()
@@ -196,7 +203,7 @@ func TestResumeAfterKill(t *testing.T) {
 			t.Errorf("candidate %d was reported committed but is not in the store after the kill", id)
 		}
 	}
-	r2, err := engine.New(db).Resume(context.Background(), runs[0].ID)
+	r2, err := engine.New(db, llamatest.Backend()).Resume(context.Background(), runs[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +243,7 @@ func TestChildRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := engine.New(db).Start(context.Background(), spec)
+	r, err := engine.New(db, llamatest.Backend()).Start(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +265,7 @@ func TestReviewGatePauseAndCancel(t *testing.T) {
 	defer db.Close()
 	spec := smallSpec(f)
 	spec.Tasks, spec.K, spec.Rounds, spec.Baselines, spec.ReviewGate = 1, 2, 1, false, true
-	r, err := engine.New(db).Start(context.Background(), spec)
+	r, err := engine.New(db, llamatest.Backend()).Start(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +301,7 @@ func TestReviewGatePauseAndCancel(t *testing.T) {
 	// Pause holds the run; cancel ends it as cancelled and it can be resumed to the end.
 	spec.ReviewGate = false
 	spec.Tasks, spec.K = 3, 2
-	r, _ = engine.New(db).Start(context.Background(), spec)
+	r, _ = engine.New(db, llamatest.Backend()).Start(context.Background(), spec)
 	r.Pause()
 	sawPause := false
 	for ev := range r.Events() {
@@ -310,7 +317,7 @@ func TestReviewGatePauseAndCancel(t *testing.T) {
 	if run.Status != store.StatusCancelled {
 		t.Errorf("status %s after cancel", run.Status)
 	}
-	r, err = engine.New(db).Resume(context.Background(), r.ID)
+	r, err = engine.New(db, llamatest.Backend()).Resume(context.Background(), r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +337,7 @@ func TestContinualAndCPT(t *testing.T) {
 	defer db.Close()
 	spec := smallSpec(f)
 	spec.Mode = "continual"
-	r, _ := engine.New(db).Start(context.Background(), spec)
+	r, _ := engine.New(db, llamatest.Backend()).Start(context.Background(), spec)
 	ev := collect(t, r)
 	cells, _ := db.Retention(r.ID)
 	// Row 0 has every passage; after step k the passages 0..k-1: 3 + 1 + 2 + 3.
@@ -339,7 +346,7 @@ func TestContinualAndCPT(t *testing.T) {
 	}
 	spec.Mode = "cpt"
 	spec.K = 2
-	r, _ = engine.New(db).Start(context.Background(), spec)
+	r, _ = engine.New(db, llamatest.Backend()).Start(context.Background(), spec)
 	collect(t, r)
 	ms, _ := db.Metrics(r.ID)
 	if len(ms) != 2 {
@@ -357,14 +364,14 @@ func TestBadInput(t *testing.T) {
 	defer db.Close()
 	spec := smallSpec(f)
 	spec.K = 0
-	if _, err := engine.New(db).Start(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "--k 0 is out of range") {
+	if _, err := engine.New(db, llamatest.Backend()).Start(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "--k 0 is out of range") {
 		t.Errorf("k = 0: %v", err)
 	}
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`[{"title": "x", "context": "y", "questions": [`), 0o644)
 	spec = smallSpec(f)
 	spec.Data = bad
-	r, err := engine.New(db).Start(context.Background(), spec)
+	r, err := engine.New(db, llamatest.Backend()).Start(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,5 +382,20 @@ func TestBadInput(t *testing.T) {
 	}
 	if run, _ := db.Run(r.ID); run.Status != store.StatusFailed || !strings.Contains(run.Error, "bad.json") {
 		t.Errorf("failed run stored as %s: %q", run.Status, run.Error)
+	}
+}
+
+// TestEngineNeedsABackend: the engine never builds a backend; without one it refuses to
+// start a run rather than choose a device itself.
+func TestEngineNeedsABackend(t *testing.T) {
+	dir := t.TempDir()
+	f := newFixture(t, dir)
+	db, err := store.Open(filepath.Join(dir, "seal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := engine.New(db, nil).Start(context.Background(), smallSpec(f)); err == nil || !strings.Contains(err.Error(), "no compute backend") {
+		t.Errorf("Start without a backend: %v", err)
 	}
 }

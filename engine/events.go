@@ -21,6 +21,7 @@ type RunStarted struct {
 	Name    string `json:"name"`
 	Tasks   int    `json:"tasks"`
 	Resumed bool   `json:"resumed"`
+	Device  string `json:"device,omitempty"` // the backend this process computes on
 }
 
 // Token is a piece of a self-edit as it is written (coalesced for the UI).

@@ -15,7 +15,7 @@ func TestExampleTrainsOnTheText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := loadLM(dir)
+	l, err := loadLM(dir, llamatest.Backend())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"seal/engine/knowledge"
 	"seal/engine/knowledge/world"
 	"seal/models/llama"
+	"seal/models/llama/llamatest"
 	"seal/models/tiny"
 	"seal/store"
 )
@@ -134,7 +135,7 @@ func TestGuardStopsHarmfulEdit(t *testing.T) {
 	db := openDB(t, dir)
 	a, b := tw.val[0], tw.val[1]
 	tasks := []knowledge.Passage{qaPassage(a, answers(a)), qaPassage(a, wrongAnswers(a, tw.val[3])), qaPassage(b, answers(b))}
-	r, err := engine.New(db).Start(context.Background(), guardSpec(t, tw, dir, tasks, tw.train[:2]))
+	r, err := engine.New(db, llamatest.Backend()).Start(context.Background(), guardSpec(t, tw, dir, tasks, tw.train[:2]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func TestGuardHoldsContradiction(t *testing.T) {
 	// taught passage's questions alone, since at 0.5 the first step already moves
 	// general answers the model holds at that confidence.
 	spec.Guard.Confident, spec.Guard.Probes = 0.5, 0
-	r, err := engine.New(db).Start(context.Background(), spec)
+	r, err := engine.New(db, llamatest.Backend()).Start(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -186,7 +186,7 @@ func (e localExecutor) Run(ctx context.Context, jobs []InnerJob, onEvent func(Ev
 		if err != nil {
 			return nil, err
 		}
-		res.Worker, res.Device = "local", "cpu"
+		res.Worker, res.Device = "local", e.lm.model.Backend.Name()
 		out[i] = res
 		if done != nil {
 			if err := done(i, res); err != nil {

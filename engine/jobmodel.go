@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"seal/models/lora"
+	"seal/models/tensor"
 )
 
 // JobModel is a loaded model version that runs inner-loop jobs: a worker's side of a
@@ -16,13 +17,13 @@ type JobModel struct {
 	version ModelVersion
 }
 
-// OpenJobModel loads a model folder and hashes it.
-func OpenJobModel(dir string) (*JobModel, error) {
+// OpenJobModel loads a model folder to compute on b and hashes it.
+func OpenJobModel(dir string, b tensor.Backend) (*JobModel, error) {
 	h, err := ModelHash(dir)
 	if err != nil {
 		return nil, err
 	}
-	l, err := loadLM(dir)
+	l, err := loadLM(dir, b)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +46,7 @@ func (m *JobModel) Checkout(v ModelVersion, adapter func(hash string) (string, e
 	}
 	todo, ok := v.Extends(m.version)
 	if !ok {
-		l, err := loadLM(m.dir)
+		l, err := loadLM(m.dir, m.lm.model.Backend)
 		if err != nil {
 			return err
 		}

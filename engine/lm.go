@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"seal/models/cpu"
 	"seal/models/llama"
+	"seal/models/tensor"
 	"seal/models/tokenizer"
 )
 
@@ -20,9 +20,12 @@ type lm struct {
 	eos   []int32
 }
 
-// loadLM opens a Hugging Face folder. Weights stay memory-mapped until an update is
-// merged, which copies only the projections it changes.
-func loadLM(dir string) (*lm, error) {
+// loadLM opens a Hugging Face folder to compute on b. Weights stay memory-mapped until
+// an update is merged, which copies only the projections it changes.
+func loadLM(dir string, b tensor.Backend) (*lm, error) {
+	if b == nil {
+		return nil, fmt.Errorf("model %s: no compute backend given", dir)
+	}
 	ck, err := llama.OpenCheckpoint(dir)
 	if err != nil {
 		return nil, err
@@ -37,7 +40,7 @@ func loadLM(dir string) (*lm, error) {
 		ck.Close()
 		return nil, err
 	}
-	m, err := llama.Load(ck, cpu.New(), llama.LoadOptions{})
+	m, err := llama.Load(ck, b, llama.LoadOptions{})
 	if err != nil {
 		ck.Close()
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"seal/models/llama/llamatest"
 	"strings"
 	"testing"
 
@@ -40,7 +41,7 @@ func embeddedRunner(t *testing.T) *runner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := loadLM(dir)
+	l, err := loadLM(dir, llamatest.Backend())
 	if err != nil {
 		t.Fatal(err)
 	}

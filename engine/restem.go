@@ -47,7 +47,7 @@ const (
 // caller closes x.lm.
 func (x *runner) openModel() error {
 	var err error
-	if x.lm, err = loadLM(x.spec.Model); err != nil {
+	if x.lm, err = loadLM(x.spec.Model, x.e.Backend); err != nil {
 		return err
 	}
 	hash := ModelHash
@@ -89,7 +89,7 @@ func (x *runner) run() error {
 	if x.finished, err = x.e.DB.Finished(x.r.ID); err != nil {
 		return err
 	}
-	x.r.send(RunStarted{Run: x.r.ID, Name: x.spec.Name, Tasks: x.numTasks(), Resumed: x.resumed})
+	x.r.send(RunStarted{Run: x.r.ID, Name: x.spec.Name, Tasks: x.numTasks(), Resumed: x.resumed, Device: x.lm.model.Backend.Name()})
 	if err := x.startVersion(); err != nil { // the ledger: base entry, or a branch's version rebuilt (ledger.go)
 		return err
 	}

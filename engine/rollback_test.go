@@ -11,6 +11,7 @@ import (
 
 	"seal/engine"
 	"seal/engine/knowledge"
+	"seal/models/llama/llamatest"
 	"seal/store"
 )
 
@@ -22,7 +23,7 @@ func TestRollbackRestoresExactly(t *testing.T) {
 	dir := t.TempDir()
 	f := newFixture(t, dir)
 	db := openDB(t, dir)
-	e := engine.New(db)
+	e := engine.New(db, llamatest.Backend())
 	spec := smallSpec(f)
 	spec.Mode = "continual"
 	spec.Guard.On = false // the ledger works without the guard
@@ -132,7 +133,7 @@ func TestGuardRuleFlag(t *testing.T) {
 	spec := smallSpec(f)
 	spec.Mode, spec.Style, spec.Tasks = "continual", "passage", 2
 	spec.Guard.MaxFlips = 1000 // only the rules decide here
-	r, err := engine.New(db).Start(context.Background(), spec)
+	r, err := engine.New(db, llamatest.Backend()).Start(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +162,7 @@ func TestGuardHoldsPolicyUpdate(t *testing.T) {
 	spec.Tasks, spec.K, spec.Rounds, spec.Baselines, spec.ReviewGate = 1, 2, 2, false, true
 	spec.Guard.Rules = []knowledge.Rule{{Name: "anything", Pattern: `(?s).`}}
 	spec.Guard.MaxFlips = 1000
-	r, err := engine.New(db).Start(context.Background(), spec)
+	r, err := engine.New(db, llamatest.Backend()).Start(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +219,7 @@ func TestGuardResumeKeepsDecisions(t *testing.T) {
 	b, _ = json.Marshal(ps)
 	os.WriteFile(f.data, b, 0o644)
 	db := openDB(t, dir)
-	e := engine.New(db)
+	e := engine.New(db, llamatest.Backend())
 	spec := smallSpec(f)
 	spec.Mode, spec.Style = "continual", "passage"
 	spec.Guard.MaxFlips = 1000
@@ -265,7 +266,7 @@ func TestGuardBadProbeData(t *testing.T) {
 	spec := smallSpec(f)
 	spec.Mode = "continual"
 	spec.Guard.ProbeData = filepath.Join(dir, "no-probes.json")
-	r, err := engine.New(db).Start(context.Background(), spec)
+	r, err := engine.New(db, llamatest.Backend()).Start(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +276,7 @@ func TestGuardBadProbeData(t *testing.T) {
 		t.Errorf("missing probe file: %v", err)
 	}
 	spec.Guard.Rules = []knowledge.Rule{{Name: "broken", Pattern: "(["}}
-	if _, err := engine.New(db).Start(context.Background(), spec); err == nil || !strings.Contains(err.Error(), `guard rule "broken"`) {
+	if _, err := engine.New(db, llamatest.Backend()).Start(context.Background(), spec); err == nil || !strings.Contains(err.Error(), `guard rule "broken"`) {
 		t.Errorf("bad rule: %v", err)
 	}
 }

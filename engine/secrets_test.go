@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"seal/models/llama/llamatest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -43,7 +44,7 @@ func TestGraderKeyNeverStoredOrSent(t *testing.T) {
 	spec.Tasks, spec.K, spec.Rounds, spec.Repeats, spec.Baselines = 1, 1, 1, 1, false
 	spec.EditTokens, spec.QATokens, spec.Inner.Epochs = 16, 8, 1
 	spec.Grader, spec.GraderURL, spec.GraderName = "http", srv.URL+"/v1", "judge"
-	r, err := engine.New(db).Start(context.Background(), spec)
+	r, err := engine.New(db, llamatest.Backend()).Start(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}

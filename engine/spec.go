@@ -58,6 +58,10 @@ type RunSpec struct {
 	// InputHashes are the SHA-256 of each input file (data, ARC solutions, guard
 	// probes) by path, taken when the run starts: a resume refuses a file that changed.
 	InputHashes map[string]string `json:"input_hashes,omitempty" toml:"-"`
+	// Device records the backend the run was started on ("cpu"); the engine writes it
+	// (the command's --device chooses), so a spec file does not set it. Runs stored
+	// before it was recorded have none.
+	Device string `json:"device,omitempty" toml:"-"`
 }
 
 // GuardSpec configures the checks on each weight change (guard.go says how each works).

@@ -39,6 +39,9 @@ func (e *Engine) Rollback(ctx context.Context, id, version int64) (*Run, error) 
 		return nil, fmt.Errorf("version %d was %s, never applied: only committed entries are versions", version, tree[i].Status)
 	}
 	spec.FromVersion = version
+	if err := e.recordDevice(&spec); err != nil {
+		return nil, err
+	}
 	spec.Name = fmt.Sprintf("%s (from v%d)", strings.TrimSuffix(rec.Name, fmt.Sprintf(" (from v%d)", version)), version)
 	if err := spec.Validate(); err != nil {
 		return nil, err
@@ -58,7 +61,7 @@ func (e *Engine) Rollback(ctx context.Context, id, version int64) (*Run, error) 
 func (e *Engine) VersionLogits(ctx context.Context, version int64, modelDir string, ids []int32) ([]float32, error) {
 	x := &runner{e: e, ctx: ctx, spec: RunSpec{Model: modelDir}}
 	var err error
-	if x.lm, err = loadLM(modelDir); err != nil {
+	if x.lm, err = loadLM(modelDir, e.Backend); err != nil {
 		return nil, err
 	}
 	defer x.lm.close()

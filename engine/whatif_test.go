@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"seal/engine"
+	"seal/models/llama/llamatest"
 	"seal/store"
 )
 
@@ -18,7 +19,7 @@ func TestWhatIfCommitsAHumanCandidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	e := engine.New(db)
+	e := engine.New(db, llamatest.Backend())
 	spec := smallSpec(f)
 	spec.Tasks, spec.K, spec.Baselines = 2, 2, false
 	r, err := e.Start(context.Background(), spec)

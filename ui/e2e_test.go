@@ -13,6 +13,7 @@ import (
 
 	"seal/engine"
 	"seal/engine/knowledge/world"
+	"seal/models/llama/llamatest"
 	"seal/models/tiny"
 	"seal/store"
 )
@@ -43,7 +44,7 @@ func TestWorkbenchEndToEnd(t *testing.T) {
 	spec.Model, spec.Data = model, data
 	spec.Tasks, spec.K, spec.Rounds, spec.Repeats, spec.EditTokens, spec.QATokens = 1, 2, 1, 1, 16, 8
 	spec.Inner.Epochs, spec.Policy.Epochs, spec.Baselines, spec.ReviewGate = 1, 1, false, false
-	app := New(Options{DB: db, Engine: engine.New(db), Spec: spec, PresetDir: filepath.Join(dir, "presets"),
+	app := New(Options{DB: db, Engine: engine.New(db, llamatest.Backend()), Spec: spec, PresetDir: filepath.Join(dir, "presets"),
 		Grace: 200 * time.Millisecond, UndoWindow: 200 * time.Millisecond})
 	defer app.Close()
 	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(120, 36))

@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"seal/engine"
+	"seal/models/llama/llamatest"
 	"seal/store"
 )
 
@@ -124,7 +125,7 @@ func TestRollbackProblemStaysOnTheTree(t *testing.T) {
 	db := ledgerStore(t)
 	c := &clock{t0}
 	a := testApp(t, continualSpec(), c)
-	a.o.DB, a.o.Engine = db, engine.New(db)
+	a.o.DB, a.o.Engine = db, engine.New(db, llamatest.Backend())
 	a.Update(versionsMsg{1})
 	cmd := a.rollback(1, 99)
 	a.Update(cmd())

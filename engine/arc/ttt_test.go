@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"seal/models/cpu"
 	"seal/models/llama"
 	"seal/models/llama/llamatest"
 	"seal/models/lora"
@@ -27,7 +26,7 @@ func tinyModel(t *testing.T) (*llama.Model, *tokenizer.Tokenizer, Prompter) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ck.Close() })
-	m, err := llama.Load(ck, cpu.New(), llama.LoadOptions{})
+	m, err := llama.Load(ck, llamatest.Backend(), llama.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"seal/engine"
+	"seal/models/llama/llamatest"
 	"seal/models/tiny"
 )
 
@@ -35,7 +36,7 @@ func BenchmarkCluster(b *testing.B) {
 	}
 	var local time.Duration // per job
 	b.Run("in-process", func(b *testing.B) {
-		m, err := engine.OpenJobModel(dir)
+		m, err := engine.OpenJobModel(dir, llamatest.Backend())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -64,7 +65,7 @@ func BenchmarkCluster(b *testing.B) {
 			defer running.Wait() // each worker stops, then lets its model go
 			defer cancel()
 			for i := range n {
-				w, err := NewWorker(connect(b, s), WorkerConfig{Name: fmt.Sprintf("w%d", i+1), Model: dir, Cache: b.TempDir()})
+				w, err := NewWorker(connect(b, s), WorkerConfig{Backend: llamatest.Backend(), Name: fmt.Sprintf("w%d", i+1), Model: dir, Cache: b.TempDir()})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"seal/engine"
+	"seal/models/llama/llamatest"
 	"seal/store"
 )
 
@@ -46,7 +47,7 @@ func workerProcess(name string) int {
 		return 1
 	}
 	defer nc.Close()
-	w, err := NewWorker(nc, WorkerConfig{Name: name, Model: os.Getenv("SEAL_DIST_TEST_MODEL"), Cache: os.Getenv("SEAL_DIST_TEST_CACHE"), Log: os.Stderr,
+	w, err := NewWorker(nc, WorkerConfig{Backend: llamatest.Backend(), Name: name, Model: os.Getenv("SEAL_DIST_TEST_MODEL"), Cache: os.Getenv("SEAL_DIST_TEST_CACHE"), Log: os.Stderr,
 		OnStart: func(job engine.InnerJob, delivery uint64) {
 			fmt.Printf("start %s %d\n", job.ID, delivery)
 			time.Sleep(time.Duration(hold) * time.Millisecond)
@@ -263,7 +264,7 @@ func runSpec(t *testing.T, dbPath string, spec engine.RunSpec, setup func(*engin
 		t.Fatal(err)
 	}
 	defer db.Close()
-	e := engine.New(db)
+	e := engine.New(db, llamatest.Backend())
 	if setup != nil {
 		setup(e)
 	}
@@ -354,8 +355,8 @@ func TestResumeOnAFreshServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		startWorker(t, connect(t, s), WorkerConfig{Name: "w", Model: workerModel})
-		e := engine.New(db)
+		startWorker(t, connect(t, s), WorkerConfig{Backend: llamatest.Backend(), Name: "w", Model: workerModel})
+		e := engine.New(db, llamatest.Backend())
 		e.Executor = c
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()

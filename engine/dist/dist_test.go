@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"seal/engine"
+	"seal/models/llama/llamatest"
 )
 
 // syncBuffer is a log the worker goroutine writes while the test reads.
@@ -85,7 +86,7 @@ func TestWorkerRunsAJobLikeTheEngine(t *testing.T) {
 	}
 	defer c.Close()
 	dir := tinyModel(t, 1)
-	startWorker(t, connect(t, s), WorkerConfig{Name: "w1", Model: dir})
+	startWorker(t, connect(t, s), WorkerConfig{Backend: llamatest.Backend(), Name: "w1", Model: dir})
 	job := testJob(t, dir, 1, 0)
 	var steps, evals []engine.Event
 	res, err := c.Run(context.Background(), []engine.InnerJob{job}, func(ev engine.Event) {
@@ -109,7 +110,7 @@ func TestWorkerRunsAJobLikeTheEngine(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 	// The same job on a JobModel in this process gives the same numbers.
-	m, err := engine.OpenJobModel(dir)
+	m, err := engine.OpenJobModel(dir, llamatest.Backend())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestWorkerRejectsAJobForAnotherModel(t *testing.T) {
 	}
 	defer c.Close()
 	mine, other := tinyModel(t, 1), tinyModel(t, 2)
-	log := startWorker(t, connect(t, s), WorkerConfig{Name: "w1", Model: mine})
+	log := startWorker(t, connect(t, s), WorkerConfig{Backend: llamatest.Backend(), Name: "w1", Model: mine})
 
 	res := runOne(t, c, testJob(t, other, 1, 0))
 	if !strings.Contains(res.Err, "job wants base model") || res.Worker != "w1" {
@@ -300,7 +301,7 @@ func TestWorkerDeadLettersAJobThatKeepsFailing(t *testing.T) {
 	}
 	defer c.Close()
 	dir := tinyModel(t, 1)
-	log := startWorker(t, connect(t, s), WorkerConfig{Name: "w1", Model: dir})
+	log := startWorker(t, connect(t, s), WorkerConfig{Backend: llamatest.Backend(), Name: "w1", Model: dir})
 	job := testJob(t, dir, 4, 0)
 	job.Inner.Targets = []string{"no_such_proj"}
 	res := runOne(t, c, job)

@@ -16,15 +16,16 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"seal/engine"
+	"seal/models/tensor"
 )
 
 // WorkerConfig sets up a worker.
 type WorkerConfig struct {
-	Name   string // unique among the workers; reported in results and heartbeats
-	Device string // what it computes on ("cpu")
-	Model  string // a local model folder, checked by hash; empty: fetch the job's base model
-	Cache  string // where fetched models and adapters are kept
-	Log    io.Writer
+	Name    string         // unique among the workers; reported in results and heartbeats
+	Backend tensor.Backend // what it computes on; its name is reported as the worker's device
+	Model   string         // a local model folder, checked by hash; empty: fetch the job's base model
+	Cache   string         // where fetched models and adapters are kept
+	Log     io.Writer
 	// OnStart, if set, is called as a job starts (after its model is checked out).
 	OnStart func(job engine.InnerJob, delivery uint64)
 }
@@ -52,8 +53,8 @@ func NewWorker(nc *nats.Conn, cfg WorkerConfig) (*Worker, error) {
 	if cfg.Name == "" {
 		return nil, fmt.Errorf("worker: no name")
 	}
-	if cfg.Device == "" {
-		cfg.Device = "cpu"
+	if cfg.Backend == nil {
+		return nil, fmt.Errorf("worker: no compute backend")
 	}
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
@@ -73,7 +74,7 @@ func NewWorker(nc *nats.Conn, cfg WorkerConfig) (*Worker, error) {
 	w.get = func(ctx context.Context, prefix, dir string) error { return getFolder(ctx, w.obs, prefix, dir) }
 	w.cache.sweepAll() // what workers killed mid-download left
 	if cfg.Model != "" {
-		if w.model, err = engine.OpenJobModel(cfg.Model); err != nil {
+		if w.model, err = engine.OpenJobModel(cfg.Model, cfg.Backend); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(cfg.Log, "worker %s: model %s is %s\n", cfg.Name, cfg.Model, w.model.Version())
@@ -153,7 +154,7 @@ func (w *Worker) heartbeat(ctx context.Context) {
 	defer t.Stop()
 	for {
 		w.mu.Lock()
-		hb := heartbeat{WorkerInfo: engine.WorkerInfo{Name: w.cfg.Name, Device: w.cfg.Device, Jobs: w.jobs, Busy: w.busy,
+		hb := heartbeat{WorkerInfo: engine.WorkerInfo{Name: w.cfg.Name, Device: w.cfg.Backend.Name(), Jobs: w.jobs, Busy: w.busy,
 			JobsPerSec: float64(w.jobs) / time.Since(w.started).Seconds(), Retried: w.retried, Rejected: w.rejected}, Started: w.started}
 		w.mu.Unlock()
 		if b, err := json.Marshal(hb); err == nil {
@@ -213,7 +214,7 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg, ackWait time.Durat
 		}
 	}()
 	res, err := w.run(ctx, job, meta.NumDelivered)
-	res.JobID, res.Worker, res.Device = job.ID, w.cfg.Name, w.cfg.Device
+	res.JobID, res.Worker, res.Device = job.ID, w.cfg.Name, w.cfg.Backend.Name()
 	if err != nil {
 		w.failed(ctx, m, job, err, meta.NumDelivered, maxDeliver)
 		return
@@ -320,7 +321,7 @@ func (w *Worker) checkout(ctx context.Context, v engine.ModelVersion) error {
 		if err != nil {
 			return err
 		}
-		m, err := engine.OpenJobModel(dir)
+		m, err := engine.OpenJobModel(dir, w.cfg.Backend)
 		if err != nil {
 			return loadErr(err)
 		}
@@ -361,7 +362,7 @@ func (w *Worker) dead(ctx context.Context, m jetstream.Msg, job engine.InnerJob,
 		return
 	}
 	if job.ID != "" {
-		res := engine.InnerResult{JobID: job.ID, Worker: w.cfg.Name, Device: w.cfg.Device, Err: cause.Error()}
+		res := engine.InnerResult{JobID: job.ID, Worker: w.cfg.Name, Device: w.cfg.Backend.Name(), Err: cause.Error()}
 		if _, err := w.js.Publish(ctx, resultsSubject(run), mustJSON(res)); err != nil {
 			fmt.Fprintf(w.cfg.Log, "worker %s: error result for %s not stored: %v\n", w.cfg.Name, job.ID, err)
 		}

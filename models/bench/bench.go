@@ -18,6 +18,7 @@ import (
 	"seal/models/cpu"
 	"seal/models/llama"
 	"seal/models/lora"
+	"seal/models/tensor"
 	"seal/models/train"
 )
 
@@ -27,6 +28,8 @@ type Options struct {
 	Quick bool
 	// Skip1B leaves out the Llama-3.2-1B-shaped model (about 2.5 GB of bf16 weights).
 	Skip1B bool
+	// Backend runs the models (the matmul and bandwidth lines measure the CPU itself).
+	Backend tensor.Backend
 }
 
 // Shape is one matrix multiply, written M×K×N: C[M×N] = A[M×K]·Bᵀ with B stored [N×K]
@@ -39,6 +42,9 @@ var Shapes = []Shape{{1024, 1024, 1024}, {128, 2048, 8192}, {512, 256, 688}}
 
 // Run prints every figure to w.
 func Run(w io.Writer, o Options) error {
+	if o.Backend == nil {
+		return fmt.Errorf("bench: no compute backend")
+	}
 	fmt.Fprintf(w, "seal bench: %s, GOMAXPROCS %d, kernel %s\n\n", cpuModel(), runtime.GOMAXPROCS(0), cpu.KernelName())
 	blas, blasErr := openBLAS()
 	fmt.Fprintf(w, "matmul (GFLOP/s, best of several runs; C = A·Bᵀ, M×K×N)\n")
@@ -88,7 +94,7 @@ func modelSection(w io.Writer, title string, c *llama.Config, bf16 bool, readGBp
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := llama.NewRandom(c, cpu.New(), bf16, 1).Save(dir); err != nil {
+	if err := llama.NewRandom(c, o.Backend, bf16, 1).Save(dir); err != nil {
 		return err
 	}
 	runtime.GC()
@@ -100,7 +106,7 @@ func modelSection(w io.Writer, title string, c *llama.Config, bf16 bool, readGBp
 		return err
 	}
 	defer ck.Close()
-	m, err := llama.Load(ck, cpu.New(), llama.LoadOptions{})
+	m, err := llama.Load(ck, o.Backend, llama.LoadOptions{})
 	if err != nil {
 		return err
 	}
@@ -166,14 +172,18 @@ func decodeRate(m *llama.Model, batch, prompt, newTokens int) (float64, int64, e
 		return 0, 0, err
 	}
 	next := ids[:batch]
+	V := m.Config.VocabSize
+	// As Generate decodes: into one logits buffer, copied to the host for the choice.
+	logits, host := m.Backend.Alloc(tensor.F32, batch, V), tensor.New(batch, V)
+	defer m.Backend.Free(logits)
 	start := time.Now()
 	for i := 0; i < newTokens; i++ {
-		logits, err := m.Forward(next, batch, 1, cache, nil)
-		if err != nil {
+		if err := m.ForwardInto(logits, next, batch, 1, cache, nil); err != nil {
 			return 0, 0, err
 		}
+		m.Backend.Download(host, logits)
 		for b := 0; b < batch; b++ {
-			next[b] = int32(llama.Argmax(logits.F32[b*m.Config.VocabSize : (b+1)*m.Config.VocabSize]))
+			next[b] = int32(llama.Argmax(host.F32[b*V : (b+1)*V]))
 		}
 	}
 	return float64(batch*newTokens) / time.Since(start).Seconds(), cache.Bytes(), nil
@@ -203,7 +213,7 @@ func loraTrainRate(m *llama.Model, rank, seqs, T int) (float64, error) {
 		return 0, err
 	}
 	defer m.StopTraining()
-	opt := train.NewAdamW(m.B, params, train.DefaultAdamW(), nil)
+	opt := train.NewAdamW(m.Backend, params, train.DefaultAdamW(), nil)
 	rng := rand.New(rand.NewPCG(5, 5))
 	ids, targets := make([]int32, seqs*T), make([]int32, seqs*T)
 	for i := range ids {

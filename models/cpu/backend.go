@@ -22,6 +22,11 @@ var _ tensor.Backend = (*Backend)(nil)
 // New returns the CPU backend.
 func New() *Backend { return &Backend{} }
 
+// The CPU is always there: tensor.Open("auto") falls back to it.
+func init() {
+	tensor.Register("cpu", false, func() (tensor.Backend, error) { return New(), nil })
+}
+
 // Name is "cpu".
 func (*Backend) Name() string { return "cpu" }
 
@@ -43,12 +48,30 @@ func parallelRange(n, work int, fn func(i0, i1 int)) {
 		return
 	}
 	chunks := min(n, 4*threads) // a few per thread evens out a busy core
-	size := (n + chunks - 1) / chunks
-	parallelFor((n+size-1)/size, threads, func(t int) {
-		i0 := t * size
-		fn(i0, min(i0+size, n))
-	})
+	r := rangeTasksPool.Get().(*rangeTasks)
+	r.fn, r.n, r.size = fn, n, (n+chunks-1)/chunks
+	parallelDo((n+r.size-1)/r.size, threads, r)
+	*r = rangeTasks{}
+	rangeTasksPool.Put(r)
 }
+
+// rangeTasks is one parallelRange call: task t is the chunk [t·size, (t+1)·size) of [0, n).
+type rangeTasks struct {
+	fn      func(i0, i1 int)
+	n, size int
+}
+
+var rangeTasksPool = sync.Pool{New: func() any { return new(rangeTasks) }}
+
+func (r *rangeTasks) task(t int) {
+	i0 := t * r.size
+	r.fn(i0, min(i0+r.size, r.n))
+}
+
+// runsInline says whether parallelRange(n, work, ...) would run on the calling goroutine. A hot op
+// calls its loop directly then, so that no closure is made: a closure handed to the pool escapes,
+// and a decode step must allocate nothing.
+func runsInline(n, work int) bool { return n < 2 || work < minParallelWork || Threads() <= 1 }
 
 // widenBF16 converts a bfloat16 (the top 16 bits of a float32) to float32 exactly.
 func widenBF16(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
@@ -60,14 +83,25 @@ var f32Pool sync.Pool
 func getF32(n int) *[]float32 {
 	p, _ := f32Pool.Get().(*[]float32)
 	if p == nil {
-		s := make([]float32, n)
+		s := make([]float32, n, poolCap(n))
 		return &s
 	}
 	if cap(*p) < n {
-		*p = make([]float32, n)
+		*p = make([]float32, n, poolCap(n))
 	}
 	*p = (*p)[:n]
 	return p
+}
+
+// poolCap is the capacity a pooled scratch buffer of n gets: the next power of two, so that
+// requests that grow a little at a time (attention scratch, one key more per decoded token) and
+// buffers shared between ops of different sizes settle after a few allocations.
+func poolCap(n int) int {
+	c := 64
+	for c < n {
+		c *= 2
+	}
+	return c
 }
 
 func putF32(p *[]float32) { f32Pool.Put(p) }
@@ -78,11 +112,11 @@ var f64Pool sync.Pool
 func getF64(n int) *[]float64 {
 	p, _ := f64Pool.Get().(*[]float64)
 	if p == nil {
-		s := make([]float64, n)
+		s := make([]float64, n, poolCap(n))
 		return &s
 	}
 	if cap(*p) < n {
-		*p = make([]float64, n)
+		*p = make([]float64, n, poolCap(n))
 	}
 	*p = (*p)[:n]
 	return p
@@ -94,9 +128,6 @@ func putF64(p *[]float64) { f64Pool.Put(p) }
 func host(op, name string, t *tensor.Tensor) *tensor.Tensor {
 	if t == nil {
 		panic(fmt.Sprintf("cpu: %s: %s is nil", op, name))
-	}
-	if t.Dev != nil {
-		panic(fmt.Sprintf("cpu: %s: %s is a device tensor", op, name))
 	}
 	n := t.Len()
 	switch t.DType {

@@ -26,20 +26,30 @@ import (
 // beta == 1 accumulates (gradient accumulation). It panics when a dimension is negative, a leading
 // dimension is too small, or a slice is too short for the shape.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	p := gemmProblem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+	p := gemmProblems.Get().(*gemmProblem)
+	*p = gemmProblem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	p.check(len(b))
 	p.run()
+	*p = gemmProblem{}
+	gemmProblems.Put(p)
 }
+
+// gemmProblems recycles the record of a call (its parallel tasks hold a pointer to it), so
+// a call allocates nothing.
+var gemmProblems = sync.Pool{New: func() any { return new(gemmProblem) }}
 
 // SgemmBF16 is Sgemm with B stored as bfloat16 (each uint16 is the top half of a float32). B is widened to
 // float32 while it is packed for the kernel, so weights can stay bf16 in memory (half the bytes) while the
 // arithmetic is float32. The result equals Sgemm on B widened to float32.
 func SgemmBF16(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int) {
-	p := gemmProblem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+	p := gemmProblems.Get().(*gemmProblem)
+	*p = gemmProblem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, lda: lda, bh: b, ldb: ldb, c: c, ldc: ldc}
 	p.check(len(b))
 	p.run()
+	*p = gemmProblem{}
+	gemmProblems.Put(p)
 }
 
 // gemmProblem is one Sgemm call. Exactly one of b and bh is set.
@@ -179,6 +189,7 @@ func (p *gemmProblem) parallel(kern *gemmKernel, threads int) {
 	kcStep := kern.kcFor(p.k)
 	shared := getGemmShared(kcStep * nc)
 	bbuf := shared.b
+	blk := gemmBlocks.Get().(*gemmBlock)
 	// Rows: blocks of at most mc, evened out (so that 512 rows make 4×128, not 3×144 + 80).
 	mBlocks := (p.m + kern.mc - 1) / kern.mc
 	mc := gemmRoundUp((p.m+mBlocks-1)/mBlocks, mr)
@@ -198,21 +209,50 @@ func (p *gemmProblem) parallel(kern *gemmKernel, threads int) {
 			if pc > 0 {
 				beta = 1
 			}
-			parallelFor((strips+packStrips-1)/packStrips, threads, func(g int) {
-				j0 := g * packStrips * nr
-				p.packB(bbuf[j0*kc:], nr, pc, kc, jc+j0, min(packStrips*nr, ncur-j0))
-			})
-			parallelFor(mBlocks*nSub, threads, func(t int) {
-				ic, j0 := (t/nSub)*mc, (t%nSub)*subW
-				mcur, w := min(mc, p.m-ic), min(subW, ncur-j0)
-				ws := getWorkspace(gemmRoundUp(mcur, mr)*kc, 0)
-				p.packA(ws.a, mr, ic, mcur, pc, kc)
-				p.macro(kern, ws, ws.a, bbuf[j0*kc:], ic, mcur, jc+j0, w, kc, beta)
-				gemmWSPool.Put(ws)
-			})
+			*blk = gemmBlock{p: p, kern: kern, bbuf: bbuf, pc: pc, kc: kc, jc: jc, ncur: ncur, packStrips: packStrips,
+				nSub: nSub, subW: subW, mc: mc, beta: beta}
+			parallelDo((strips+packStrips-1)/packStrips, threads, (*gemmPackTasks)(blk))
+			parallelDo(mBlocks*nSub, threads, (*gemmMacroTasks)(blk))
 		}
 	}
+	*blk = gemmBlock{}
+	gemmBlocks.Put(blk)
 	gemmSharedPool.Put(shared)
+}
+
+// gemmBlock is one kc×nc block of a parallel call: first its B is packed (gemmPackTasks: task g is
+// packStrips micro-panels), then the products on it are shared out (gemmMacroTasks: task t is an
+// mc-high block of rows by a range of columns). Pooled, so a call allocates nothing.
+type gemmBlock struct {
+	p                            *gemmProblem
+	kern                         *gemmKernel
+	bbuf                         []float32
+	pc, kc, jc, ncur, packStrips int
+	nSub, subW, mc               int
+	beta                         float32
+}
+
+type (
+	gemmPackTasks  gemmBlock
+	gemmMacroTasks gemmBlock
+)
+
+var gemmBlocks = sync.Pool{New: func() any { return new(gemmBlock) }}
+
+func (b *gemmPackTasks) task(g int) {
+	nr := b.kern.nr
+	j0 := g * b.packStrips * nr
+	b.p.packB(b.bbuf[j0*b.kc:], nr, b.pc, b.kc, b.jc+j0, min(b.packStrips*nr, b.ncur-j0))
+}
+
+func (b *gemmMacroTasks) task(t int) {
+	p, mr := b.p, b.kern.mr
+	ic, j0 := (t/b.nSub)*b.mc, (t%b.nSub)*b.subW
+	mcur, w := min(b.mc, p.m-ic), min(b.subW, b.ncur-j0)
+	ws := getWorkspace(gemmRoundUp(mcur, mr)*b.kc, 0)
+	p.packA(ws.a, mr, ic, mcur, b.pc, b.kc)
+	p.macro(b.kern, ws, ws.a, b.bbuf[j0*b.kc:], ic, mcur, b.jc+j0, w, b.kc, b.beta)
+	gemmWSPool.Put(ws)
 }
 
 // gemmSharedB is the B block that the threads of one parallel call share.

@@ -289,86 +289,108 @@ const maxFewRows = 4
 
 // fewRows computes C[m×n] = alpha·op(A)·op(B) + beta·C for m <= maxFewRows (the decode of one or a few
 // sequences) as matrix-vector products with B as the matrix, B read from memory once. B is split across
-// the worker pool by rows (transB: each is an element of every row of C) or by columns.
+// the worker pool by rows (transB: each is an element of every row of C) or by columns. Its state lives
+// in a pooled fewRowsTask, so a call allocates nothing.
 func (p *gemmProblem) fewRows() {
 	m, k, n := p.m, p.k, p.n
-	// The rows of op(A), contiguous: A itself, or a gathered copy when A is stored transposed.
-	xs := func(i int) []float32 { return p.a[i*p.lda : i*p.lda+k] }
-	var buf *[]float32
-	if p.transA {
-		buf = gemvScratch(m * k)
-		at := (*buf)[:m*k]
+	f := fewRowsPool.Get().(*fewRowsTask)
+	f.p = *p
+	if p.transA { // the rows of op(A), gathered contiguous
+		f.buf = gemvScratch(m * k)
+		at := (*f.buf)[:m*k]
 		for q := 0; q < k; q++ {
 			for i, v := range p.a[q*p.lda : q*p.lda+m] {
 				at[i*k+q] = v
 			}
 		}
-		xs = func(i int) []float32 { return at[i*k : i*k+k] }
+		f.p.a, f.p.lda = at, k
 	}
 	threads := Threads()
 	if m*n*k < minParallelGemv {
 		threads = 1
 	}
-	store := func(i, j int, s float32) {
-		c := &p.c[i*p.ldc+j]
-		if p.beta == 0 {
-			*c = p.alpha * s
-		} else {
-			*c = p.alpha*s + p.beta**c
-		}
+	if p.transB {
+		f.g = gemvProblem{n: k, a: p.b, ah: p.bh, lda: p.ldb}
+		f.chunk = max(4, (n+4*threads-1)/(4*threads)+3) &^ 3
+	} else {
+		f.g = gemvProblem{n: n, a: p.b, ah: p.bh, lda: p.ldb}
+		f.chunk = max(16, (n+2*threads-1)/(2*threads)+15) &^ 15
 	}
+	parallelDo((n+f.chunk-1)/f.chunk, threads, f)
+	if f.buf != nil {
+		gemvScratchPool.Put(f.buf)
+	}
+	*f = fewRowsTask{}
+	fewRowsPool.Put(f)
+}
+
+// fewRowsTask is one fewRows call: task t is a chunk of C's columns.
+type fewRowsTask struct {
+	p     gemmProblem // op(A) is stored untransposed here (gathered into buf when it was not)
+	g     gemvProblem // B as the matrix
+	chunk int
+	buf   *[]float32
+}
+
+var fewRowsPool = sync.Pool{New: func() any { return new(fewRowsTask) }}
+
+// xs is row i of op(A).
+func (f *fewRowsTask) xs(i int) []float32 { return f.p.a[i*f.p.lda : i*f.p.lda+f.p.k] }
+
+func (f *fewRowsTask) store(i, j int, s float32) {
+	p := &f.p
+	c := &p.c[i*p.ldc+j]
+	if p.beta == 0 {
+		*c = p.alpha * s
+	} else {
+		*c = p.alpha*s + p.beta**c
+	}
+}
+
+func (f *fewRowsTask) task(t int) {
+	p, g := &f.p, &f.g
+	m, k, n, chunk := p.m, p.k, p.n, f.chunk
 	if p.transB {
 		// B is n×k: C[i, j] = A[i,:]·B[j,:]. Four rows of B at a time (4·k floats, in L1 after the
 		// first vector) against every row of A.
-		g := gemvProblem{n: k, a: p.b, ah: p.bh, lda: p.ldb}
-		chunk := max(4, (n+4*threads-1)/(4*threads)+3) &^ 3
-		parallelFor((n+chunk-1)/chunk, threads, func(t int) {
-			j0, j1 := t*chunk, min((t+1)*chunk, n)
-			j := j0
-			for ; j+4 <= j1; j += 4 {
-				for i := 0; i < m; i++ {
-					d := g.dot4(j, xs(i))
-					for r := range 4 {
-						store(i, j+r, d[r])
-					}
+		j0, j1 := t*chunk, min((t+1)*chunk, n)
+		j := j0
+		for ; j+4 <= j1; j += 4 {
+			for i := 0; i < m; i++ {
+				d := g.dot4(j, f.xs(i))
+				for r := range 4 {
+					f.store(i, j+r, d[r])
 				}
 			}
-			for ; j < j1; j++ {
-				for i := 0; i < m; i++ {
-					store(i, j, g.dot1(j, xs(i)))
-				}
+		}
+		for ; j < j1; j++ {
+			for i := 0; i < m; i++ {
+				f.store(i, j, g.dot1(j, f.xs(i)))
 			}
-		})
-	} else {
-		// B is k×n: C[i, j0:j1] = beta·C + Σ_q alpha·A[i,q]·B[q, j0:j1]. Four rows of B at a time, in
-		// column pieces of at most 2048 (8 KiB per row: B's four rows and the m rows of C stay in L1).
-		g := gemvProblem{n: n, a: p.b, ah: p.bh, lda: p.ldb}
-		chunk := max(16, (n+2*threads-1)/(2*threads)+15) &^ 15
-		parallelFor((n+chunk-1)/chunk, threads, func(t int) {
-			var x4 [4]float32
-			for c0 := t * chunk; c0 < min((t+1)*chunk, n); c0 += 2048 {
-				c1 := min(c0+2048, (t+1)*chunk, n)
-				for i := 0; i < m; i++ {
-					crow := p.c[i*p.ldc+c0 : i*p.ldc+c1]
-					gemmScaleC(1, len(crow), p.beta, crow, len(crow))
-				}
-				q := 0
-				for ; q+4 <= k; q += 4 {
-					for i := 0; i < m; i++ {
-						x := xs(i)
-						x4 = [4]float32{p.alpha * x[q], p.alpha * x[q+1], p.alpha * x[q+2], p.alpha * x[q+3]}
-						g.axpy4(q, x4[:], c0, c1, p.c[i*p.ldc+c0:i*p.ldc+c1])
-					}
-				}
-				for ; q < k; q++ {
-					for i := 0; i < m; i++ {
-						g.axpy1(p.alpha*xs(i)[q], q, c0, c1, p.c[i*p.ldc+c0:i*p.ldc+c1])
-					}
-				}
-			}
-		})
+		}
+		return
 	}
-	if buf != nil {
-		gemvScratchPool.Put(buf)
+	// B is k×n: C[i, j0:j1] = beta·C + Σ_q alpha·A[i,q]·B[q, j0:j1]. Four rows of B at a time, in
+	// column pieces of at most 2048 (8 KiB per row: B's four rows and the m rows of C stay in L1).
+	var x4 [4]float32
+	for c0 := t * chunk; c0 < min((t+1)*chunk, n); c0 += 2048 {
+		c1 := min(c0+2048, (t+1)*chunk, n)
+		for i := 0; i < m; i++ {
+			crow := p.c[i*p.ldc+c0 : i*p.ldc+c1]
+			gemmScaleC(1, len(crow), p.beta, crow, len(crow))
+		}
+		q := 0
+		for ; q+4 <= k; q += 4 {
+			for i := 0; i < m; i++ {
+				x := f.xs(i)
+				x4 = [4]float32{p.alpha * x[q], p.alpha * x[q+1], p.alpha * x[q+2], p.alpha * x[q+3]}
+				g.axpy4(q, x4[:], c0, c1, p.c[i*p.ldc+c0:i*p.ldc+c1])
+			}
+		}
+		for ; q < k; q++ {
+			for i := 0; i < m; i++ {
+				g.axpy1(p.alpha*f.xs(i)[q], q, c0, c1, p.c[i*p.ldc+c0:i*p.ldc+c1])
+			}
+		}
 	}
 }

@@ -37,6 +37,10 @@ func (*Backend) AdamWStep(p, g, m, v *tensor.Tensor, h tensor.AdamW) {
 		panic(fmt.Sprintf("cpu: AdamWStep: Step = %d (steps count from 1)", h.Step))
 	}
 	c := adamwConsts(h)
+	if runsInline(len(ps), 4*len(ps)) {
+		adamwRange(c, ps, gs, ms, vs)
+		return
+	}
 	parallelRange(len(ps), 4*len(ps), func(i0, i1 int) {
 		adamwRange(c, ps[i0:i1], gs[i0:i1], ms[i0:i1], vs[i0:i1])
 	})

@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"seal/models/tensor"
 )
@@ -32,6 +33,10 @@ const attnBlock = 64
 // attnBlock through Sgemm. Decoding (Tq = 1) goes by kv head instead, see attnDecode.
 func (*Backend) Attention(out, lse, q, k, v *tensor.Tensor, s tensor.AttnShape) {
 	const op = "Attention"
+	if s.Tq == 1 {
+		attnDecode(out, lse, q, k, v, s)
+		return
+	}
 	a := checkAttn(op, s, q, k, v)
 	o := f32(op, "out", out)
 	sameLen(op, "out", "q", out, q)
@@ -45,10 +50,6 @@ func (*Backend) Attention(out, lse, q, k, v *tensor.Tensor, s tensor.AttnShape) 
 	B, Tq, Tk, H, HD := s.B, s.Tq, s.Tk, s.H, s.HD
 	ldq, ldk := H*HD, s.KV*HD
 	rep := H / s.KV
-	if Tq == 1 {
-		attnDecode(a, o, ls)
-		return
-	}
 	bq := min(attnBlock, Tq)
 	parallelFor(B*H, a.threads(B*H), func(t int) {
 		b, h := t/H, t%H
@@ -88,36 +89,60 @@ func (*Backend) Attention(out, lse, q, k, v *tensor.Tensor, s tensor.AttnShape) 
 // attnDecode is Attention for one query row per sequence (decoding), split over the B·KV (sequence,
 // kv head) pairs: the H/KV query heads of a group are contiguous in q's row, so their scores are one
 // [H/KV, Past+1] product and their outputs one [H/KV, HD] product, and each kv head's cache rows are
-// read once for all of them.
-func attnDecode(a *attnArgs, o, ls []float32) {
+// read once for all of them. Its state is a pooled attnDecodeTask: a decode step allocates nothing.
+func attnDecode(out, lse, q, k, v *tensor.Tensor, s tensor.AttnShape) {
+	const op = "Attention"
+	d := attnDecodes.Get().(*attnDecodeTask)
+	checkAttnInto(&d.a, op, s, q, k, v)
+	d.o = f32(op, "out", out)
+	sameLen(op, "out", "q", out, q)
+	if lse != nil {
+		d.ls = f32(op, "lse", lse)
+		if len(d.ls) != s.B*s.H {
+			panic(fmt.Sprintf("cpu: Attention: lse %v, want [%d] (B·Tq·H)", lse.Shape, s.B*s.H))
+		}
+	}
+	parallelDo(s.B*s.KV, d.a.threads(s.B*s.KV), d)
+	*d = attnDecodeTask{}
+	attnDecodes.Put(d)
+}
+
+type attnDecodeTask struct {
+	a     attnArgs
+	o, ls []float32
+}
+
+var attnDecodes = sync.Pool{New: func() any { return new(attnDecodeTask) }}
+
+// task t is sequence t/KV, kv head t%KV.
+func (d *attnDecodeTask) task(t int) {
+	a, o, ls := &d.a, d.o, d.ls
 	s := a.s
 	H, KV, HD, Tk := s.H, s.KV, s.HD, s.Tk
 	rep := H / KV
 	ldq, ldk := H*HD, KV*HD
-	parallelFor(s.B*KV, a.threads(s.B*KV), func(t int) {
-		b, g := t/KV, t%KV
-		n := a.past(b) + 1 // visible keys
-		buf := getF32(rep * (n + 1))
-		inv := (*buf)[:rep]
-		S := (*buf)[rep : rep+rep*n]
-		qoff := b*ldq + g*rep*HD
-		koff := b*Tk*ldk + g*HD
-		Sgemm(false, true, rep, n, HD, s.Scale, a.q[qoff:], HD, a.k[koff:], ldk, 0, S, n)
-		for r := 0; r < rep; r++ {
-			row := S[r*n : (r+1)*n]
-			m := maxF32(row)
-			sum := expShiftSum(row, m)
-			inv[r] = float32(1 / sum)
-			if ls != nil {
-				ls[b*H+g*rep+r] = float32(float64(m) + math.Log(sum))
-			}
+	b, g := t/KV, t%KV
+	n := a.past(b) + 1 // visible keys
+	buf := getF32(rep * (n + 1))
+	inv := (*buf)[:rep]
+	S := (*buf)[rep : rep+rep*n]
+	qoff := b*ldq + g*rep*HD
+	koff := b*Tk*ldk + g*HD
+	Sgemm(false, true, rep, n, HD, s.Scale, a.q[qoff:], HD, a.k[koff:], ldk, 0, S, n)
+	for r := 0; r < rep; r++ {
+		row := S[r*n : (r+1)*n]
+		m := maxF32(row)
+		sum := expShiftSum(row, m)
+		inv[r] = float32(1 / sum)
+		if ls != nil {
+			ls[b*H+g*rep+r] = float32(float64(m) + math.Log(sum))
 		}
-		Sgemm(false, false, rep, HD, n, 1, S, n, a.v[koff:], ldk, 0, o[qoff:], HD)
-		for r := 0; r < rep; r++ {
-			scaleF32(o[qoff+r*HD:qoff+(r+1)*HD], inv[r])
-		}
-		putF32(buf)
-	})
+	}
+	Sgemm(false, false, rep, HD, n, 1, S, n, a.v[koff:], ldk, 0, o[qoff:], HD)
+	for r := 0; r < rep; r++ {
+		scaleF32(o[qoff+r*HD:qoff+(r+1)*HD], inv[r])
+	}
+	putF32(buf)
 }
 
 // AttentionBackward writes dq [B·Tq, H·HD] and dk, dv [B·Tk, KV·HD] from dout, the forward's out and
@@ -226,7 +251,14 @@ func (a *attnArgs) threads(tasks int) int {
 }
 
 func checkAttn(op string, s tensor.AttnShape, q, k, v *tensor.Tensor) *attnArgs {
-	a := &attnArgs{s: s, q: f32(op, "q", q), k: f32(op, "k", k), v: f32(op, "v", v)}
+	a := new(attnArgs)
+	checkAttnInto(a, op, s, q, k, v)
+	return a
+}
+
+// checkAttnInto is checkAttn filling a given record (a pooled one, for decoding).
+func checkAttnInto(a *attnArgs, op string, s tensor.AttnShape, q, k, v *tensor.Tensor) {
+	*a = attnArgs{s: s, q: f32(op, "q", q), k: f32(op, "k", k), v: f32(op, "v", v)}
 	if s.B <= 0 || s.Tq <= 0 || s.Tk <= 0 || s.H <= 0 || s.KV <= 0 || s.HD <= 0 || s.H%s.KV != 0 {
 		panic(fmt.Sprintf("cpu: %s: bad shape %+v (need positive sizes, H a multiple of KV)", op, s))
 	}
@@ -250,5 +282,4 @@ func checkAttn(op string, s tensor.AttnShape, q, k, v *tensor.Tensor) *attnArgs 
 			panic(fmt.Sprintf("cpu: %s: sequence %d: Past %d + Tq %d does not fit Tk %d", op, b, p, s.Tq, s.Tk))
 		}
 	}
-	return a
 }

@@ -11,33 +11,43 @@ func (*Backend) Add(a, b *tensor.Tensor, alpha float32) {
 	as := f32(op, "a", a)
 	host(op, "b", b)
 	sameLen(op, "a", "b", a, b)
-	parallelRange(len(as), 2*len(as), func(i0, i1 int) {
-		dst := as[i0:i1]
-		if b.DType == tensor.BF16 {
-			src := b.BF16[i0:i1]
-			src = src[:len(dst)]
-			for i, h := range src {
-				dst[i] += alpha * widenBF16(h)
-			}
-			return
-		}
-		src := b.F32[i0:i1]
+	if runsInline(len(as), 2*len(as)) {
+		addRange(as, b, alpha, 0, len(as))
+		return
+	}
+	parallelRange(len(as), 2*len(as), func(i0, i1 int) { addRange(as, b, alpha, i0, i1) })
+}
+
+func addRange(as []float32, b *tensor.Tensor, alpha float32, i0, i1 int) {
+	dst := as[i0:i1]
+	if b.DType == tensor.BF16 {
+		src := b.BF16[i0:i1]
 		src = src[:len(dst)]
-		if alpha == 1 {
-			for i, v := range src {
-				dst[i] += v
-			}
-			return
+		for i, h := range src {
+			dst[i] += alpha * widenBF16(h)
 		}
+		return
+	}
+	src := b.F32[i0:i1]
+	src = src[:len(dst)]
+	if alpha == 1 {
 		for i, v := range src {
-			dst[i] += alpha * v
+			dst[i] += v
 		}
-	})
+		return
+	}
+	for i, v := range src {
+		dst[i] += alpha * v
+	}
 }
 
 // Scale: a *= s.
 func (*Backend) Scale(a *tensor.Tensor, s float32) {
 	as := f32("Scale", "a", a)
+	if runsInline(len(as), len(as)) {
+		scaleF32(as, s)
+		return
+	}
 	parallelRange(len(as), len(as), func(i0, i1 int) { scaleF32(as[i0:i1], s) })
 }
 

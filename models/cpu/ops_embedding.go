@@ -17,19 +17,25 @@ func (*Backend) Embedding(out, table *tensor.Tensor, ids []int32) {
 		panic(fmt.Sprintf("cpu: Embedding: out %v for %d ids of a table %v", out.Shape, len(ids), table.Shape))
 	}
 	checkIDs(op, ids, V)
-	parallelRange(len(ids), len(ids)*D, func(i0, i1 int) {
-		for i := i0; i < i1; i++ {
-			dst := o[i*D : (i+1)*D]
-			id := int(ids[i])
-			if table.DType == tensor.F32 {
-				copy(dst, table.F32[id*D:(id+1)*D])
-				continue
-			}
-			for j, h := range table.BF16[id*D : (id+1)*D] {
-				dst[j] = widenBF16(h)
-			}
+	if runsInline(len(ids), len(ids)*D) {
+		embedRows(o, table, ids, D, 0, len(ids))
+		return
+	}
+	parallelRange(len(ids), len(ids)*D, func(i0, i1 int) { embedRows(o, table, ids, D, i0, i1) })
+}
+
+func embedRows(o []float32, table *tensor.Tensor, ids []int32, D, i0, i1 int) {
+	for i := i0; i < i1; i++ {
+		dst := o[i*D : (i+1)*D]
+		id := int(ids[i])
+		if table.DType == tensor.F32 {
+			copy(dst, table.F32[id*D:(id+1)*D])
+			continue
 		}
-	})
+		for j, h := range table.BF16[id*D : (id+1)*D] {
+			dst[j] = widenBF16(h)
+		}
+	}
 }
 
 // EmbeddingBackward adds dout's rows into the rows of dtable [V, D] (F32) at ids: dtable[ids[i]] +=

@@ -29,19 +29,25 @@ func (*Backend) RMSNorm(out, rstd, x, w *tensor.Tensor, eps float32) {
 	}
 	wb := getF32(D)
 	wv := widenInto(*wb, w, D)
-	parallelRange(rows, rows*D, func(r0, r1 int) {
-		for r := r0; r < r1; r++ {
-			xr := xs[r*D : (r+1)*D]
-			or := o[r*D : (r+1)*D]
-			or, w := or[:len(xr)], wv[:len(xr)] // no bounds checks in the loop
-			s := rstdOf(xr, eps)
-			rs[r] = s
-			for j, v := range xr {
-				or[j] = w[j] * float32(v*s)
-			}
-		}
-	})
+	if runsInline(rows, rows*D) {
+		rmsNormRows(o, rs, xs, wv, D, eps, 0, rows)
+	} else {
+		parallelRange(rows, rows*D, func(r0, r1 int) { rmsNormRows(o, rs, xs, wv, D, eps, r0, r1) })
+	}
 	putF32(wb)
+}
+
+func rmsNormRows(o, rs, xs, wv []float32, D int, eps float32, r0, r1 int) {
+	for r := r0; r < r1; r++ {
+		xr := xs[r*D : (r+1)*D]
+		or := o[r*D : (r+1)*D]
+		or, w := or[:len(xr)], wv[:len(xr)] // no bounds checks in the loop
+		s := rstdOf(xr, eps)
+		rs[r] = s
+		for j, v := range xr {
+			or[j] = w[j] * float32(v*s)
+		}
+	}
 }
 
 // rstdOf is 1/sqrt(mean(x²) + eps) with torch's float32 roundings (see RMSNorm).

@@ -44,31 +44,37 @@ func rope(op string, x *tensor.Tensor, heads int, pos []int32, cos, sin *tensor.
 			panic(fmt.Sprintf("cpu: %s: pos[%d] = %d is outside the tables' %d positions", op, r, p, maxPos))
 		}
 	}
+	if runsInline(rows, rows*cols) {
+		ropeRows(xs, cs, sn, pos, cols, half, heads, inverse, 0, rows)
+		return
+	}
+	parallelRange(rows, rows*cols, func(r0, r1 int) { ropeRows(xs, cs, sn, pos, cols, half, heads, inverse, r0, r1) })
+}
+
+func ropeRows(xs, cs, sn []float32, pos []int32, cols, half, heads int, inverse bool, r0, r1 int) {
 	hd := 2 * half
-	parallelRange(rows, rows*cols, func(r0, r1 int) {
-		for r := r0; r < r1; r++ {
-			p := int(pos[r])
-			c := cs[p*half : (p+1)*half]
-			s := sn[p*half : (p+1)*half]
-			for h := 0; h < heads; h++ {
-				x1 := xs[r*cols+h*hd : r*cols+h*hd+half]
-				x2 := xs[r*cols+h*hd+half : r*cols+(h+1)*hd]
-				x2 = x2[:len(x1)]
-				c, s := c[:len(x1)], s[:len(x1)]
-				if inverse {
-					for i, a := range x1 {
-						b := x2[i]
-						x1[i] = float32(a*c[i]) + float32(b*s[i])
-						x2[i] = float32(b*c[i]) - float32(a*s[i])
-					}
-					continue
-				}
+	for r := r0; r < r1; r++ {
+		p := int(pos[r])
+		c := cs[p*half : (p+1)*half]
+		s := sn[p*half : (p+1)*half]
+		for h := 0; h < heads; h++ {
+			x1 := xs[r*cols+h*hd : r*cols+h*hd+half]
+			x2 := xs[r*cols+h*hd+half : r*cols+(h+1)*hd]
+			x2 = x2[:len(x1)]
+			c, s := c[:len(x1)], s[:len(x1)]
+			if inverse {
 				for i, a := range x1 {
 					b := x2[i]
-					x1[i] = float32(a*c[i]) - float32(b*s[i])
-					x2[i] = float32(b*c[i]) + float32(a*s[i])
+					x1[i] = float32(a*c[i]) + float32(b*s[i])
+					x2[i] = float32(b*c[i]) - float32(a*s[i])
 				}
+				continue
+			}
+			for i, a := range x1 {
+				b := x2[i]
+				x1[i] = float32(a*c[i]) - float32(b*s[i])
+				x2[i] = float32(b*c[i]) + float32(a*s[i])
 			}
 		}
-	})
+	}
 }

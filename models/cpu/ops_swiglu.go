@@ -12,13 +12,18 @@ func (*Backend) SwiGLU(out, gate, up *tensor.Tensor) {
 	u := f32(op, "up", up)
 	sameLen(op, "out", "gate", out, gate)
 	sameLen(op, "up", "gate", up, gate)
-	parallelRange(len(o), 4*len(o), func(i0, i1 int) {
-		gs, us, os := g[i0:i1], u[i0:i1], o[i0:i1]
-		us, os = us[:len(gs)], os[:len(gs)]
-		for i, x := range gs {
-			os[i] = x / (1 + expf(-x)) * us[i]
-		}
-	})
+	if runsInline(len(o), 4*len(o)) {
+		swiGLU(o, g, u)
+		return
+	}
+	parallelRange(len(o), 4*len(o), func(i0, i1 int) { swiGLU(o[i0:i1], g[i0:i1], u[i0:i1]) })
+}
+
+func swiGLU(os, gs, us []float32) {
+	us, os = us[:len(gs)], os[:len(gs)]
+	for i, x := range gs {
+		os[i] = x / (1 + expf(-x)) * us[i]
+	}
 }
 
 // SwiGLUBackward: with s = sigmoid(gate) = 1/(1 + e^−gate),

@@ -65,8 +65,17 @@ func poolWorker() {
 // helpers inside it.
 const parJobClosed = 1 << 40
 
+// tasker is one parallel call's work: task(t) does task t. A call that must allocate
+// nothing passes a pointer (to a pooled struct); parallelFor wraps a closure.
+type tasker interface{ task(t int) }
+
+// funcTasks makes a closure a tasker (a func value in an interface allocates nothing).
+type funcTasks func(t int)
+
+func (f funcTasks) task(t int) { f(t) }
+
 type parJob struct {
-	fn    func(task int)
+	tk    tasker
 	n     int64
 	next  atomic.Int64
 	state atomic.Int64
@@ -79,7 +88,7 @@ func (j *parJob) work() {
 		if t >= j.n {
 			return
 		}
-		j.fn(int(t))
+		j.tk.task(int(t))
 	}
 }
 
@@ -101,18 +110,35 @@ func (j *parJob) help() {
 
 // parallelFor runs fn(0..n-1), using up to threads goroutines (the caller and threads-1 pool helpers).
 // Tasks are handed out dynamically, so uneven tasks or a busy core even out. It returns when all are done.
-func parallelFor(n, threads int, fn func(task int)) {
+func parallelFor(n, threads int, fn func(task int)) { parallelDo(n, threads, funcTasks(fn)) }
+
+// parJobs recycles job records. A helper may still take a recycled job from poolJobs (an
+// offer the job's caller finished without): it then finds the job closed and leaves, or,
+// if the job has been armed again, joins the new call, which is as good as any.
+var parJobs = sync.Pool{New: func() any {
+	j := &parJob{done: make(chan struct{}, 1)}
+	j.state.Store(parJobClosed)
+	return j
+}}
+
+// parallelDo is parallelFor for a tasker; with a pointer tasker it allocates nothing.
+func parallelDo(n, threads int, tk tasker) {
 	if threads > n {
 		threads = n
 	}
 	if threads <= 1 {
 		for t := 0; t < n; t++ {
-			fn(t)
+			tk.task(t)
 		}
 		return
 	}
 	startWorkers(threads - 1)
-	j := &parJob{fn: fn, n: int64(n), done: make(chan struct{}, 1)}
+	j := parJobs.Get().(*parJob)
+	// Arm it: helpers join through state, so that is stored last.
+	j.tk, j.n = tk, int64(n)
+	j.next.Store(0)
+	j.state.Store(0)
+	defer func() { j.tk = nil; parJobs.Put(j) }()
 offer:
 	for i := 1; i < threads; i++ {
 		select {

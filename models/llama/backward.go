@@ -25,7 +25,7 @@ func (m *Model) TrainLoRA() ([]*train.Param, error) {
 	var ps []*train.Param
 	for _, mod := range m.adapter.Modules {
 		lm := m.lora[mod.Layer][projIndex(mod.Proj)]
-		lm.dA, lm.dB = tensor.New(lm.A.Shape...), tensor.New(lm.B.Shape...)
+		lm.dA, lm.dB = m.Backend.Alloc(tensor.F32, lm.A.Shape...), m.Backend.Alloc(tensor.F32, lm.B.Shape...)
 		ps = append(ps,
 			&train.Param{Name: "base_model.model." + mod.Name + ".lora_A.weight", Value: lm.A, Grad: lm.dA},
 			&train.Param{Name: "base_model.model." + mod.Name + ".lora_B.weight", Value: lm.B, Grad: lm.dB})
@@ -47,7 +47,7 @@ func (m *Model) TrainFull() ([]*train.Param, error) {
 		if w.DType != tensor.F32 || w.F32 == nil {
 			return nil, fmt.Errorf("llama: weight %s is %s; load with Trainable for full training", name, w.DType)
 		}
-		g := tensor.New(w.Shape...)
+		g := m.Backend.Alloc(tensor.F32, w.Shape...)
 		ps = append(ps, &train.Param{Name: name, Value: w, Grad: g, NoDecay: noDecay})
 		return g, nil
 	}
@@ -93,9 +93,9 @@ func (m *Model) TrainFull() ([]*train.Param, error) {
 	return ps, nil
 }
 
-// StopTraining drops the gradient buffers.
+// StopTraining drops the gradient buffers and the training step's activations.
 func (m *Model) StopTraining() {
-	m.full = nil
+	m.full, m.train = nil, nil
 	for _, l := range m.lora {
 		for _, lm := range l {
 			if lm != nil {
@@ -133,26 +133,34 @@ func (m *Model) Loss(ids, targets []int32, B, T int, backward bool, gradScale fl
 		m.dropoutCalls++
 		defer func() { m.training = false }()
 	}
-	xnf, a := m.forward(ids, B, T, nil, backward)
-	logits := m.logits(xnf, nil)
+	var p *pass
+	if backward {
+		p = m.trainingPass() // the backward reads every activation
+	} else {
+		p = m.passes.get(m.Backend)
+		defer m.passes.put(p)
+	}
+	xnf, a := m.forward(p, ids, B, T, nil, backward)
+	logits := p.tensor(B*T, m.Config.VocabSize)
+	m.logitsInto(p, logits, xnf, nil)
 	var dlogits *tensor.Tensor
 	if backward {
-		dlogits = tensor.New(logits.Shape...)
+		dlogits = p.tensor(logits.Shape...)
 	}
-	sum, _ := m.B.CrossEntropy(dlogits, logits, targets, gradScale/float32(count))
+	sum, _ := m.Backend.CrossEntropy(dlogits, logits, targets, gradScale/float32(count))
 	if backward {
-		m.backward(a, dlogits)
+		m.backward(p, a, dlogits)
 	}
 	return sum / float64(count), count, nil
 }
 
 // backward propagates dlogits through the network, block by block in reverse, adding
 // into the gradients being trained.
-func (m *Model) backward(a *acts, dlogits *tensor.Tensor) {
-	c, be := m.Config, m.B
+func (m *Model) backward(p *pass, a *acts, dlogits *tensor.Tensor) {
+	c, be := m.Config, m.Backend
 	N := a.B * a.T
 	g := m.full
-	dxnf := tensor.New(N, c.HiddenSize)
+	dxnf := p.tensor(N, c.HiddenSize)
 	be.MatMul(dxnf, dlogits, m.LMHead, false, false, 1, 0)
 	if g != nil {
 		if g.lmHead != nil {
@@ -161,7 +169,7 @@ func (m *Model) backward(a *acts, dlogits *tensor.Tensor) {
 			be.MatMul(g.embed, dlogits, a.xnf, true, false, 1, 1) // tied: lm_head is the embedding
 		}
 	}
-	dx := tensor.New(N, c.HiddenSize)
+	dx := p.tensor(N, c.HiddenSize)
 	be.RMSNormBackward(dx, gradOf(g, func(g *fullGrads) *tensor.Tensor { return g.norm }), dxnf, a.xf, m.Norm, a.rstdf)
 	cos, sin := m.rope.tables(a.T)
 	for li := len(m.Layers) - 1; li >= 0; li-- {
@@ -171,30 +179,30 @@ func (m *Model) backward(a *acts, dlogits *tensor.Tensor) {
 			gl = &g.layers[li]
 		}
 		// MLP block: dx is the gradient of the block's output (residual passes through).
-		dact := m.linearBackward(li, Down, dx, s.act, s)
-		dgate, dup := tensor.New(N, c.IntermediateSize), tensor.New(N, c.IntermediateSize)
+		dact := m.linearBackward(p, li, Down, dx, s.act, s)
+		dgate, dup := p.tensor(N, c.IntermediateSize), p.tensor(N, c.IntermediateSize)
 		be.SwiGLUBackward(dgate, dup, dact, s.gate, s.up)
-		dxn2 := m.linearBackward(li, Gate, dgate, s.xn2, s)
-		be.Add(dxn2, m.linearBackward(li, Up, dup, s.xn2, s), 1)
-		dh := tensor.New(N, c.HiddenSize)
+		dxn2 := m.linearBackward(p, li, Gate, dgate, s.xn2, s)
+		be.Add(dxn2, m.linearBackward(p, li, Up, dup, s.xn2, s), 1)
+		dh := p.tensor(N, c.HiddenSize)
 		be.RMSNormBackward(dh, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.MLPNorm }), dxn2, s.h, l.MLPNorm, s.rstd2)
 		be.Add(dh, dx, 1)
 		// Attention block.
-		datt := m.linearBackward(li, O, dh, s.att, s)
-		dq, dk, dv := tensor.New(N, c.QDim()), tensor.New(N, c.KVDim()), tensor.New(N, c.KVDim())
+		datt := m.linearBackward(p, li, O, dh, s.att, s)
+		dq, dk, dv := p.tensor(N, c.QDim()), p.tensor(N, c.KVDim()), p.tensor(N, c.KVDim())
 		shape := tensor.AttnShape{B: a.B, Tq: a.T, Tk: a.T, H: c.NumHeads, KV: c.NumKVHeads, HD: c.HeadDim,
 			Scale: float32(1 / math.Sqrt(float64(c.HeadDim)))}
 		be.AttentionBackward(dq, dk, dv, datt, s.att, s.lse, s.q, s.k, s.v, shape)
 		be.RoPEBackward(dq, c.NumHeads, a.pos, cos, sin)
 		be.RoPEBackward(dk, c.NumKVHeads, a.pos, cos, sin)
 		if c.QKNorm {
-			dq = m.headNormBackward(dq, s.qRaw, l.QNorm, s.rstdQ, c.NumHeads, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.QNorm }))
-			dk = m.headNormBackward(dk, s.kRaw, l.KNorm, s.rstdK, c.NumKVHeads, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.KNorm }))
+			dq = m.headNormBackward(p, dq, s.qRaw, l.QNorm, s.rstdQ, c.NumHeads, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.QNorm }))
+			dk = m.headNormBackward(p, dk, s.kRaw, l.KNorm, s.rstdK, c.NumKVHeads, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.KNorm }))
 		}
-		dxn1 := m.linearBackward(li, Q, dq, s.xn1, s)
-		be.Add(dxn1, m.linearBackward(li, K, dk, s.xn1, s), 1)
-		be.Add(dxn1, m.linearBackward(li, V, dv, s.xn1, s), 1)
-		dx = tensor.New(N, c.HiddenSize)
+		dxn1 := m.linearBackward(p, li, Q, dq, s.xn1, s)
+		be.Add(dxn1, m.linearBackward(p, li, K, dk, s.xn1, s), 1)
+		be.Add(dxn1, m.linearBackward(p, li, V, dv, s.xn1, s), 1)
+		dx = p.tensor(N, c.HiddenSize)
 		be.RMSNormBackward(dx, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.AttnNorm }), dxn1, s.x, l.AttnNorm, s.rstd1)
 		be.Add(dx, dh, 1)
 	}
@@ -203,11 +211,11 @@ func (m *Model) backward(a *acts, dlogits *tensor.Tensor) {
 	}
 }
 
-func (m *Model) headNormBackward(dy, x, w, rstd *tensor.Tensor, heads int, dw *tensor.Tensor) *tensor.Tensor {
+func (m *Model) headNormBackward(p *pass, dy, x, w, rstd *tensor.Tensor, heads int, dw *tensor.Tensor) *tensor.Tensor {
 	hd := m.Config.HeadDim
 	rows := dy.Rows() * heads
-	dx := tensor.New(dy.Rows(), heads*hd)
-	m.B.RMSNormBackward(dx.View(rows, hd), dw, dy.View(rows, hd), x.View(rows, hd), w, rstd)
+	dx := p.tensor(dy.Rows(), heads*hd)
+	m.Backend.RMSNormBackward(p.viewOf(dx, rows, hd), dw, p.viewOf(dy, rows, hd), p.viewOf(x, rows, hd), w, rstd)
 	return dx
 }
 

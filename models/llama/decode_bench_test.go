@@ -1,9 +1,11 @@
 package llama
 
 import (
+	"fmt"
 	"testing"
 
 	"seal/models/cpu"
+	"seal/models/tensor"
 )
 
 // BenchmarkDecode1BShape decodes one token at a time through 4 layers shaped like
@@ -21,5 +23,31 @@ func BenchmarkDecode1BShape(b *testing.B) {
 		if _, err := m.Forward(tok, 1, 1, cache, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkDecodeSmall decodes one token per sequence through the small model (d 256,
+// 4 layers, GQA 8/4, vocabulary 4096) at batch 1 and 5, into one logits buffer, and
+// reports allocations: the model's own are zero (TestDecodeStepAllocatesNothing), what
+// remains is the CPU backend's per-call bookkeeping.
+func BenchmarkDecodeSmall(b *testing.B) {
+	c := &Config{Arch: ArchLlama, VocabSize: 4096, HiddenSize: 256, IntermediateSize: 688, NumLayers: 4,
+		NumHeads: 8, NumKVHeads: 4, HeadDim: 32, MaxPositions: 4096, RMSNormEps: 1e-5, RopeTheta: 10000,
+		RopeScaling: RopeScaling{Type: "default"}, TieWordEmbeddings: true}
+	m := NewRandom(c, cpu.New(), false, 1)
+	for _, B := range []int{1, 5} {
+		b.Run(fmt.Sprintf("batch%d", B), func(b *testing.B) {
+			cache := m.NewCache(B, 1024)
+			tok, out := make([]int32, B), tensor.New(B, c.VocabSize)
+			b.ReportAllocs()
+			for b.Loop() {
+				if cache.Len[0] == cache.Cap {
+					clear(cache.Len)
+				}
+				if err := m.ForwardInto(out, tok, B, 1, cache, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -64,7 +64,7 @@ func (m *Model) FitLoRA(ctx context.Context, examples []train.Example, cfg FitCo
 	if cfg.Schedule != nil {
 		sched = cfg.Schedule(total)
 	}
-	opt := train.NewAdamW(m.B, params, train.AdamWConfig{LR: float32(cfg.LR), Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, MaxGradNorm: 1}, sched)
+	opt := train.NewAdamW(m.Backend, params, train.AdamWConfig{LR: float32(cfg.LR), Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, MaxGradNorm: 1}, sched)
 	var curve []FitStep
 	for epoch := 0; epoch < cfg.Epochs; epoch++ {
 		order := train.Shuffle(len(examples), cfg.Seed, epoch)

@@ -8,8 +8,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"seal/models/cpu"
 	"seal/models/llama"
+	"seal/models/llama/llamatest"
 	"seal/models/lora"
 	"seal/models/train"
 )
@@ -19,7 +19,7 @@ func fitModel(t *testing.T) *llama.Model {
 	c := &llama.Config{Arch: llama.ArchLlama, VocabSize: 64, HiddenSize: 32, IntermediateSize: 64, NumLayers: 2,
 		NumHeads: 4, NumKVHeads: 2, HeadDim: 8, MaxPositions: 128, RMSNormEps: 1e-5, RopeTheta: 10000,
 		RopeScaling: llama.RopeScaling{Type: "default"}, TieWordEmbeddings: true, BOSTokenID: -1, EOSTokenIDs: []int{1}, PadTokenID: -1}
-	m := llama.NewRandom(c, cpu.New(), false, 3)
+	m := llama.NewRandom(c, llamatest.Backend(), false, 3)
 	a, err := lora.New(&lora.Config{Rank: 4, Alpha: 8, TargetModules: llama.Projections}, c.NumLayers,
 		llama.Projections, c.ProjectionShape, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {

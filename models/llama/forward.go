@@ -15,13 +15,14 @@ type KVCache struct {
 	Len    []int            // positions filled, per sequence
 }
 
-// NewCache allocates a cache for batch sequences of up to capacity positions.
+// NewCache allocates a cache for batch sequences of up to capacity positions, in the
+// backend's memory.
 func (m *Model) NewCache(batch, capacity int) *KVCache {
 	c := &KVCache{B: batch, Cap: capacity, Len: make([]int, batch)}
 	kv := m.Config.KVDim()
 	for range m.Layers {
-		c.K = append(c.K, tensor.New(batch*capacity, kv))
-		c.V = append(c.V, tensor.New(batch*capacity, kv))
+		c.K = append(c.K, m.Backend.Alloc(tensor.F32, batch*capacity, kv))
+		c.V = append(c.V, m.Backend.Alloc(tensor.F32, batch*capacity, kv))
 	}
 	return c
 }
@@ -66,13 +67,47 @@ type acts struct {
 // Forward runs B sequences of T new tokens each (ids row-major, B*T). With a cache the
 // tokens continue each cached sequence and their keys and values are appended. rows
 // selects the rows whose logits are wanted (nil means all); the result is
-// [len(rows), vocab]. Logits of other rows are never computed.
+// [len(rows), vocab], a new host tensor the caller keeps (the logits are downloaded
+// from the backend here). Logits of other rows are never computed.
 func (m *Model) Forward(ids []int32, B, T int, cache *KVCache, rows []int) (*tensor.Tensor, error) {
-	if err := m.checkInput(ids, B, T, cache); err != nil {
+	n := B * T
+	if rows != nil {
+		n = len(rows)
+	}
+	out := m.Backend.Alloc(tensor.F32, max(n, 0), m.Config.VocabSize)
+	defer m.Backend.Free(out)
+	if err := m.ForwardInto(out, ids, B, T, cache, rows); err != nil {
 		return nil, err
 	}
-	x, _ := m.forward(ids, B, T, cache, false)
-	return m.logits(x, rows), nil
+	host := tensor.New(out.Shape...)
+	m.Backend.Download(host, out)
+	return host, nil
+}
+
+// ForwardInto is Forward writing the logits into out ([len(rows) or B*T, vocab]). Every
+// intermediate comes from buffers the model keeps between calls, so a call whose shapes
+// were seen before (a decode step) allocates nothing.
+func (m *Model) ForwardInto(out *tensor.Tensor, ids []int32, B, T int, cache *KVCache, rows []int) error {
+	if err := m.checkInput(ids, B, T, cache); err != nil {
+		return err
+	}
+	n := B * T
+	if rows != nil {
+		n = len(rows)
+	}
+	for _, r := range rows {
+		if r < 0 || r >= B*T {
+			return fmt.Errorf("llama: logits row %d outside the %d positions", r, B*T)
+		}
+	}
+	if out.Len() != n*m.Config.VocabSize || out.Cols() != m.Config.VocabSize {
+		return fmt.Errorf("llama: logits buffer %v, want [%d, %d]", out.Shape, n, m.Config.VocabSize)
+	}
+	p := m.passes.get(m.Backend)
+	defer m.passes.put(p)
+	x, _ := m.forward(p, ids, B, T, cache, false)
+	m.logitsInto(p, out, x, rows)
+	return nil
 }
 
 func (m *Model) checkInput(ids []int32, B, T int, cache *KVCache) error {
@@ -99,13 +134,16 @@ func (m *Model) checkInput(ids []int32, B, T int, cache *KVCache) error {
 
 // forward runs the blocks and the final norm; it returns the normed final hidden state
 // [B*T, hidden] and, when save is set, every activation the backward pass needs.
-func (m *Model) forward(ids []int32, B, T int, cache *KVCache, save bool) (*tensor.Tensor, *acts) {
-	c, be := m.Config, m.B
+//
+// p supplies the tensors: with save the pass must hand out fresh ones (they outlive it).
+func (m *Model) forward(p *pass, ids []int32, B, T int, cache *KVCache, save bool) (*tensor.Tensor, *acts) {
+	c, be := m.Config, m.Backend
 	N := B * T
-	pos := make([]int32, N)
-	past := make([]int, B)
+	p.start(N, B)
+	pos, past := p.pos, p.past
 	maxPos := 0
 	for b := 0; b < B; b++ {
+		past[b] = 0
 		if cache != nil {
 			past[b] = cache.Len[b]
 		}
@@ -115,24 +153,29 @@ func (m *Model) forward(ids []int32, B, T int, cache *KVCache, save bool) (*tens
 		maxPos = max(maxPos, past[b]+T)
 	}
 	cos, sin := m.rope.tables(maxPos)
-	a := &acts{B: B, T: T, ids: ids, pos: pos}
+	var a *acts
+	if save {
+		p.acts = acts{B: B, T: T, ids: ids, pos: pos, layers: p.acts.layers[:0]}
+		a = &p.acts
+	}
 
-	x := tensor.New(N, c.HiddenSize)
+	x := p.tensor(N, c.HiddenSize)
 	be.Embedding(x, m.Embed, ids)
 	for li := range m.Layers {
+		p.useLayer(li)
 		l := &m.Layers[li]
 		var s layerActs
 		s.x = x
 		// Attention block.
-		s.xn1, s.rstd1 = tensor.New(N, c.HiddenSize), tensor.New(N)
+		s.xn1, s.rstd1 = p.tensor(N, c.HiddenSize), p.tensor(N)
 		be.RMSNorm(s.xn1, s.rstd1, x, l.AttnNorm, float32(c.RMSNormEps))
-		q := m.linear(li, Q, s.xn1, &s)
-		k := m.linear(li, K, s.xn1, &s)
-		v := m.linear(li, V, s.xn1, &s)
+		q := m.linear(p, li, Q, s.xn1, &s)
+		k := m.linear(p, li, K, s.xn1, &s)
+		v := m.linear(p, li, V, s.xn1, &s)
 		if c.QKNorm {
 			s.qRaw, s.kRaw = q, k
-			q, s.rstdQ = m.headNorm(q, l.QNorm, c.NumHeads)
-			k, s.rstdK = m.headNorm(k, l.KNorm, c.NumKVHeads)
+			q, s.rstdQ = m.headNorm(p, q, l.QNorm, c.NumHeads)
+			k, s.rstdK = m.headNorm(p, k, l.KNorm, c.NumKVHeads)
 		}
 		be.RoPE(q, c.NumHeads, pos, cos, sin)
 		be.RoPE(k, c.NumKVHeads, pos, cos, sin)
@@ -142,26 +185,26 @@ func (m *Model) forward(ids []int32, B, T int, cache *KVCache, save bool) (*tens
 		kAll, vAll := k, v
 		if cache != nil {
 			kAll, vAll = cache.K[li], cache.V[li]
-			appendCache(kAll, k, cache, T)
-			appendCache(vAll, v, cache, T)
+			m.appendCache(kAll, k, cache, T)
+			m.appendCache(vAll, v, cache, T)
 			shape.Tk, shape.Past = cache.Cap, past
 		}
-		s.att = tensor.New(N, c.QDim())
+		s.att = p.tensor(N, c.QDim())
 		if save {
-			s.lse = tensor.New(N * c.NumHeads)
+			s.lse = p.tensor(N * c.NumHeads)
 		}
 		be.Attention(s.att, s.lse, q, kAll, vAll, shape)
-		o := m.linear(li, O, s.att, &s)
+		o := m.linear(p, li, O, s.att, &s)
 		be.Add(o, x, 1)
 		s.h = o
 		// MLP block.
-		s.xn2, s.rstd2 = tensor.New(N, c.HiddenSize), tensor.New(N)
+		s.xn2, s.rstd2 = p.tensor(N, c.HiddenSize), p.tensor(N)
 		be.RMSNorm(s.xn2, s.rstd2, s.h, l.MLPNorm, float32(c.RMSNormEps))
-		s.gate = m.linear(li, Gate, s.xn2, &s)
-		s.up = m.linear(li, Up, s.xn2, &s)
-		s.act = tensor.New(N, c.IntermediateSize)
+		s.gate = m.linear(p, li, Gate, s.xn2, &s)
+		s.up = m.linear(p, li, Up, s.xn2, &s)
+		s.act = p.tensor(N, c.IntermediateSize)
 		be.SwiGLU(s.act, s.gate, s.up)
-		d := m.linear(li, Down, s.act, &s)
+		d := m.linear(p, li, Down, s.act, &s)
 		be.Add(d, s.h, 1)
 		x = d
 		if save {
@@ -173,41 +216,51 @@ func (m *Model) forward(ids []int32, B, T int, cache *KVCache, save bool) (*tens
 			cache.Len[b] += T
 		}
 	}
-	a.xf = x
-	a.xnf, a.rstdf = tensor.New(N, c.HiddenSize), tensor.New(N)
-	be.RMSNorm(a.xnf, a.rstdf, x, m.Norm, float32(c.RMSNormEps))
-	return a.xnf, a
+	p.useHead()
+	xnf, rstdf := p.tensor(N, c.HiddenSize), p.tensor(N)
+	be.RMSNorm(xnf, rstdf, x, m.Norm, float32(c.RMSNormEps))
+	if save {
+		a.xf, a.xnf, a.rstdf = x, xnf, rstdf
+	}
+	return xnf, a
 }
 
 // headNorm applies Qwen3's RMSNorm over each head of x [N, heads*hd].
-func (m *Model) headNorm(x, w *tensor.Tensor, heads int) (*tensor.Tensor, *tensor.Tensor) {
+func (m *Model) headNorm(p *pass, x, w *tensor.Tensor, heads int) (*tensor.Tensor, *tensor.Tensor) {
 	hd := m.Config.HeadDim
 	rows := x.Rows() * heads
-	out, rstd := tensor.New(x.Rows(), heads*hd), tensor.New(rows)
-	m.B.RMSNorm(out.View(rows, hd), rstd, x.View(rows, hd), w, float32(m.Config.RMSNormEps))
+	out, rstd := p.tensor(x.Rows(), heads*hd), p.tensor(rows)
+	m.Backend.RMSNorm(p.viewOf(out, rows, hd), rstd, p.viewOf(x, rows, hd), w, float32(m.Config.RMSNormEps))
 	return out, rstd
 }
 
 // appendCache copies the new rows of src [B*T, kv] into each sequence's next cache rows.
-func appendCache(dst, src *tensor.Tensor, cache *KVCache, T int) {
-	kv := src.Cols()
+func (m *Model) appendCache(dst, src *tensor.Tensor, cache *KVCache, T int) {
 	for b := 0; b < cache.B; b++ {
-		from := (b*cache.Cap + cache.Len[b]) * kv
-		copy(dst.F32[from:from+T*kv], src.F32[b*T*kv:(b+1)*T*kv])
+		m.Backend.CopyRows(dst, b*cache.Cap+cache.Len[b], src, b*T, T)
 	}
 }
 
-// logits projects rows of the final hidden state through lm_head.
-func (m *Model) logits(xn *tensor.Tensor, rows []int) *tensor.Tensor {
+// logits projects rows of the final hidden state through lm_head into a new tensor.
+func (m *Model) logits(p *pass, xn *tensor.Tensor, rows []int) *tensor.Tensor {
+	n := xn.Rows()
+	if rows != nil {
+		n = len(rows)
+	}
+	out := tensor.New(n, m.Config.VocabSize)
+	m.logitsInto(p, out, xn, rows)
+	return out
+}
+
+// logitsInto projects rows of the final hidden state through lm_head into out.
+func (m *Model) logitsInto(p *pass, out, xn *tensor.Tensor, rows []int) {
 	sel := xn
 	if rows != nil {
-		sel = tensor.New(len(rows), xn.Cols())
-		h := xn.Cols()
+		p.useHead()
+		sel = p.tensor(len(rows), xn.Cols())
 		for i, r := range rows {
-			copy(sel.F32[i*h:(i+1)*h], xn.F32[r*h:(r+1)*h])
+			m.Backend.CopyRows(sel, i, xn, r, 1)
 		}
 	}
-	out := tensor.New(sel.Rows(), m.Config.VocabSize)
-	m.B.MatMul(out, sel, m.LMHead, false, true, 1, 0)
-	return out
+	m.Backend.MatMul(out, sel, m.LMHead, false, true, 1, 0)
 }

@@ -73,7 +73,7 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int32, cfg GenerateCon
 	stops := NewStopMatcher(cfg.StopStrings)
 	cache := m.NewCache(S, capacity)
 	// Prefill each prompt once into its first slot, then copy that slot to its other N-1.
-	last := make([]*tensor.Tensor, S) // logits of each sequence's latest position
+	last := make([][]float32, S) // logits of each sequence's latest position
 	for p, prompt := range prompts {
 		slot := cache.slot(p * n)
 		logits, err := m.Forward(prompt, 1, len(prompt), slot, []int{len(prompt) - 1})
@@ -82,9 +82,9 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int32, cfg GenerateCon
 		}
 		for i := 0; i < n; i++ {
 			if i > 0 {
-				cache.copySlot(p*n+i, p*n)
+				cache.copySlot(m.Backend, p*n+i, p*n)
 			}
-			last[p*n+i] = logits
+			last[p*n+i] = logits.F32
 		}
 	}
 	active := make([]int, S) // active[j] = which generation cache slot j holds
@@ -92,6 +92,13 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int32, cfg GenerateCon
 		active[i] = i
 	}
 	next := make([]int32, S)
+	V := m.Config.VocabSize
+	// Each step's logits, rows of live sequences first, and their host copy: the one
+	// point where the sampler reads what the backend computed.
+	decoded, sampled := m.Backend.Alloc(tensor.F32, S, V), tensor.New(S, V)
+	defer m.Backend.Free(decoded)
+	keep := make([]int, 0, S)
+	views := make([]*KVCache, S+1) // cache.prefix(n), made once per n
 	for step := 0; len(active) > 0; step++ {
 		if err := ctx.Err(); err != nil {
 			for _, g := range active {
@@ -100,9 +107,9 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int32, cfg GenerateCon
 			m.finishText(gens, cfg)
 			return gens, err
 		}
-		keep := active[:0:0]
+		keep = keep[:0]
 		for j, g := range active {
-			tok := int32(samplers[g].Next(last[j].F32))
+			tok := int32(samplers[g].Next(last[j]))
 			if slices.Contains(cfg.StopIDs, tok) {
 				gens[g].Reason = StopEOS
 				continue
@@ -131,24 +138,26 @@ func (m *Model) Generate(ctx context.Context, prompts [][]int32, cfg GenerateCon
 		// Compact the cache so the batch holds only live sequences.
 		for dst, src := range keep {
 			if dst != src {
-				cache.copySlot(dst, src)
+				cache.copySlot(m.Backend, dst, src)
 			}
 		}
-		ids := make([]int32, len(keep))
-		copy(ids, next[:len(keep)])
-		newActive := make([]int, len(keep))
-		for dst, src := range keep {
-			newActive[dst] = active[src]
+		for dst, src := range keep { // keep is ascending: dst <= src
+			active[dst] = active[src]
 		}
-		active = newActive
-		view := cache.prefix(len(active))
-		logits, err := m.Forward(ids, len(active), 1, view, nil)
-		if err != nil {
+		active = active[:len(keep)]
+		B := len(active)
+		if views[B] == nil {
+			views[B] = cache.prefix(B)
+		}
+		logits := decoded.RowRange(0, B)
+		if err := m.ForwardInto(logits, next[:B], B, 1, views[B], nil); err != nil {
 			return nil, err
 		}
-		last = last[:len(active)]
-		for j := range active {
-			last[j] = logits.RowRange(j, j+1)
+		host := sampled.F32[:B*V]
+		m.Backend.Download(tensor.FromF32(host, B, V), logits)
+		last = last[:B]
+		for j := range last {
+			last[j] = host[j*V : (j+1)*V]
 		}
 	}
 	m.finishText(gens, cfg)
@@ -187,13 +196,11 @@ func (c *KVCache) prefix(n int) *KVCache {
 }
 
 // copySlot copies sequence src's filled positions to sequence dst.
-func (c *KVCache) copySlot(dst, src int) {
+func (c *KVCache) copySlot(be tensor.Backend, dst, src int) {
 	n := c.Len[src]
 	for i := range c.K {
-		kv := c.K[i].Cols()
-		for _, t := range []*tensor.Tensor{c.K[i], c.V[i]} {
-			copy(t.F32[dst*c.Cap*kv:(dst*c.Cap+n)*kv], t.F32[src*c.Cap*kv:(src*c.Cap+n)*kv])
-		}
+		be.CopyRows(c.K[i], dst*c.Cap, c.K[i], src*c.Cap, n)
+		be.CopyRows(c.V[i], dst*c.Cap, c.V[i], src*c.Cap, n)
 	}
 	c.Len[dst] = n
 }

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"seal/internal/shareddata"
-	"seal/models/cpu"
 	"seal/models/llama"
+	"seal/models/llama/llamatest"
 	"seal/models/lora"
 	"seal/models/safetensors"
 	"seal/models/train"
@@ -92,7 +92,7 @@ func (f fixture) load(t *testing.T, weights string) *llama.Model {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ck.Close() })
-	m, err := llama.Load(ck, cpu.New(), llama.LoadOptions{})
+	m, err := llama.Load(ck, llamatest.Backend(), llama.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestGoldenLoRALogitsLossAndGradients(t *testing.T) {
 			}
 			cfg := train.DefaultAdamW()
 			cfg.MaxGradNorm = 0
-			train.NewAdamW(m.B, params, cfg, nil).Step()
+			train.NewAdamW(m.Backend, params, cfg, nil).Step()
 			after, err := safetensors.Open(filepath.Join(f.dir, "lora_after_adamw_step.safetensors"))
 			if err != nil {
 				t.Fatal(err)

@@ -64,24 +64,24 @@ func (m *Model) loraMod(layer, p int) *loraModule {
 
 // linear computes x·Wᵀ + bias (+ the LoRA branch), saving the LoRA input projection
 // x·Aᵀ in s for the backward pass.
-func (m *Model) linear(layer, p int, x *tensor.Tensor, s *layerActs) *tensor.Tensor {
+func (m *Model) linear(ps *pass, layer, p int, x *tensor.Tensor, s *layerActs) *tensor.Tensor {
 	l := &m.Layers[layer]
 	w := l.W[p]
-	y := tensor.New(x.Rows(), w.Shape[0])
-	m.B.MatMul(y, x, w, false, true, 1, 0)
+	y := ps.tensor(x.Rows(), w.Shape[0])
+	m.Backend.MatMul(y, x, w, false, true, 1, 0)
 	if l.Bias[p] != nil {
-		m.B.AddBias(y, l.Bias[p])
+		m.Backend.AddBias(y, l.Bias[p])
 	}
 	if lm := m.loraMod(layer, p); lm != nil {
 		in := x
 		if seed, on := m.dropoutSeed(layer, p, lm); on {
-			in = tensor.New(x.Shape...)
-			m.B.Dropout(in, x, lm.dropout, seed)
+			in = ps.tensor(x.Shape...)
+			m.Backend.Dropout(in, x, lm.dropout, seed)
 			s.loraIn[p] = in
 		}
-		u := tensor.New(x.Rows(), lm.A.Shape[0])
-		m.B.MatMul(u, in, lm.A, false, true, 1, 0)
-		m.B.MatMul(y, u, lm.B, false, true, lm.scale, 1)
+		u := ps.tensor(x.Rows(), lm.A.Shape[0])
+		m.Backend.MatMul(u, in, lm.A, false, true, 1, 0)
+		m.Backend.MatMul(y, u, lm.B, false, true, lm.scale, 1)
 		s.lora[p] = u
 	}
 	return y
@@ -98,15 +98,15 @@ func (m *Model) dropoutSeed(layer, p int, lm *loraModule) (uint64, bool) {
 
 // linearBackward returns dx for y = linear(x) given dy, and adds the parameter
 // gradients being trained: LoRA's dA and dB, or (full training) dW and dbias.
-func (m *Model) linearBackward(layer, p int, dy, x *tensor.Tensor, s *layerActs) *tensor.Tensor {
+func (m *Model) linearBackward(ps *pass, layer, p int, dy, x *tensor.Tensor, s *layerActs) *tensor.Tensor {
 	l := &m.Layers[layer]
 	w := l.W[p]
-	dx := tensor.New(dy.Rows(), w.Shape[1])
-	m.B.MatMul(dx, dy, w, false, false, 1, 0)
+	dx := ps.tensor(dy.Rows(), w.Shape[1])
+	m.Backend.MatMul(dx, dy, w, false, false, 1, 0)
 	if g := m.full; g != nil {
-		m.B.MatMul(g.layers[layer].W[p], dy, x, true, false, 1, 1)
+		m.Backend.MatMul(g.layers[layer].W[p], dy, x, true, false, 1, 1)
 		if db := g.layers[layer].Bias[p]; db != nil {
-			m.B.BiasBackward(db, dy)
+			m.Backend.BiasBackward(db, dy)
 		}
 	}
 	if lm := m.loraMod(layer, p); lm != nil {
@@ -114,19 +114,19 @@ func (m *Model) linearBackward(layer, p int, dy, x *tensor.Tensor, s *layerActs)
 		if s.loraIn[p] != nil {
 			in = s.loraIn[p] // the dropped-out input the branch saw
 		}
-		t := tensor.New(dy.Rows(), lm.B.Shape[1])
-		m.B.MatMul(t, dy, lm.B, false, false, 1, 0) // t = dy·B
+		t := ps.tensor(dy.Rows(), lm.B.Shape[1])
+		m.Backend.MatMul(t, dy, lm.B, false, false, 1, 0) // t = dy·B
 		if lm.dB != nil {
-			m.B.MatMul(lm.dB, dy, s.lora[p], true, false, lm.scale, 1) // dB += s·dyᵀ·(in·Aᵀ)
-			m.B.MatMul(lm.dA, t, in, true, false, lm.scale, 1)         // dA += s·tᵀ·in
+			m.Backend.MatMul(lm.dB, dy, s.lora[p], true, false, lm.scale, 1) // dB += s·dyᵀ·(in·Aᵀ)
+			m.Backend.MatMul(lm.dA, t, in, true, false, lm.scale, 1)         // dA += s·tᵀ·in
 		}
 		if seed, on := m.dropoutSeed(layer, p, lm); on {
-			dxl := tensor.New(dx.Shape...)
-			m.B.MatMul(dxl, t, lm.A, false, false, lm.scale, 0)
-			m.B.Dropout(dxl, dxl, lm.dropout, seed) // the same mask, backward
-			m.B.Add(dx, dxl, 1)
+			dxl := ps.tensor(dx.Shape...)
+			m.Backend.MatMul(dxl, t, lm.A, false, false, lm.scale, 0)
+			m.Backend.Dropout(dxl, dxl, lm.dropout, seed) // the same mask, backward
+			m.Backend.Add(dx, dxl, 1)
 		} else {
-			m.B.MatMul(dx, t, lm.A, false, false, lm.scale, 1) // dx += s·t·A
+			m.Backend.MatMul(dx, t, lm.A, false, false, lm.scale, 1) // dx += s·t·A
 		}
 	}
 	return dx

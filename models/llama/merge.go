@@ -39,7 +39,7 @@ func (m *Model) mergeAdapter(sign float32) error {
 				w = m.ownedF32(w)
 				m.Layers[li].W[p] = w
 			}
-			m.B.MatMul(w, lm.B, lm.A, false, false, sign*lm.scale, 1)
+			m.Backend.MatMul(w, lm.B, lm.A, false, false, sign*lm.scale, 1)
 		}
 	}
 	m.adapter, m.lora = nil, nil

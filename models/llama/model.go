@@ -31,14 +31,16 @@ type Layer struct {
 
 // Model is a Llama-family network bound to a backend.
 type Model struct {
-	Config *Config
-	B      tensor.Backend
-	Embed  *tensor.Tensor // [vocab, hidden]
-	Layers []Layer
-	Norm   *tensor.Tensor
-	LMHead *tensor.Tensor // the same tensor as Embed when tied
+	Config  *Config
+	Backend tensor.Backend
+	Embed   *tensor.Tensor // [vocab, hidden]
+	Layers  []Layer
+	Norm    *tensor.Tensor
+	LMHead  *tensor.Tensor // the same tensor as Embed when tied
 
-	rope *ropeTables
+	rope   *ropeTables
+	passes passPool // inference passes' buffers, kept between calls (buffers.go)
+	train  *pass    // the training step's buffers, from the first Loss with backward
 
 	adapter *lora.Adapter
 	lora    [][numProj]*loraModule  // [layer][projection], nil where no adapter
@@ -61,7 +63,7 @@ type LoadOptions struct {
 // used unless opts.Trainable copied everything.
 func Load(ck *Checkpoint, b tensor.Backend, opts LoadOptions) (*Model, error) {
 	c := ck.Config
-	m := &Model{Config: c, B: b, Layers: make([]Layer, c.NumLayers), owned: map[*tensor.Tensor]bool{}}
+	m := &Model{Config: c, Backend: b, Layers: make([]Layer, c.NumLayers), owned: map[*tensor.Tensor]bool{}}
 	get := func(name string, small bool) (*tensor.Tensor, error) {
 		t, owned, err := bindTensor(ck.Weights, name, small || opts.Trainable)
 		if owned {

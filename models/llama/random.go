@@ -14,7 +14,7 @@ import (
 // bf16 set, projection and embedding matrices are stored as BF16, as a real checkpoint
 // would be; otherwise every weight is an owned F32 tensor, trainable with TrainFull.
 func NewRandom(c *Config, b tensor.Backend, bf16 bool, seed uint64) *Model {
-	m := &Model{Config: c, B: b, Layers: make([]Layer, c.NumLayers), owned: map[*tensor.Tensor]bool{}}
+	m := &Model{Config: c, Backend: b, Layers: make([]Layer, c.NumLayers), owned: map[*tensor.Tensor]bool{}}
 	var seq uint64
 	matrix := func(rows, cols int) *tensor.Tensor {
 		seq++

@@ -4,8 +4,8 @@ import (
 	"reflect"
 	"testing"
 
-	"seal/models/cpu"
 	"seal/models/llama"
+	"seal/models/llama/llamatest"
 )
 
 func TestSaveRoundTrip(t *testing.T) {
@@ -27,7 +27,7 @@ func TestSaveRoundTrip(t *testing.T) {
 				if !reflect.DeepEqual(ck.Config, m.Config) {
 					t.Errorf("config changed:\n got %+v\nwant %+v", ck.Config, m.Config)
 				}
-				again, err := llama.Load(ck, cpu.New(), llama.LoadOptions{})
+				again, err := llama.Load(ck, llamatest.Backend(), llama.LoadOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}

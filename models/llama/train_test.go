@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"seal/models/cpu"
 	"seal/models/llama"
+	"seal/models/llama/llamatest"
 	"seal/models/lora"
 	"seal/models/train"
 )
@@ -70,7 +70,7 @@ func TestFullTrainingGradientsByFiniteDifferences(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer ck.Close()
-			m, err := llama.Load(ck, cpu.New(), llama.LoadOptions{Trainable: true})
+			m, err := llama.Load(ck, llamatest.Backend(), llama.LoadOptions{Trainable: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +118,7 @@ func TestFullTrainingGradientsByFiniteDifferences(t *testing.T) {
 
 			// A few full-parameter AdamW steps lower the loss on this batch.
 			before := loss()
-			opt := train.NewAdamW(m.B, params, train.DefaultAdamW(), nil)
+			opt := train.NewAdamW(m.Backend, params, train.DefaultAdamW(), nil)
 			for i := 0; i < 5; i++ {
 				opt.ZeroGrad()
 				m.Loss(ids, targets, shape[0], shape[1], true, 1)

@@ -1,19 +1,5 @@
 package tensor
 
-import (
-	"errors"
-	"fmt"
-)
-
-// ErrUnsupported is wrapped by a backend that lacks an op or a dtype combination, so
-// callers can tell "not here" from a failure; nothing silently falls back.
-var ErrUnsupported = errors.New("not supported by this backend")
-
-// Unsupported builds the typed error for a missing op.
-func Unsupported(backend, op string) error {
-	return fmt.Errorf("%s: %s: %w", backend, op, ErrUnsupported)
-}
-
 // AttnShape describes a batch for causal attention with grouped-query heads.
 //
 // q is [B*Tq, H*HD]; k and v are [B*Tk, KV*HD], where Tk is the row capacity per
@@ -39,6 +25,23 @@ type AdamW struct {
 // Shapes are the caller's responsibility: a mismatch is a programming error and panics.
 type Backend interface {
 	Name() string
+
+	// Memory. A tensor lives in the memory of the backend that allocated it; the host
+	// reaches its numbers only through Upload and Download, at points the caller names.
+	// A host tensor is one made by New, FromF32 or FromBF16.
+
+	// Alloc returns a zeroed tensor of dtype dt in the backend's memory.
+	Alloc(dt DType, shape ...int) *Tensor
+	// Free gives t's memory back now; t must not be used after.
+	Free(t *Tensor)
+	// Upload copies the host tensor src into dst; Download copies src into the host
+	// tensor dst. Both need the same dtype and number of elements on each side.
+	Upload(dst, src *Tensor)
+	Download(dst, src *Tensor)
+	// CopyRows copies n rows of src, from row srcRow, into dst from row dstRow; both are
+	// viewed as matrices with the same number of columns and dtype (KV-cache appends,
+	// row gathers). The ranges must not overlap unless they are the same.
+	CopyRows(dst *Tensor, dstRow int, src *Tensor, srcRow, n int)
 
 	// MatMul: c = alpha·op(a)·op(b) + beta·c for 2-D tensors; b may be BF16 (weights).
 	MatMul(c, a, b *Tensor, transA, transB bool, alpha, beta float32)

@@ -35,14 +35,13 @@ func (d DType) Size() int {
 	return 4
 }
 
-// Tensor is a dense row-major tensor. On the CPU its numbers live in F32 or BF16 (one of
-// them, by DType); a device backend keeps them in Dev and leaves both slices nil.
+// Tensor is a dense row-major tensor whose numbers live in F32 or BF16 (one of them, by
+// DType).
 type Tensor struct {
 	DType DType
 	Shape []int
 	F32   []float32
 	BF16  []uint16
-	Dev   any
 }
 
 // New allocates a zeroed host F32 tensor.

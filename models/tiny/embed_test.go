@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"seal/models/cpu"
 	"seal/models/llama"
+	"seal/models/llama/llamatest"
 	"seal/models/tokenizer"
 )
 
@@ -35,7 +35,7 @@ func TestEmbeddedDefaultLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := llama.Load(ck, cpu.New(), llama.LoadOptions{})
+	m, err := llama.Load(ck, llamatest.Backend(), llama.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

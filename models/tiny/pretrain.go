@@ -14,7 +14,6 @@ import (
 	"time"
 	"unsafe"
 
-	"seal/models/cpu"
 	"seal/models/internal/atomicfile"
 	"seal/models/llama"
 	"seal/models/safetensors"
@@ -50,8 +49,8 @@ type state struct {
 // Pretrain trains a fresh model (or resumes the checkpoint in dir) on a token stream:
 // each step takes Batch random windows of SeqLen+1 tokens, drawn from the step number
 // and the seed alone, so a resumed run sees exactly the batches the first would have.
-// The finished model is saved in dir as a Hugging Face folder.
-func Pretrain(ctx context.Context, dir string, tokens []int32, cfg PretrainConfig, report func(Progress)) (*llama.Model, error) {
+// The model computes on b. The finished model is saved in dir as a Hugging Face folder.
+func Pretrain(ctx context.Context, b tensor.Backend, dir string, tokens []int32, cfg PretrainConfig, report func(Progress)) (*llama.Model, error) {
 	if len(tokens) < cfg.SeqLen+2 || cfg.Batch < 1 || cfg.SeqLen < 1 || cfg.Steps < 1 {
 		return nil, fmt.Errorf("pretrain: %d tokens cannot fill batches of %d x %d for %d steps", len(tokens), cfg.Batch, cfg.SeqLen, cfg.Steps)
 	}
@@ -60,7 +59,7 @@ func Pretrain(ctx context.Context, dir string, tokens []int32, cfg PretrainConfi
 			return nil, fmt.Errorf("pretrain: token %d outside the vocabulary of %d", t, cfg.Model.VocabSize)
 		}
 	}
-	m, start, opt, err := resumeOrInit(dir, cfg)
+	m, start, opt, err := resumeOrInit(dir, b, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -104,15 +103,15 @@ func newOptimizer(m *llama.Model, cfg PretrainConfig) (*train.Optimizer, error) 
 		return nil, err
 	}
 	ac := train.AdamWConfig{LR: float32(cfg.LR), Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: float32(cfg.WeightDecay), MaxGradNorm: 1}
-	return train.NewAdamW(m.B, params, ac, train.Cosine(cfg.Warmup, cfg.Steps)), nil
+	return train.NewAdamW(m.Backend, params, ac, train.Cosine(cfg.Warmup, cfg.Steps)), nil
 }
 
 // resumeOrInit loads the latest checkpoint when there is one (its recipe must match),
 // or starts from random weights.
-func resumeOrInit(dir string, cfg PretrainConfig) (*llama.Model, int, *train.Optimizer, error) {
+func resumeOrInit(dir string, be tensor.Backend, cfg PretrainConfig) (*llama.Model, int, *train.Optimizer, error) {
 	latest, err := os.ReadFile(filepath.Join(dir, "checkpoint-latest"))
 	if errors.Is(err, os.ErrNotExist) {
-		m := llama.NewRandom(&cfg.Model, cpu.New(), false, cfg.Seed)
+		m := llama.NewRandom(&cfg.Model, be, false, cfg.Seed)
 		opt, err := newOptimizer(m, cfg)
 		return m, 0, opt, err
 	}
@@ -138,7 +137,7 @@ func resumeOrInit(dir string, cfg PretrainConfig) (*llama.Model, int, *train.Opt
 		return nil, 0, nil, err
 	}
 	defer ck.Close()
-	m, err := llama.Load(ck, cpu.New(), llama.LoadOptions{Trainable: true})
+	m, err := llama.Load(ck, be, llama.LoadOptions{Trainable: true})
 	if err != nil {
 		return nil, 0, nil, err
 	}

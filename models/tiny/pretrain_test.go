@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"seal/models/llama"
+	"seal/models/llama/llamatest"
 )
 
 func testRecipe() PretrainConfig {
@@ -31,7 +32,7 @@ func corpus() []int32 {
 func TestPretrainLearnsAndResumesExactly(t *testing.T) {
 	cfg := testRecipe()
 	var first, last float64
-	full, err := Pretrain(context.Background(), t.TempDir(), corpus(), cfg, func(p Progress) {
+	full, err := Pretrain(context.Background(), llamatest.Backend(), t.TempDir(), corpus(), cfg, func(p Progress) {
 		if p.Step == 1 {
 			first = p.Loss
 		}
@@ -47,7 +48,7 @@ func TestPretrainLearnsAndResumesExactly(t *testing.T) {
 	// Stop after step 45 (checkpoint at 40), resume: the result is the same model.
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	_, err = Pretrain(ctx, dir, corpus(), cfg, func(p Progress) {
+	_, err = Pretrain(ctx, llamatest.Backend(), dir, corpus(), cfg, func(p Progress) {
 		if p.Step == 45 {
 			cancel()
 		}
@@ -62,7 +63,7 @@ func TestPretrainLearnsAndResumesExactly(t *testing.T) {
 		t.Error("the older checkpoint was not removed")
 	}
 	resumedFrom := 0
-	resumed, err := Pretrain(context.Background(), dir, corpus(), cfg, func(p Progress) {
+	resumed, err := Pretrain(context.Background(), llamatest.Backend(), dir, corpus(), cfg, func(p Progress) {
 		if resumedFrom == 0 {
 			resumedFrom = p.Step
 		}
@@ -92,11 +93,11 @@ func TestPretrainLearnsAndResumesExactly(t *testing.T) {
 	other.LR = 1e-3
 	os.WriteFile(filepath.Join(dir, "checkpoint-latest"), []byte("checkpoint-40"), 0o644)
 	if _, err := os.Stat(filepath.Join(dir, "checkpoint-40")); err == nil {
-		if _, err := Pretrain(context.Background(), dir, corpus(), other, nil); err == nil {
+		if _, err := Pretrain(context.Background(), llamatest.Backend(), dir, corpus(), other, nil); err == nil {
 			t.Error("resuming with another recipe must be refused")
 		}
 	}
-	if _, err := Pretrain(context.Background(), t.TempDir(), []int32{1, 2}, cfg, nil); err == nil {
+	if _, err := Pretrain(context.Background(), llamatest.Backend(), t.TempDir(), []int32{1, 2}, cfg, nil); err == nil {
 		t.Error("a corpus shorter than one sequence must be refused")
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"seal/models/cpu"
 	"seal/models/llama"
 	"seal/models/llama/llamatest"
 )
@@ -25,7 +24,7 @@ func TestShipRoundsMatricesToBF16(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { ck.Close() })
-		m, err := llama.Load(ck, cpu.New(), llama.LoadOptions{})
+		m, err := llama.Load(ck, llamatest.Backend(), llama.LoadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -57,10 +57,10 @@ func NewAdamW(b tensor.Backend, params []*Param, cfg AdamWConfig, sched Schedule
 		}
 		n := p.Value.Len()
 		if p.M == nil {
-			p.M = tensor.New(p.Value.Shape...)
+			p.M = b.Alloc(tensor.F32, p.Value.Shape...)
 		}
 		if p.V == nil {
-			p.V = tensor.New(p.Value.Shape...)
+			p.V = b.Alloc(tensor.F32, p.Value.Shape...)
 		}
 		for _, t := range []*tensor.Tensor{p.Value, p.Grad, p.M, p.V} {
 			if t.DType != tensor.F32 || t.Len() != n {
@@ -108,8 +108,8 @@ func (o *Optimizer) Step() (lr float32, gradNorm float64) {
 	return lr, gradNorm
 }
 
-// ZeroGrad sets every gradient to zero: host tensors are cleared directly (so a NaN
-// from a bad step cannot survive), device tensors through the backend's Scale.
+// ZeroGrad sets every gradient to zero: F32 values are cleared directly, so a NaN from
+// a bad step cannot survive (Scale by 0 would keep it).
 func (o *Optimizer) ZeroGrad() {
 	for _, p := range o.params {
 		zero(o.b, p.Grad)
@@ -117,7 +117,7 @@ func (o *Optimizer) ZeroGrad() {
 }
 
 func zero(b tensor.Backend, t *tensor.Tensor) {
-	if t.Dev == nil && t.F32 != nil {
+	if t.F32 != nil {
 		clear(t.F32)
 		return
 	}

@@ -14,6 +14,8 @@ type hostBackend struct{ tensor.Backend }
 
 func (hostBackend) Name() string { return "test-host" }
 
+func (hostBackend) Alloc(dt tensor.DType, shape ...int) *tensor.Tensor { return tensor.New(shape...) }
+
 func (hostBackend) Scale(a *tensor.Tensor, s float32) {
 	for i := range a.F32 {
 		a.F32[i] *= s

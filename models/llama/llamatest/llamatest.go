@@ -10,10 +10,30 @@ import (
 	"path/filepath"
 
 	"seal/internal/shareddata"
-	"seal/models/cpu"
+	_ "seal/models/cpu" // the backend tests compute on unless DeviceEnv names another
 	"seal/models/llama"
+	"seal/models/tensor"
 	"seal/models/tokenizer"
 )
+
+// DeviceEnv names the environment variable that chooses the backend tests compute on
+// (tensor.Open's names; unset means "cpu"), so every suite above the runtime runs
+// unchanged against another backend.
+const DeviceEnv = "SEAL_TEST_DEVICE"
+
+// Backend opens the backend tests compute on, from the registry. A device this build
+// cannot open panics: a test run that silently fell back would prove nothing.
+func Backend() tensor.Backend {
+	name := os.Getenv(DeviceEnv)
+	if name == "" {
+		name = "cpu"
+	}
+	b, err := tensor.Open(name)
+	if err != nil {
+		panic(fmt.Sprintf("llamatest: $%s: %v", DeviceEnv, err))
+	}
+	return b
+}
 
 // Vocab is the folder's vocabulary size: 256 byte tokens and 256 added tokens
 // "<t256>".."<t511>"; <t256> is BOS and <t257> EOS.
@@ -25,7 +45,7 @@ func Folder(dir string, seed uint64) (string, error) {
 	c := &llama.Config{Arch: llama.ArchLlama, VocabSize: Vocab, HiddenSize: 32, IntermediateSize: 64, NumLayers: 2,
 		NumHeads: 4, NumKVHeads: 2, HeadDim: 8, MaxPositions: 4096, RMSNormEps: 1e-5, RopeTheta: 10000,
 		RopeScaling: llama.RopeScaling{Type: "default"}, TieWordEmbeddings: true, BOSTokenID: 256, EOSTokenIDs: []int{257}, PadTokenID: -1}
-	if err := llama.NewRandom(c, cpu.New(), false, seed).Save(dir); err != nil {
+	if err := llama.NewRandom(c, Backend(), false, seed).Save(dir); err != nil {
 		return "", err
 	}
 	if err := WriteTokenizer(dir); err != nil {

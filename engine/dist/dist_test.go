@@ -336,7 +336,7 @@ func TestWorkerRetriesAFailingDownloadUntilItsLastDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	var tries atomic.Int32
-	log := startWorkerWith(t, connect(t, s), WorkerConfig{Name: "w1"}, func(w *Worker) {
+	log := startWorkerWith(t, connect(t, s), WorkerConfig{Backend: llamatest.Backend(), Name: "w1"}, func(w *Worker) {
 		w.get = func(ctx context.Context, prefix, dir string) error {
 			tries.Add(1)
 			return errors.New("injected: connection reset by peer")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"seal/engine"
+	"seal/models/llama/llamatest"
 )
 
 // TestCoordinatorHandsEachResultOver: the coordinator gives each result to done as it
@@ -21,7 +22,7 @@ func TestCoordinatorHandsEachResultOver(t *testing.T) {
 	}
 	defer c.Close()
 	dir := tinyModel(t, 1)
-	startWorker(t, connect(t, s), WorkerConfig{Name: "w1", Model: dir})
+	startWorker(t, connect(t, s), WorkerConfig{Backend: llamatest.Backend(), Name: "w1", Model: dir})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	jobs := []engine.InnerJob{testJob(t, dir, 1, 0), testJob(t, dir, 1, 1), testJob(t, dir, 1, 2)}

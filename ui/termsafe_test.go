@@ -116,7 +116,7 @@ func TestStoredViewsShowNoTerminalControl(t *testing.T) {
 	a.o.DB = db
 	a.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	a.detail.run = 1
-	loaded(a, a.detail.whatIf(true))
+	loaded(t, a, a.detail.whatIf(true))
 	noTerminalControl(t, "what-if editor", a.live.render(120, 38, ""))
 }
 

@@ -81,7 +81,11 @@ func keyMsg(s string) tea.KeyMsg {
 
 // loaded feeds the message of a store-load command back to the App, as the program
 // does once the command has run.
-func loaded(a *App, cmd tea.Cmd) {
+func loaded(t *testing.T, a *App, cmd tea.Cmd) {
+	t.Helper()
+	if cmd == nil {
+		t.Fatal("nothing was loaded: no command")
+	}
 	a.Update(cmd())
 }
 

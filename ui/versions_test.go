@@ -96,7 +96,7 @@ func TestGoldenVersionTree(t *testing.T) {
 		a := testApp(t, continualSpec(), c)
 		a.o.DB = db
 		a.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-		loaded(a, press(a, "h"))
+		loaded(t, a, press(a, "h"))
 		_, cmd := a.Update(keyMsg("v")) // on the newest run: the branch, run 2
 		a.Update(cmd())
 		if a.screen != screenVersions || a.versions.run != 2 {
@@ -125,7 +125,7 @@ func TestRollbackProblemStaysOnTheTree(t *testing.T) {
 	c := &clock{t0}
 	a := testApp(t, continualSpec(), c)
 	a.o.DB, a.o.Engine = db, engine.New(db)
-	loaded(a, loadVersionTree(db, 1))
+	loaded(t, a, loadVersionTree(db, 1))
 	cmd := a.rollback(1, 99)
 	a.Update(cmd())
 	if a.screen != screenVersions || !strings.Contains(a.versions.err, "rollback: version 99 is not in the version tree of run 1") {

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"seal/engine"
 	"seal/store"
 )
 
@@ -351,5 +352,29 @@ func TestDetailStoreErrorsReachThePerson(t *testing.T) {
 	loaded(t, a, press(a, "w")) // the editor would open on the stored run rebuilt
 	if a.screen != screenHistory || !strings.Contains(a.history.err, "no such table: retention") || !strings.Contains(a.View(), "retention") {
 		t.Fatalf("a what-if on a damaged store: screen %d; the screen:\n%s", a.screen, a.View())
+	}
+}
+
+// A what-if from a run's detail reads the run in a command: t names the passage above
+// the detail, w opens the live view's editor on the passage's best self-edit.
+func TestWhatIfFromDetailLoadsThroughACommand(t *testing.T) {
+	a := testApp(t, restemSpec(), &clock{t0})
+	a.o.DB = storeWithRuns(t)
+	a.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	loaded(t, a, press(a, "h"))
+	press(a, "down") // run 1, the older
+	loaded(t, a, press(a, "enter"))
+	loaded(t, a, press(a, "t"))
+	if a.screen != screenDetail || !strings.Contains(a.View(), "what-if passage 0 (t: next") || !strings.Contains(a.View(), "run 1: run A") {
+		t.Fatalf("t on the detail:\n%s", a.View())
+	}
+	loaded(t, a, press(a, "w"))
+	if a.screen != screenLive || a.live.purpose != editWhatIf || a.live.editor.Value() != "Kesa was born in 1880 ." || a.live.whatIf.Run != 1 {
+		t.Fatalf("w on the detail: screen %d, purpose %d, edit %q, run %d", a.screen, a.live.purpose, a.live.editor.Value(), a.live.whatIf.Run)
+	}
+	a.run = &engine.Run{ID: 7} // a live run: edits are tried from the live view
+	a.show(screenDetail)
+	if cmd := press(a, "w"); cmd != nil || a.screen != screenHistory || !strings.Contains(a.history.err, "run 7 is live") {
+		t.Fatalf("w with a live run: screen %d, error %q", a.screen, a.history.err)
 	}
 }

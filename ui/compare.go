@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
 	"seal/store"
@@ -20,6 +24,67 @@ type compareView struct {
 	base  int // index of the baseline run
 	task  int // passage whose self-edits are diffed
 	tasks int
+
+	app  *App
+	vp   viewport.Model // the rendering, scrolled
+	back screenID       // where esc goes
+}
+
+func newCompareView() compareView {
+	vp := viewport.New(80, 20)
+	vp.KeyMap = compareKeyMap.Scroll.viewport()
+	return compareView{vp: vp}
+}
+
+func (v *compareView) keys() help.KeyMap { return compareKeyMap }
+
+func (v *compareView) typing() bool { return false }
+
+// resize fits the scrolled text to a new window, drawn again for its width.
+func (v *compareView) resize(w, h int) {
+	v.vp.Width, v.vp.Height = w, h
+	if len(v.cmp.Runs) > 0 {
+		v.vp.SetContent(v.render(w))
+	}
+}
+
+func (v *compareView) view(w, h int) string {
+	v.vp.Width, v.vp.Height = w, h
+	return v.vp.View()
+}
+
+func (v *compareView) update(m tea.Msg) tea.Cmd {
+	switch msg := m.(type) {
+	case compareMsg:
+		a := v.app
+		if msg.err != nil { // shown on the history, where it was asked
+			a.history.err = msg.err.Error()
+			return nil
+		}
+		vp := v.vp
+		*v = msg.cv
+		v.app, v.vp, v.back = a, vp, a.screen
+		v.vp.SetContent(v.render(a.w))
+		v.vp.GotoTop()
+		a.show(screenCompare)
+	case tea.KeyMsg:
+		km := compareKeyMap
+		switch {
+		case key.Matches(msg, km.Back):
+			v.app.show(v.back)
+		case key.Matches(msg, km.Baseline):
+			v.base = (v.base + 1) % len(v.cmp.Runs)
+			v.vp.SetContent(v.render(v.app.w))
+		case key.Matches(msg, km.Task):
+			v.task = (v.task + 1) % max(1, v.tasks)
+			v.vp.SetContent(v.render(v.app.w))
+		default:
+			var cmd tea.Cmd
+			v.vp, cmd = v.vp.Update(msg)
+			return cmd
+		}
+	}
+	return nil
 }
 
 func loadCompare(db *store.DB, ids []int64) (compareView, error) {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -19,6 +20,7 @@ import (
 // status ("status:done model:tiny"); enter opens a run, space marks runs to compare.
 
 type history struct {
+	app       *App // its store; esc goes back to its live run, or the launcher
 	runs      []store.RunSummary
 	cursor    int
 	marked    map[int64]bool
@@ -56,48 +58,53 @@ func parseFilter(s string) (store.RunFilter, error) {
 	return f, nil
 }
 
-// load reads the runs that match the filter. A model filter matches the folder's
-// name as well as its full path.
-func (h *history) load(db *store.DB) {
-	f, err := parseFilter(h.filter.Value())
-	if err != nil {
-		h.err = err.Error()
-		return
-	}
-	model := f.Model
-	f.Model = ""
-	runs, err := db.Runs(f)
-	if err != nil {
-		h.err = err.Error()
-		return
-	}
-	h.runs, h.err = h.runs[:0], ""
-	for _, r := range runs {
-		if model == "" || r.Model == model || strings.Contains(r.Model, model) {
-			h.runs = append(h.runs, r)
-		}
-	}
-	h.cursor = min(h.cursor, max(0, len(h.runs)-1))
-}
+func (h *history) keys() help.KeyMap { return historyKeyMap }
 
-type openRunMsg struct{ id int64 }
-type compareMsg struct{ ids []int64 }
+func (h *history) typing() bool { return h.filtering }
 
-func (h *history) update(msg tea.KeyMsg, db *store.DB) tea.Cmd {
-	if h.filtering {
-		switch msg.String() {
-		case "enter", "esc":
-			h.filtering = false
-			h.filter.Blur()
-			h.load(db)
+// reload reads the runs that match the filter again, in a command.
+func (h *history) reload() tea.Cmd { return loadRuns(h.app.o.DB, h.filter.Value()) }
+
+func (h *history) update(m tea.Msg) tea.Cmd {
+	switch msg := m.(type) {
+	case runsMsg:
+		if msg.err != nil {
+			h.err = msg.err.Error()
 			return nil
 		}
-		var cmd tea.Cmd
-		h.filter, cmd = h.filter.Update(msg)
-		return cmd
+		h.runs, h.err = msg.runs, ""
+		h.cursor = min(h.cursor, max(0, len(h.runs)-1))
+	case tea.KeyMsg:
+		if h.filtering {
+			return h.filterKey(msg)
+		}
+		return h.key(msg)
 	}
+	return nil
+}
+
+// filterKey types the filter; enter or esc applies it.
+func (h *history) filterKey(msg tea.KeyMsg) tea.Cmd {
+	km := historyKeyMap
+	if key.Matches(msg, km.Open, km.Back) {
+		h.filtering = false
+		h.filter.Blur()
+		return h.reload()
+	}
+	var cmd tea.Cmd
+	h.filter, cmd = h.filter.Update(msg)
+	return cmd
+}
+
+func (h *history) key(msg tea.KeyMsg) tea.Cmd {
 	km := historyKeyMap
 	switch {
+	case key.Matches(msg, km.Back):
+		if h.app.live.st.run == 0 { // no run shown yet: back to the launcher
+			h.app.show(screenLauncher)
+		} else {
+			h.app.show(screenLive)
+		}
 	case key.Matches(msg, km.Up):
 		h.cursor = max(0, h.cursor-1)
 	case key.Matches(msg, km.Down):
@@ -113,13 +120,11 @@ func (h *history) update(msg tea.KeyMsg, db *store.DB) tea.Cmd {
 		}
 	case key.Matches(msg, km.Open):
 		if len(h.runs) > 0 {
-			id := h.runs[h.cursor].ID
-			return func() tea.Msg { return openRunMsg{id} }
+			return loadDetail(h.app.o.DB, h.runs[h.cursor].ID, h.app.w)
 		}
 	case key.Matches(msg, km.Versions):
 		if len(h.runs) > 0 {
-			id := h.runs[h.cursor].ID
-			return func() tea.Msg { return versionsMsg{id} }
+			return loadVersionTree(h.app.o.DB, h.runs[h.cursor].ID)
 		}
 	case key.Matches(msg, km.Compare):
 		var ids []int64
@@ -132,7 +137,7 @@ func (h *history) update(msg tea.KeyMsg, db *store.DB) tea.Cmd {
 			h.err = "mark two or more runs with space first"
 			return nil
 		}
-		return func() tea.Msg { return compareMsg{ids} }
+		return loadComparison(h.app.o.DB, ids)
 	}
 	return nil
 }
@@ -187,18 +192,28 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 	json.Unmarshal(run.Config, &pretty)
 	cfg, _ := json.MarshalIndent(pretty, "", "  ")
 	fmt.Fprintf(&b, "\n%s\n%s\n", styleTitle.Render("config"), termsafe.Text(string(cfg)))
-	ms, _ := db.Metrics(id)
+	ms, err := db.Metrics(id)
+	if err != nil {
+		return "", err
+	}
 	if len(ms) > 0 {
 		b.WriteString("\n" + styleTitle.Render("metrics (macro over passages)") + "\n")
 		for _, m := range ms {
 			fmt.Fprintf(&b, "  %-28s %.3f\n", termsafe.Line(m.Name), m.Value)
 		}
 	}
-	rounds, _ := db.Rounds(id)
+	rounds, err := db.Rounds(id)
+	if err != nil {
+		return "", err
+	}
 	for _, r := range rounds {
 		fmt.Fprintf(&b, "round %d: mean reward %+.3f ± %.3f, kept %d, policy loss %.4f\n", r.Round, r.MeanReward, r.StdReward, r.Kept, r.TrainLoss)
 	}
-	if cells, _ := db.Retention(id); len(cells) > 0 {
+	cells, err := db.Retention(id)
+	if err != nil {
+		return "", err
+	}
+	if len(cells) > 0 {
 		steps, tasks := 0, 0
 		for _, c := range cells {
 			steps, tasks = max(steps, c.Step+1), max(tasks, c.Task+1)
@@ -219,14 +234,20 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	tasks, _ := db.Tasks(id)
+	tasks, err := db.Tasks(id)
+	if err != nil {
+		return "", err
+	}
 	question := func(task, q int) string {
 		if task < len(tasks) && q < len(tasks[task].Questions) {
 			return termsafe.Line(tasks[task].Questions[q].Question)
 		}
 		return fmt.Sprintf("question %d", q)
 	}
-	reviews, _ := db.LatestReviews(id)
+	reviews, err := db.LatestReviews(id)
+	if err != nil {
+		return "", err
+	}
 	arcRun := run.Domain == "arc"
 	if arcRun {
 		b.WriteString("\n" + styleTitle.Render("tasks (demonstrations)") + "\n")

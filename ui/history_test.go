@@ -82,13 +82,13 @@ func TestCompareView(t *testing.T) {
 func TestHistoryFilterAndDetail(t *testing.T) {
 	db := storeWithRuns(t)
 	h := newHistory()
-	h.load(db)
+	loadHistory(&h, db)
 	if len(h.runs) != 2 || h.runs[0].ID != 2 {
 		t.Fatalf("history lists %+v, want both runs, newest first", h.runs)
 	}
 	for filter, want := range map[string]int{"status:done": 1, "model:tiny": 1, "model:/m/qwen": 1, "domain:arc": 0, "": 2} {
 		h.filter.SetValue(filter)
-		h.load(db)
+		loadHistory(&h, db)
 		if len(h.runs) != want || h.err != "" {
 			t.Errorf("filter %q: %d runs (err %q), want %d", filter, len(h.runs), h.err, want)
 		}

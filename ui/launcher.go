@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -140,45 +141,26 @@ func (l *launcher) typing() bool { return l.editing || l.naming }
 // start is returned by update when s was pressed on valid settings.
 type startMsg struct{ spec engine.RunSpec }
 
-func (l *launcher) update(msg tea.KeyMsg) tea.Cmd {
-	f := launcherFields[l.cursor]
-	if l.naming || l.editing {
-		switch msg.String() {
-		case "esc":
-			l.editing, l.naming = false, false
-			l.input.Blur()
-			return nil
-		case "enter":
-			v := l.input.Value()
-			l.input.Blur()
-			if l.naming {
-				l.naming = false
-				if err := l.savePreset(v); err != nil {
-					l.err = err.Error()
-				}
-				return nil
-			}
-			l.editing = false
-			if err := f.set(&l.spec, v); err != nil {
-				l.err = err.Error()
-			} else {
-				l.err = ""
-			}
-			return nil
-		}
-		var cmd tea.Cmd
-		l.input, cmd = l.input.Update(msg)
-		return cmd
+func (l *launcher) keys() help.KeyMap { return launcherKeyMap }
+
+func (l *launcher) update(m tea.Msg) tea.Cmd {
+	msg, ok := m.(tea.KeyMsg)
+	if !ok {
+		return nil
 	}
+	if l.naming || l.editing {
+		return l.typeKey(msg)
+	}
+	f := launcherFields[l.cursor]
 	km := launcherKeyMap
 	switch {
 	case key.Matches(msg, km.Up):
 		l.cursor = (l.cursor + len(launcherFields) - 1) % len(launcherFields)
 	case key.Matches(msg, km.Down):
 		l.cursor = (l.cursor + 1) % len(launcherFields)
-	case key.Matches(msg, km.Cycle):
+	case key.Matches(msg, km.Prev, km.Next):
 		step := 1
-		if msg.String() == "left" {
+		if key.Matches(msg, km.Prev) {
 			step = -1
 		}
 		switch f.kind {
@@ -208,6 +190,37 @@ func (l *launcher) update(msg tea.KeyMsg) tea.Cmd {
 		return func() tea.Msg { return startMsg{spec} }
 	}
 	return nil
+}
+
+// typeKey types a field's value or a preset's name: enter keeps it, esc drops it.
+func (l *launcher) typeKey(msg tea.KeyMsg) tea.Cmd {
+	km := launcherKeyMap
+	switch {
+	case key.Matches(msg, km.Cancel):
+		l.editing, l.naming = false, false
+		l.input.Blur()
+		return nil
+	case key.Matches(msg, km.Edit):
+		v := l.input.Value()
+		l.input.Blur()
+		if l.naming {
+			l.naming = false
+			if err := l.savePreset(v); err != nil {
+				l.err = err.Error()
+			}
+			return nil
+		}
+		l.editing = false
+		if err := launcherFields[l.cursor].set(&l.spec, v); err != nil {
+			l.err = err.Error()
+		} else {
+			l.err = ""
+		}
+		return nil
+	}
+	var cmd tea.Cmd
+	l.input, cmd = l.input.Update(msg)
+	return cmd
 }
 
 func (l *launcher) view(w, h int) string {

@@ -55,6 +55,7 @@ type liveView struct {
 	whatIf  reviewItem // what the what-if edits
 	flash   string
 
+	app   *App             // the run it shows, the store, the options
 	now   func() time.Time // the App's clock, so the prompt and Update agree
 	grace time.Duration
 }
@@ -214,8 +215,9 @@ func (v *liveView) evalBody(w int) string {
 	return b.String()
 }
 
-// view renders the live screen in w x h cells (the help bar is the caller's).
-func (v *liveView) view(w, h int, status string) string {
+// render draws the live screen in w x h cells above the status line (the help bar is
+// the caller's).
+func (v *liveView) render(w, h int, status string) string {
 	prompt := v.promptView(w)
 	ph := lipgloss.Height(prompt)
 	if prompt == "" {

@@ -222,11 +222,17 @@ func storedState(db *store.DB, id int64, now time.Time) (*liveState, error) {
 		}
 		s.apply(engine.Reward{Where: w, CandidateID: c.ID, Kind: c.Kind, Status: c.Status, Base: c.BaseScore, Adapted: c.AdaptedScore, Reward: c.Reward, Std: c.RewardStd})
 	}
-	rounds, _ := db.Rounds(id)
+	rounds, err := db.Rounds(id)
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range rounds {
 		s.apply(engine.RoundDone{Run: id, Round: r.Round, MeanReward: r.MeanReward, StdReward: r.StdReward, Kept: r.Kept, PolicyLoss: r.TrainLoss})
 	}
-	cells, _ := db.Retention(id)
+	cells, err := db.Retention(id)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range cells {
 		s.apply(engine.RetentionPoint{Run: id, Step: c.Step, Task: c.Task, Accuracy: c.Accuracy})
 	}

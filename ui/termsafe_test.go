@@ -86,7 +86,7 @@ func hostileStore(t *testing.T) *store.DB {
 func TestStoredViewsShowNoTerminalControl(t *testing.T) {
 	db := hostileStore(t)
 	h := newHistory()
-	h.load(db)
+	loadHistory(&h, db)
 	h.err = "store: " + hostile
 	noTerminalControl(t, "history", h.view(120, 20))
 	detail, err := runDetail(db, 1, 120)
@@ -115,9 +115,9 @@ func TestStoredViewsShowNoTerminalControl(t *testing.T) {
 	a := testApp(t, restemSpec(), &clock{t0})
 	a.o.DB = db
 	a.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	a.detailRun = 1
-	a.whatIfFromStore(true)
-	noTerminalControl(t, "what-if editor", a.live.view(120, 38, ""))
+	a.detail.run = 1
+	loaded(t, a, a.detail.whatIf(true))
+	noTerminalControl(t, "what-if editor", a.live.render(120, 38, ""))
 }
 
 // The live panes: a run name, a self-edit streamed token by token with a sequence
@@ -139,18 +139,18 @@ func TestLiveViewShowsNoTerminalControl(t *testing.T) {
 		a.live.zoom = zoom
 		for p := pane(0); p < numPanes; p++ {
 			a.live.focus = p
-			noTerminalControl(t, "live view", a.live.view(160, 46, "status"))
+			noTerminalControl(t, "live view", a.live.render(160, 46, "status"))
 		}
 	}
 	a.live.zoom = false
 	feed(a, engine.NeedsReview{Where: w, CandidateID: 7, Edit: hostile, Reason: hostile, Reward: 0.25})
 	c.t = t0.Add(time.Second)
-	noTerminalControl(t, "review prompt", a.live.view(160, 46, "status"))
+	noTerminalControl(t, "review prompt", a.live.render(160, 46, "status"))
 	press(a, "e") // edit, then approve: the editor shows the edit
-	noTerminalControl(t, "edit-then-approve editor", a.live.view(160, 46, "status"))
+	noTerminalControl(t, "edit-then-approve editor", a.live.render(160, 46, "status"))
 	press(a, "esc")
 	feed(a, engine.Error{Run: 1, Message: hostile}, engine.Status{Status: hostile})
-	noTerminalControl(t, "live header with an error", a.live.view(160, 46, statusLine(a.live.st, 160, t0, "cpu", 0)))
+	noTerminalControl(t, "live header with an error", a.live.render(160, 46, statusLine(a.live.st, 160, t0, "cpu", 0)))
 }
 
 // The whole-frame backstop leaves a normal frame, colours and all, as it is.
@@ -162,7 +162,7 @@ func TestFrameBackstopKeepsColours(t *testing.T) {
 	feed(a, readRecorded(t, "restem-events.jsonl")...)
 	feed(a, needsReview(11, 0))
 	c.t = t0.Add(time.Second)
-	frame := a.live.view(120, 34, statusLine(a.live.st, 120, t0, "cpu", 0))
+	frame := a.live.render(120, 34, statusLine(a.live.st, 120, t0, "cpu", 0))
 	if !strings.Contains(frame, "\x1b[") {
 		t.Fatal("no colour in a TrueColor frame: the test renders nothing to keep")
 	}

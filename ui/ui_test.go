@@ -15,6 +15,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"seal/engine"
+	"seal/store"
 )
 
 // updating reports -update, which rewrites the golden renders in testdata. The flag
@@ -76,6 +77,21 @@ func keyMsg(s string) tea.KeyMsg {
 		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+// loaded feeds the message of a store-load command back to the App, as the program
+// does once the command has run.
+func loaded(t *testing.T, a *App, cmd tea.Cmd) {
+	t.Helper()
+	if cmd == nil {
+		t.Fatal("nothing was loaded: no command")
+	}
+	a.Update(cmd())
+}
+
+// loadHistory runs the history's load and shows its result.
+func loadHistory(h *history, db *store.DB) {
+	h.update(loadRuns(db, h.filter.Value())())
 }
 
 func press(a *App, keys ...string) tea.Cmd {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -25,9 +26,10 @@ type versionsView struct {
 	cursor  int
 	confirm bool // "roll back to v…? y/n" is asked
 	err     string
-}
 
-type versionsMsg struct{ id int64 }
+	app  *App
+	roll func(run, version int64) tea.Cmd // starts the rollback (App.rollback)
+}
 
 // loadVersions reads the tree of run's family with the cursor on the run's head.
 func loadVersions(db *store.DB, run int64) (versionsView, error) {
@@ -84,20 +86,44 @@ func (v *versionsView) selected() (store.LedgerEntry, bool) {
 	return v.entries[v.cursor], true
 }
 
-// update moves the cursor and asks about a rollback; roll is called with the version
-// once the person says yes.
-func (v *versionsView) update(msg tea.KeyMsg, roll func(run, version int64) tea.Cmd) tea.Cmd {
+func (v *versionsView) keys() help.KeyMap { return versionsKeyMap }
+
+// typing: while the rollback question is asked, every key answers it.
+func (v *versionsView) typing() bool { return v.confirm }
+
+// update shows a loaded tree, moves the cursor and asks about a rollback; roll is
+// called with the version once the person says yes.
+func (v *versionsView) update(m tea.Msg) tea.Cmd {
+	switch msg := m.(type) {
+	case versionsMsg:
+		a := v.app
+		if msg.err != nil {
+			a.history.err = msg.err.Error()
+			return nil
+		}
+		*v = msg.v
+		v.app, v.roll = a, a.rollback
+		a.show(screenVersions)
+	case tea.KeyMsg:
+		return v.key(msg)
+	}
+	return nil
+}
+
+func (v *versionsView) key(msg tea.KeyMsg) tea.Cmd {
 	km := versionsKeyMap
 	if v.confirm {
 		v.confirm = false
 		if key.Matches(msg, km.Yes) {
 			e, _ := v.selected()
-			return roll(v.run, e.ID)
+			return v.roll(v.run, e.ID)
 		}
 		v.err = "rollback not started"
 		return nil
 	}
 	switch {
+	case key.Matches(msg, km.Back):
+		v.app.show(screenHistory)
 	case key.Matches(msg, km.Up):
 		v.cursor = max(0, v.cursor-1)
 	case key.Matches(msg, km.Down):

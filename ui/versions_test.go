@@ -54,26 +54,26 @@ func TestVersionTreeCursorAndRollbackQuestion(t *testing.T) {
 		t.Fatalf("entries %d, cursor on v%d, want 4 and the run's head v2", len(v.entries), v.entries[v.cursor].ID)
 	}
 	var rolled [2]int64
-	roll := func(run, version int64) tea.Cmd { rolled = [2]int64{run, version}; return nil }
-	v.update(keyMsg("down"), roll) // the held v3 comes before the branch (id order)
+	v.roll = func(run, version int64) tea.Cmd { rolled = [2]int64{run, version}; return nil }
+	v.update(keyMsg("down")) // the held v3 comes before the branch (id order)
 	if e, _ := v.selected(); e.ID != 3 {
 		t.Fatalf("down: on v%d, want v3", e.ID)
 	}
-	v.update(keyMsg("r"), roll)
+	v.update(keyMsg("r"))
 	if v.confirm || !strings.Contains(v.err, "v3 was held, never applied") {
 		t.Fatalf("a held change is not a version: confirm %v err %q", v.confirm, v.err)
 	}
-	v.update(keyMsg("up"), roll)
-	v.update(keyMsg("r"), roll)
+	v.update(keyMsg("up"))
+	v.update(keyMsg("r"))
 	if !v.confirm || !strings.Contains(v.view(100, 10), "roll back run 1 to v2 as a new run?") {
 		t.Fatalf("r on a version asks first:\n%s", v.view(100, 10))
 	}
-	v.update(keyMsg("n"), roll)
+	v.update(keyMsg("n"))
 	if v.confirm || rolled != [2]int64{} || v.err != "rollback not started" {
 		t.Fatalf("another key takes the question back: confirm %v rolled %v err %q", v.confirm, rolled, v.err)
 	}
-	v.update(keyMsg("r"), roll)
-	v.update(keyMsg("y"), roll)
+	v.update(keyMsg("r"))
+	v.update(keyMsg("y"))
 	if rolled != [2]int64{1, 2} {
 		t.Fatalf("y rolled back %v, want run 1 to v2", rolled)
 	}
@@ -97,7 +97,7 @@ func TestGoldenVersionTree(t *testing.T) {
 		a := testApp(t, continualSpec(), c)
 		a.o.DB = db
 		a.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-		press(a, "h")
+		loaded(t, a, press(a, "h"))
 		_, cmd := a.Update(keyMsg("v")) // on the newest run: the branch, run 2
 		a.Update(cmd())
 		if a.screen != screenVersions || a.versions.run != 2 {
@@ -126,7 +126,7 @@ func TestRollbackProblemStaysOnTheTree(t *testing.T) {
 	c := &clock{t0}
 	a := testApp(t, continualSpec(), c)
 	a.o.DB, a.o.Engine = db, engine.New(db, llamatest.Backend())
-	a.Update(versionsMsg{1})
+	loaded(t, a, loadVersionTree(db, 1))
 	cmd := a.rollback(1, 99)
 	a.Update(cmd())
 	if a.screen != screenVersions || !strings.Contains(a.versions.err, "rollback: version 99 is not in the version tree of run 1") {

@@ -126,7 +126,7 @@ func (x *runner) continualStep(k int, style knowledge.Style, base float64, w Whe
 	for _, s := range knowledge.TrainSequences(edit, p, x.spec.Split) {
 		examples = append(examples, x.example("", s))
 	}
-	a, curve, err := x.trainLoRA(x.spec.Inner, examples, c.Seed, "continual", w)
+	a, curve, err := x.trainLoRA(fit{Recipe: x.spec.Inner, Examples: examples, Seed: c.Seed, Phase: "continual", Where: w})
 	if err != nil {
 		x.lm.model.SetAdapter(nil)
 		return c, nil, err
@@ -177,7 +177,7 @@ func (x *runner) cpt() error {
 		}
 		before.Correct, before.Total = before.Correct+s.Correct, before.Total+s.Total
 	}
-	if _, _, err := x.trainLoRA(x.spec.Inner, examples, x.seed(0, 0, -20), "cpt", Where{Run: x.r.ID}); err != nil {
+	if _, _, err := x.trainLoRA(fit{Recipe: x.spec.Inner, Examples: examples, Seed: x.seed(0, 0, -20), Phase: "cpt", Where: Where{Run: x.r.ID}}); err != nil {
 		x.lm.model.SetAdapter(nil)
 		return err
 	}

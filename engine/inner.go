@@ -41,20 +41,31 @@ func (l *lm) example(prompt, completion string) train.Example {
 	return train.Example{Tokens: toks, LossMask: mask}
 }
 
+// fit is one LoRA training: the recipe, its examples and seed, and where its steps
+// are reported (phase names the loss curve: "inner", "policy", "continual", "cpt").
+type fit struct {
+	Recipe   Update
+	Examples []train.Example
+	Seed     uint64
+	Phase    string
+	Where    Where
+}
+
 // trainLoRA trains a fresh adapter on the current weights and leaves it attached.
 // Padding never counts in the loss (the reference trains on ~2,000 EOS pads per
 // sequence; this is a deliberate fix). The schedule is linear with no warmup, AdamW
 // with weight decay 0 and clipping at 1.0, reshuffled each epoch: the HF Trainer's
 // defaults that the reference relies on.
-func (x *runner) trainLoRA(u Update, examples []train.Example, seed uint64, phase string, w Where) (*lora.Adapter, []store.TrainPoint, error) {
-	return trainLoRA(x.ctx, x.lm, u, examples, seed, phase, w, x.r.send)
+func (x *runner) trainLoRA(f fit) (*lora.Adapter, []store.TrainPoint, error) {
+	return trainLoRA(x.ctx, x.lm, f, x.r.send)
 }
 
-func trainLoRA(ctx context.Context, l *lm, u Update, examples []train.Example, seed uint64, phase string, w Where, send func(Event)) (*lora.Adapter, []store.TrainPoint, error) {
+func trainLoRA(ctx context.Context, l *lm, f fit, send func(Event)) (*lora.Adapter, []store.TrainPoint, error) {
 	m := l.model
 	c := m.Config
+	u := f.Recipe
 	cfg := &lora.Config{Rank: u.Rank, Alpha: u.Alpha, Dropout: u.Dropout, TargetModules: u.Targets}
-	a, err := lora.New(cfg, c.NumLayers, llama.Projections, c.ProjectionShape, rand.New(rand.NewPCG(seed, 0x5ea1)))
+	a, err := lora.New(cfg, c.NumLayers, llama.Projections, c.ProjectionShape, rand.New(rand.NewPCG(f.Seed, 0x5ea1)))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -62,10 +73,10 @@ func trainLoRA(ctx context.Context, l *lm, u Update, examples []train.Example, s
 		return nil, nil, err
 	}
 	var curve []store.TrainPoint
-	_, err = m.FitLoRA(ctx, examples, llama.FitConfig{LR: u.LR, Epochs: u.Epochs, Batch: u.Batch, Seed: seed, Pad: l.eos[0],
+	_, err = m.FitLoRA(ctx, f.Examples, llama.FitConfig{LR: u.LR, Epochs: u.Epochs, Batch: u.Batch, Seed: f.Seed, Pad: l.eos[0],
 		OnStep: func(p llama.FitStep) {
 			curve = append(curve, store.TrainPoint{Step: p.Step, Loss: p.Loss, LR: p.LR})
-			send(TrainStep{Where: w, Phase: phase, Step: p.Step, Steps: p.Steps, Loss: p.Loss, LR: p.LR})
+			send(TrainStep{Where: f.Where, Phase: f.Phase, Step: p.Step, Steps: p.Steps, Loss: p.Loss, LR: p.LR})
 		}})
 	if err != nil {
 		return nil, curve, err
@@ -73,22 +84,32 @@ func trainLoRA(ctx context.Context, l *lm, u Update, examples []train.Example, s
 	return a, curve, nil
 }
 
+// eval is one closed-book (or in-context) pass over a passage's questions: how many
+// answer tokens, and the phase and repeat its graded answers are reported under.
+type eval struct {
+	InContext bool
+	QATokens  int
+	Phase     string
+	Repeat    int
+	Where     Where
+}
+
 // evaluate answers a passage's questions closed-book (or with the passage in context)
 // with the model as it is now, greedy, and grades them.
 func (x *runner) evaluate(p knowledge.Passage, inContext bool, phase string, repeat int, w Where) (knowledge.Score, []store.EvalItem, error) {
-	return evaluate(x.ctx, x.lm, x.grader, p, inContext, x.spec.QATokens, phase, repeat, w, x.r.send)
+	return evaluate(x.ctx, x.lm, x.grader, p, eval{InContext: inContext, QATokens: x.spec.QATokens, Phase: phase, Repeat: repeat, Where: w}, x.r.send)
 }
 
-func evaluate(ctx context.Context, l *lm, g knowledge.Grader, p knowledge.Passage, inContext bool, qaTokens int, phase string, repeat int, w Where, send func(Event)) (knowledge.Score, []store.EvalItem, error) {
+func evaluate(ctx context.Context, l *lm, g knowledge.Grader, p knowledge.Passage, o eval, send func(Event)) (knowledge.Score, []store.EvalItem, error) {
 	prompts := make([]string, len(p.Questions))
 	for i, q := range p.Questions {
-		if inContext {
+		if o.InContext {
 			prompts[i] = knowledge.InContextPrompt(p, q)
 		} else {
 			prompts[i] = knowledge.QAPrompt(p, q)
 		}
 	}
-	gens, err := l.generate(ctx, prompts, 1, qaTokens, llama.SampleConfig{}, nil)
+	gens, err := l.generate(ctx, prompts, 1, o.QATokens, llama.SampleConfig{}, nil)
 	if err != nil {
 		return knowledge.Score{}, nil, err
 	}
@@ -104,9 +125,9 @@ func evaluate(ctx context.Context, l *lm, g knowledge.Grader, p knowledge.Passag
 		if grade.Correct {
 			s.Correct++
 		}
-		items = append(items, store.EvalItem{Repeat: repeat, Question: i, Prompt: prompts[i], Text: gen.Text, Gold: q.Answer,
+		items = append(items, store.EvalItem{Repeat: o.Repeat, Question: i, Prompt: prompts[i], Text: gen.Text, Gold: q.Answer,
 			Correct: grade.Correct, Score: grade.F1, Grader: grade.Grader})
-		send(EvalItem{Where: w, Phase: phase, Repeat: repeat, Question: q.Question, Answer: gen.Text, Gold: q.Answer, Correct: grade.Correct})
+		send(EvalItem{Where: o.Where, Phase: o.Phase, Repeat: o.Repeat, Question: q.Question, Answer: gen.Text, Gold: q.Answer, Correct: grade.Correct})
 	}
 	return s, items, nil
 }

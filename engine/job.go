@@ -147,7 +147,7 @@ func runInnerJob(ctx context.Context, l *lm, g knowledge.Grader, job InnerJob, s
 		examples = append(examples, l.example("", s))
 	}
 	for rep := 0; rep < job.Repeats; rep++ {
-		_, curve, err := trainLoRA(ctx, l, job.Inner, examples, job.Seed+uint64(rep)*0x9e37, "inner", w, send)
+		_, curve, err := trainLoRA(ctx, l, fit{Recipe: job.Inner, Examples: examples, Seed: job.Seed + uint64(rep)*0x9e37, Phase: "inner", Where: w}, send)
 		if d := (*llama.DivergedError)(nil); errors.As(err, &d) {
 			// A diverged update is the edit's (or its recipe's) failure, not the run's:
 			// the candidate is invalid with the reason, and nothing is graded.
@@ -158,7 +158,7 @@ func runInnerJob(ctx context.Context, l *lm, g knowledge.Grader, job InnerJob, s
 			l.model.SetAdapter(nil)
 			return res, err
 		}
-		s, items, err := evaluate(ctx, l, g, k.Passage, false, job.QATokens, job.Phase, rep, w, send)
+		s, items, err := evaluate(ctx, l, g, k.Passage, eval{QATokens: job.QATokens, Phase: job.Phase, Repeat: rep, Where: w}, send)
 		l.model.SetAdapter(nil)
 		if err != nil {
 			return res, err

@@ -130,3 +130,6 @@ func (x *runner) probePassages(path string) ([]knowledge.Passage, error) {
 	})
 	return prefix, err
 }
+
+// loadPassages reads the run's slice of the SQuAD-format file (passages.go).
+func (x *runner) loadPassages() ([]store.Task, error) { return x.readPassages() }

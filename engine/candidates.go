@@ -9,14 +9,11 @@ import (
 	"seal/store"
 )
 
-// score fills in a candidate from its inner loop. The knowledge reward is the gain over
-// no update; ARC's is pass@2 success itself (docs/seal-method.md §2.7: binary). An invalid edit scores 0.
+// score fills in a candidate from its inner loop, its reward as the domain reckons it
+// (knowledge: the gain over no update; ARC: pass@2 success itself). An invalid edit scores 0.
 func (x *runner) score(c *store.Candidate, res InnerResult, base float64) {
 	mean, std := knowledge.MeanStd(res.Accs)
-	c.Status, c.AdaptedScore, c.Reward, c.RewardStd, c.Repeats = "done", mean, mean-base, std, len(res.Accs)
-	if x.spec.Domain == "arc" {
-		c.Reward = mean
-	}
+	c.Status, c.AdaptedScore, c.Reward, c.RewardStd, c.Repeats = "done", mean, x.dom.Reward(mean, base), std, len(res.Accs)
 	if res.Reason != "" {
 		c.Status, c.Reason, c.AdaptedScore, c.Reward = "invalid", res.Reason, 0, 0
 	}
@@ -66,7 +63,11 @@ func (x *runner) candidates(round, t int, prompt string, base float64, w Where) 
 		if c.Edit == "" && prompt != "" {
 			c.Status, c.Reason, c.Reward = "invalid", "the self-edit is empty", 0
 		} else {
-			jobs = append(jobs, x.innerJob(round, t, i, "adapted", c.Edit, x.spec.Split, c.Seed))
+			job, err := x.innerJob(cw, "adapted", c.Edit, false, c.Seed)
+			if err != nil {
+				return nil, err
+			}
+			jobs = append(jobs, job)
 			jobOf = append(jobOf, j)
 		}
 		cands[j] = c

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"seal/engine/arc"
 	"seal/engine/knowledge"
 	"seal/models/lora"
 	"seal/store"
@@ -18,10 +17,9 @@ type runner struct {
 	spec    RunSpec
 	resumed bool
 
+	dom      Domain // the run's domain (domain.go)
 	lm       *lm
-	tasks    []knowledge.Passage // the knowledge domain's passages
-	arcTasks []arc.Task          // or the ARC domain's tasks
-	prompter arc.Prompter
+	tasks    []Task
 	grader   knowledge.Grader
 	finished map[store.CandidateKey]int64
 
@@ -42,6 +40,9 @@ const (
 // caller closes x.lm.
 func (x *runner) openModel() error {
 	var err error
+	if x.dom, err = domainOf(x.spec); err != nil {
+		return err
+	}
 	if x.lm, err = loadLM(x.spec.Model); err != nil {
 		return err
 	}
@@ -57,7 +58,7 @@ func (x *runner) openModel() error {
 		x.lm.close()
 		return err
 	}
-	x.exec = localExecutor{lm: x.lm, grader: x.grader}
+	x.exec = localExecutor{m: x.model()}
 	return nil
 }
 
@@ -97,11 +98,24 @@ func (x *runner) run() error {
 	return x.restem()
 }
 
-func (x *runner) numTasks() int {
-	if x.spec.Domain == "arc" {
-		return len(x.arcTasks)
+func (x *runner) numTasks() int { return len(x.tasks) }
+
+// model is the policy as a domain sees it.
+func (x *runner) model() *Model { return &Model{lm: x.lm, grader: x.grader} }
+
+// passage is knowledge task t; the modes and the guard that read passages run only
+// on knowledge tasks (Validate, DomainInfo.Modes and ProbesFromData see to it).
+func (x *runner) passage(t int) knowledge.Passage { return x.tasks[t].(passageTask).Passage }
+
+// passages are the run's knowledge passages: none for another domain.
+func (x *runner) passages() []knowledge.Passage {
+	var out []knowledge.Passage
+	for _, t := range x.tasks {
+		if p, ok := t.(passageTask); ok {
+			out = append(out, p.Passage)
+		}
 	}
-	return len(x.tasks)
+	return out
 }
 
 func (x *runner) seed(round, task, idx int) uint64 {

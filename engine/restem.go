@@ -14,7 +14,6 @@ import (
 // inner loop, keep the best (or the positive) ones that no person rejected, finetune
 // the policy on (prompt, edit) pairs, merge, and go on with the new policy.
 func (x *runner) restem() error {
-	style, _ := knowledge.ParseStyle(x.spec.Style)
 	rounds, err := x.e.DB.Rounds(x.r.ID)
 	if err != nil {
 		return err
@@ -51,7 +50,7 @@ func (x *runner) restem() error {
 					return err
 				}
 			}
-			prompt, err := x.selfEditPrompt(style, t)
+			prompt, err := x.dom.SelfEditPrompt(x.spec, x.tasks[t])
 			if err != nil {
 				return err
 			}
@@ -104,12 +103,12 @@ func (x *runner) restem() error {
 			for i, k := range keep {
 				examples = append(examples, x.example(k.prompt, k.edit))
 				edits = append(edits, k.edit)
-				if x.spec.Domain != "arc" && (i == 0 || keep[i-1].task != k.task) {
-					p := x.tasks[k.task] // the policy trains with the passage in its prompt: the rules read it too
+				if x.dom.Info().PolicyReadsTask && (i == 0 || keep[i-1].task != k.task) {
+					p := x.tasks[k.task].Row() // the policy trains with the task in its prompt: the rules read it too
 					passages = append(passages, p.Title+"\n"+p.Context)
 				}
 			}
-			a, curve, err := x.trainLoRA(fit{Recipe: x.spec.Policy, Examples: examples, Seed: x.seed(round, 0, -10), Phase: "policy", Where: Where{Run: x.r.ID, Round: round}})
+			a, curve, err := x.trainLoRA(Fit{Recipe: x.spec.Policy, Examples: examples, Seed: x.seed(round, 0, -10), Phase: "policy", Where: Where{Run: x.r.ID, Round: round}})
 			if err != nil {
 				x.lm.model.SetAdapter(nil)
 				return fmt.Errorf("round %d: policy update: %w", round, err)

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"seal/engine"
 	"seal/engine/redact"
 	"seal/store"
 	"seal/store/termsafe"
@@ -227,7 +228,7 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 		return fmt.Sprintf("question %d", q)
 	}
 	reviews, _ := db.LatestReviews(id)
-	arcRun := run.Domain == "arc"
+	arcRun := engine.DomainInfoOf(run.Domain).Display == engine.DisplayGrids
 	if arcRun {
 		b.WriteString("\n" + styleTitle.Render("tasks (demonstrations)") + "\n")
 		for _, t := range tasks {

@@ -102,17 +102,17 @@ func (arcDomain) Reward(adapted, _ float64) float64 { return adapted }
 
 // Base is the in-context baseline: the model as it is, predicting with the
 // demonstrations in its prompt.
-func (arcDomain) Base(ctx context.Context, m *Model, s RunSpec, t Task, seed uint64, at Sink) (float64, []store.EvalItem, error) {
-	opts, err := arcSpecOptions(s, seed)
+func (arcDomain) Base(ctx context.Context, m *Model, c Scoring) (float64, []store.EvalItem, error) {
+	opts, err := arcSpecOptions(c.Spec, c.Seed)
 	if err != nil {
 		return 0, nil, err
 	}
-	task := t.(arcTask).Task
+	task := c.Task.(arcTask).Task
 	r, err := arc.InContext(ctx, m.Llama(), m.Tokenizer(), task, opts)
 	if err != nil {
 		return 0, nil, err
 	}
-	return r.Reward, arcEvalItems(task, r, 0, "base", at.Where, at.Send), nil
+	return r.Reward, arcEvalItems(task, r, 0, "base", c.At), nil
 }
 
 // FixedEdit is test-time training with the hand-chosen config.
@@ -122,18 +122,18 @@ func (arcDomain) FixedEdit(RunSpec) (string, string) {
 
 // OwnBaseline is the oracle: the best config of a small search, judged on the real
 // tests (the in-context row is the no-update baseline itself).
-func (arcDomain) OwnBaseline(ctx context.Context, m *Model, s RunSpec, t Task, base float64, seed uint64, at Sink) (store.Candidate, error) {
-	opts, err := arcSpecOptions(s, seed)
+func (arcDomain) OwnBaseline(ctx context.Context, m *Model, c Scoring) (store.Candidate, error) {
+	opts, err := arcSpecOptions(c.Spec, c.Seed)
 	if err != nil {
 		return store.Candidate{}, err
 	}
-	task := t.(arcTask).Task
+	task := c.Task.(arcTask).Task
 	cfg, r, err := arc.Oracle(ctx, m.Llama(), m.Tokenizer(), task, arc.SearchSpace(), opts)
 	if err != nil {
 		return store.Candidate{}, err
 	}
-	return store.Candidate{Kind: "baseline_oracle", Edit: cfg.JSON(), Seed: seed, AdaptedScore: r.Reward, Reward: r.Reward,
-		Evals: arcEvalItems(task, r, 0, "baseline_oracle", at.Where, at.Send)}, nil
+	return store.Candidate{Kind: "baseline_oracle", Edit: cfg.JSON(), Seed: c.Seed, AdaptedScore: r.Reward, Reward: r.Reward,
+		Evals: arcEvalItems(task, r, 0, "baseline_oracle", c.At)}, nil
 }
 
 // arcSpecOptions are the run's TTT settings with a seed, for the baselines that run
@@ -199,7 +199,7 @@ func ARCSolutionsPath(challenges, solutions string) string {
 
 // arcEvalItems records one graded answer per test input: the voted attempts against
 // the expected output.
-func arcEvalItems(t arc.Task, r arc.Result, rep int, phase string, w Where, send func(Event)) []store.EvalItem {
+func arcEvalItems(t arc.Task, r arc.Result, rep int, phase string, at Sink) []store.EvalItem {
 	var items []store.EvalItem
 	for i, test := range t.Test {
 		answer := ""
@@ -222,7 +222,7 @@ func arcEvalItems(t arc.Task, r arc.Result, rep int, phase string, w Where, send
 		}
 		q := fmt.Sprintf("%s test %d\n%s", t.ID, i, arc.Format(test.Input))
 		items = append(items, store.EvalItem{Repeat: rep, Question: i, Prompt: q, Text: answer, Gold: gold, Correct: correct, Score: grade, Grader: "exact"})
-		send(EvalItem{Where: w, Phase: phase, Repeat: rep, Question: q, Answer: answer, Gold: gold, Correct: correct})
+		at.Send(EvalItem{Where: at.Where, Phase: phase, Repeat: rep, Question: q, Answer: answer, Gold: gold, Correct: correct})
 	}
 	return items
 }
@@ -270,7 +270,7 @@ func (arcDomain) RunJob(ctx context.Context, m *Model, job InnerJob, at Sink) (I
 				res.Curve = append(res.Curve, store.TrainPoint{Step: s.Step, Loss: s.Loss, LR: s.LR})
 			}
 		}
-		res.Evals = append(res.Evals, arcEvalItems(a.Task, r, rep, job.Phase, at.Where, at.Send)...)
+		res.Evals = append(res.Evals, arcEvalItems(a.Task, r, rep, job.Phase, at)...)
 		res.Accs = append(res.Accs, r.Reward)
 	}
 	return res, nil

@@ -14,7 +14,7 @@ func (x *runner) baseline(round, t int) (float64, error) {
 		return c.AdaptedScore, err
 	}
 	w := Where{Run: x.r.ID, Round: round, Task: t, Cand: idxBase}
-	acc, items, err := x.dom.Base(x.ctx, x.model(), x.spec, x.tasks[t], x.seed(round, t, idxBase), Sink{Where: w, Send: x.r.send})
+	acc, items, err := x.dom.Base(x.ctx, x.model(), Scoring{Spec: x.spec, Task: x.tasks[t], Seed: x.seed(round, t, idxBase), At: Sink{Where: w, Send: x.r.send}})
 	if err != nil {
 		return 0, err
 	}
@@ -36,7 +36,7 @@ func (x *runner) baselines(t int, base float64) error {
 	if _, ok := x.finished[store.CandidateKey{Task: t, Index: idxContext}]; ok {
 		return nil
 	}
-	c, err := x.dom.OwnBaseline(x.ctx, x.model(), x.spec, x.tasks[t], base, x.seed(0, t, idxContext), Sink{Where: w, Send: x.r.send})
+	c, err := x.dom.OwnBaseline(x.ctx, x.model(), Scoring{Spec: x.spec, Task: x.tasks[t], Seed: x.seed(0, t, idxContext), Base: base, At: Sink{Where: w, Send: x.r.send}})
 	if err != nil {
 		return err
 	}

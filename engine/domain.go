@@ -40,14 +40,15 @@ type Domain interface {
 	RunJob(ctx context.Context, m *Model, j InnerJob, at Sink) (InnerResult, error)
 	// Reward is a candidate's reward from its adapted score and the no-update baseline.
 	Reward(adapted, base float64) float64
-	// Base scores the policy as it is, with no update: the baseline of every round.
-	Base(ctx context.Context, m *Model, s RunSpec, t Task, seed uint64, at Sink) (float64, []store.EvalItem, error)
+	// Base scores the policy as it is on c.Task, with no update: the baseline of every
+	// round (c.Base is not yet known and is 0).
+	Base(ctx context.Context, m *Model, c Scoring) (float64, []store.EvalItem, error)
 	// FixedEdit is the baseline edit run through the job path beside the self-edits
 	// (kind is the candidate kind it is stored as).
 	FixedEdit(s RunSpec) (kind, edit string)
-	// OwnBaseline is the domain's second baseline, run in-process: the candidate's
-	// Kind, Edit, Seed, AdaptedScore, Reward and Evals.
-	OwnBaseline(ctx context.Context, m *Model, s RunSpec, t Task, base float64, seed uint64, at Sink) (store.Candidate, error)
+	// OwnBaseline is the domain's second baseline on c.Task, run in-process: the
+	// candidate's Kind, Edit, Seed, AdaptedScore, Reward and Evals.
+	OwnBaseline(ctx context.Context, m *Model, c Scoring) (store.Candidate, error)
 }
 
 // Task is one of a run's tasks; Row is it as the store keeps it (the runner fills in
@@ -93,6 +94,16 @@ const (
 	DisplayText  = "text"
 	DisplayGrids = "grids"
 )
+
+// Scoring is one in-process baseline's settings: the run's, the task, the seed, the
+// no-update score it is compared with, and where it reports.
+type Scoring struct {
+	Spec RunSpec
+	Task Task
+	Seed uint64
+	Base float64
+	At   Sink
+}
 
 // Sink is where a job or baseline reports its events: the candidate it belongs to and
 // the run's event stream.

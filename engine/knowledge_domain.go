@@ -139,8 +139,8 @@ func (knowledgeDomain) RunJob(ctx context.Context, m *Model, job InnerJob, at Si
 func (knowledgeDomain) Reward(adapted, base float64) float64 { return adapted - base }
 
 // Base is closed-book accuracy with the weights as they are.
-func (knowledgeDomain) Base(ctx context.Context, m *Model, s RunSpec, t Task, _ uint64, at Sink) (float64, []store.EvalItem, error) {
-	sc, items, err := evaluate(ctx, m.lm, m.grader, t.(passageTask).Passage, evalOptions{QATokens: s.QATokens, Phase: "base", Where: at.Where}, at.Send)
+func (knowledgeDomain) Base(ctx context.Context, m *Model, c Scoring) (float64, []store.EvalItem, error) {
+	sc, items, err := evaluate(ctx, m.lm, m.grader, c.Task.(passageTask).Passage, evalOptions{QATokens: c.Spec.QATokens, Phase: "base", Where: c.At.Where}, c.At.Send)
 	return sc.Accuracy(), items, err
 }
 
@@ -148,7 +148,7 @@ func (knowledgeDomain) Base(ctx context.Context, m *Model, s RunSpec, t Task, _ 
 func (knowledgeDomain) FixedEdit(RunSpec) (string, string) { return "baseline_passage", "" }
 
 // OwnBaseline is the passage in the prompt, no training.
-func (d knowledgeDomain) OwnBaseline(ctx context.Context, m *Model, s RunSpec, t Task, base float64, _ uint64, at Sink) (store.Candidate, error) {
-	sc, items, err := evaluate(ctx, m.lm, m.grader, t.(passageTask).Passage, evalOptions{InContext: true, QATokens: s.QATokens, Phase: "context", Where: at.Where}, at.Send)
-	return store.Candidate{Kind: "baseline_context", AdaptedScore: sc.Accuracy(), Reward: d.Reward(sc.Accuracy(), base), Evals: items}, err
+func (d knowledgeDomain) OwnBaseline(ctx context.Context, m *Model, c Scoring) (store.Candidate, error) {
+	sc, items, err := evaluate(ctx, m.lm, m.grader, c.Task.(passageTask).Passage, evalOptions{InContext: true, QATokens: c.Spec.QATokens, Phase: "context", Where: c.At.Where}, c.At.Send)
+	return store.Candidate{Kind: "baseline_context", AdaptedScore: sc.Accuracy(), Reward: d.Reward(sc.Accuracy(), c.Base), Evals: items}, err
 }

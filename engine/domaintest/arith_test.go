@@ -119,7 +119,7 @@ func (arith) RunJob(ctx context.Context, m *engine.Model, j engine.InnerJob, at 
 			m.Detach()
 			return res, err
 		}
-		acc, items, err := ask(ctx, m, p.Fact, "", j.QATokens, j.Phase, rep, at)
+		acc, items, err := ask(ctx, m, p.Fact, question{tokens: j.QATokens, phase: j.Phase, repeat: rep}, at)
 		m.Detach()
 		if err != nil {
 			return res, err
@@ -132,10 +132,19 @@ func (arith) RunJob(ctx context.Context, m *engine.Model, j engine.InnerJob, at 
 	return res, nil
 }
 
-// ask puts the question (after context, if any) and grades the answer by containment.
-func ask(ctx context.Context, m *engine.Model, f fact, before string, tokens int, phase string, rep int, at engine.Sink) (float64, []store.EvalItem, error) {
-	prompt := before + f.question() + "\nAnswer:"
-	got, err := m.Answer(ctx, []string{prompt}, tokens)
+// question is how a fact's question is put: after some text (or none), with a token
+// budget for the answer, reported under phase and repeat.
+type question struct {
+	before string
+	tokens int
+	phase  string
+	repeat int
+}
+
+// ask puts the question and grades the answer by containment.
+func ask(ctx context.Context, m *engine.Model, f fact, q question, at engine.Sink) (float64, []store.EvalItem, error) {
+	prompt := q.before + f.question() + "\nAnswer:"
+	got, err := m.Answer(ctx, []string{prompt}, q.tokens)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -144,21 +153,21 @@ func ask(ctx context.Context, m *engine.Model, f fact, before string, tokens int
 	if correct {
 		score = 1
 	}
-	at.Send(engine.EvalItem{Where: at.Where, Phase: phase, Repeat: rep, Question: f.question(), Answer: got[0], Gold: f.answer(), Correct: correct})
-	return score, []store.EvalItem{{Repeat: rep, Prompt: prompt, Text: got[0], Gold: f.answer(), Correct: correct, Score: score, Grader: "contains"}}, nil
+	at.Send(engine.EvalItem{Where: at.Where, Phase: q.phase, Repeat: q.repeat, Question: f.question(), Answer: got[0], Gold: f.answer(), Correct: correct})
+	return score, []store.EvalItem{{Repeat: q.repeat, Prompt: prompt, Text: got[0], Gold: f.answer(), Correct: correct, Score: score, Grader: "contains"}}, nil
 }
 
 func (arith) Reward(adapted, base float64) float64 { return adapted - base }
 
-func (arith) Base(ctx context.Context, m *engine.Model, s engine.RunSpec, t engine.Task, _ uint64, at engine.Sink) (float64, []store.EvalItem, error) {
-	return ask(ctx, m, t.(fact), "", s.QATokens, "base", 0, at)
+func (arith) Base(ctx context.Context, m *engine.Model, c engine.Scoring) (float64, []store.EvalItem, error) {
+	return ask(ctx, m, c.Task.(fact), question{tokens: c.Spec.QATokens, phase: "base"}, c.At)
 }
 
 func (arith) FixedEdit(engine.RunSpec) (string, string) { return "baseline_fact", "" }
 
 // OwnBaseline is the fact in the prompt, no training.
-func (d arith) OwnBaseline(ctx context.Context, m *engine.Model, s engine.RunSpec, t engine.Task, base float64, _ uint64, at engine.Sink) (store.Candidate, error) {
-	f := t.(fact)
-	acc, items, err := ask(ctx, m, f, f.text()+"\n", s.QATokens, "context", 0, at)
-	return store.Candidate{Kind: "baseline_context", AdaptedScore: acc, Reward: d.Reward(acc, base), Evals: items}, err
+func (d arith) OwnBaseline(ctx context.Context, m *engine.Model, c engine.Scoring) (store.Candidate, error) {
+	f := c.Task.(fact)
+	acc, items, err := ask(ctx, m, f, question{before: f.text() + "\n", tokens: c.Spec.QATokens, phase: "context"}, c.At)
+	return store.Candidate{Kind: "baseline_context", AdaptedScore: acc, Reward: d.Reward(acc, c.Base), Evals: items}, err
 }

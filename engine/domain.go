@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -67,7 +68,8 @@ type DomainInfo struct {
 	Display string
 	// Launcher lists the domain among the workbench launcher's choices.
 	Launcher bool
-	// Modes are the run modes the domain supports (the first is its default).
+	// Modes are the run modes the domain supports: "restem"; continual and cpt train
+	// on passages and are the knowledge domain's alone (RegisterDomain checks).
 	Modes []string
 	// ProbesFromData: the guard's general probes may come from the run's own data file.
 	ProbesFromData bool
@@ -123,9 +125,12 @@ func init() {
 	RegisterDomain(arcDomain{})
 }
 
-// RegisterDomain adds a domain. A second domain of the same name is a programming
-// error and panics.
+// RegisterDomain adds a domain. A second domain of the same name, or a mode the
+// domain cannot run, is a programming error and panics.
 func RegisterDomain(d Domain) {
+	if _, passages := d.(knowledgeDomain); !passages && slices.ContainsFunc(d.Info().Modes, func(m string) bool { return m != "restem" }) {
+		panic(fmt.Sprintf("engine: domain %q lists modes %v; only ReST-EM runs on tasks other than passages", d.Info().Name, d.Info().Modes))
+	}
 	domains.Lock()
 	defer domains.Unlock()
 	for _, o := range domains.list {

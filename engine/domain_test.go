@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -32,6 +33,24 @@ func TestDomainRegistry(t *testing.T) {
 		}
 	}()
 	RegisterDomain(knowledgeDomain{})
+}
+
+// continual and cpt read passages: a domain of other tasks cannot list them.
+func TestDomainModesBeyondReSTEMArePassagesOnly(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "only ReST-EM") {
+			t.Errorf("a non-passage domain listing continual was registered (%v)", r)
+		}
+	}()
+	RegisterDomain(continualARC{})
+}
+
+type continualARC struct{ arcDomain }
+
+func (continualARC) Info() DomainInfo {
+	i := arcDomain{}.Info()
+	i.Name, i.Modes = "arc-continual", []string{"restem", "continual"}
+	return i
 }
 
 // A domain's modes bound --mode: ARC runs ReST-EM only, with the message it always gave.

@@ -10,14 +10,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"seal/engine/arc/procedural"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"seal/engine"
-	"seal/engine/knowledge/world"
 	"seal/engine/redact"
 	"seal/models/tiny"
 	"seal/store"
@@ -61,7 +59,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	config := fs.String("config", "", "TOML file of run settings, keyed by these flags' names (passages = 4); flags given as well override it")
 	device := addDeviceFlag(fs)
 	fs.StringVar(&spec.Name, "name", spec.Name, "a name for the run")
-	fs.StringVar(&spec.Domain, "domain", spec.Domain, "knowledge (SQuAD-style passages) or arc (few-shot ARC tasks)")
+	fs.StringVar(&spec.Domain, "domain", spec.Domain, engine.DomainFlagHelp())
 	fs.StringVar(&spec.Solutions, "solutions", spec.Solutions, "ARC solutions JSON (default: the --data file's name with challenges → solutions)")
 	fs.BoolVar(&spec.ARCVote, "arc-vote", spec.ARCVote, "ARC: predict with augmented queries and voting (default true for --domain arc)")
 	fs.StringVar(&spec.Mode, "mode", spec.Mode, "restem, cpt (one update over all passages) or continual (edits merged one after another)")
@@ -493,8 +491,8 @@ type listValue []string
 func (l *listValue) String() string     { return strings.Join(*l, ",") }
 func (l *listValue) Set(s string) error { *l = strings.Split(s, ","); return nil }
 
-// defaultModelAndData fills in the embedded model and the synthetic world's held-out
-// passages (which the embedded model never saw) when no folder or file is given.
+// defaultModelAndData fills in the embedded model and the domain's default data (the
+// synthetic world's held-out passages, procedural ARC tasks) when no folder or file is given.
 func defaultModelAndData(spec *engine.RunSpec) error {
 	if spec.Model == "" {
 		dir, err := tiny.Dir()
@@ -503,44 +501,14 @@ func defaultModelAndData(spec *engine.RunSpec) error {
 		}
 		spec.Model = dir
 	}
-	if spec.Data == "" && spec.Domain == "arc" {
-		path, err := proceduralARCFile()
-		if err != nil {
-			return err
-		}
-		spec.Data = path
-	}
-	if spec.Data == "" {
-		path, err := worldSplitFile(world.Val)
+	if make := engine.DomainInfoOf(spec.Domain).DefaultData; spec.Data == "" && make != nil {
+		path, err := make(cachedData)
 		if err != nil {
 			return err
 		}
 		spec.Data = path
 	}
 	return nil
-}
-
-// proceduralARCFile writes the embedded procedural ARC evaluation tasks (seed 1, 32
-// tasks, none in the pretraining corpus) in the user cache, once, and returns the
-// challenges file's path; the solutions file lies beside it.
-func proceduralARCFile() (string, error) {
-	dir, err := cachedData("arc-procedural-seed1", func(tmp string) error {
-		if err := os.Mkdir(tmp, 0o755); err != nil {
-			return err
-		}
-		_, eval := procedural.Sets(1, 0, 32)
-		_, _, err := procedural.WriteFiles(tmp, "eval", eval)
-		return err
-	})
-	return filepath.Join(dir, "eval_challenges.json"), err
-}
-
-// worldSplitFile writes a split of the default world (the one the embedded model was
-// pretrained on) as SQuAD JSON in the user cache, once, and returns its path.
-func worldSplitFile(split world.Split) (string, error) {
-	return cachedData(fmt.Sprintf("world-v%d-seed1-%s.json", world.Version, split), func(tmp string) error {
-		return world.WriteSQuAD(tmp, world.Generate(world.DefaultConfig()).Passages(split))
-	})
 }
 
 // cachedData returns the path of name (a file or a folder) in seal's user cache,

@@ -35,7 +35,7 @@ func (x *runner) continual() error {
 			base[c.Task] = c.Accuracy
 		}
 	}
-	for t, p := range x.tasks {
+	for t, p := range x.passages() {
 		if have[[2]int{0, t}] {
 			continue
 		}
@@ -53,7 +53,7 @@ func (x *runner) continual() error {
 		return err
 	}
 	for k := first; k < len(x.tasks); k++ {
-		p := x.tasks[k]
+		p := x.passage(k)
 		w := Where{Run: x.r.ID, Round: k, Task: k}
 		var c store.Candidate
 		var row []float64
@@ -91,7 +91,7 @@ func (x *runner) continual() error {
 				continue
 			}
 			if !applied || row == nil { // the row describes the weights the run goes on with
-				s, _, err := x.evaluate(x.tasks[i], false, "retention", 0, Where{Run: x.r.ID, Round: k, Task: i})
+				s, _, err := x.evaluate(x.passage(i), false, "retention", 0, Where{Run: x.r.ID, Round: k, Task: i})
 				if err != nil {
 					return err
 				}
@@ -112,7 +112,7 @@ func (x *runner) continual() error {
 // candidate; the trained adapter is left attached for the guard. row is the accuracy
 // of tasks 0..k with it.
 func (x *runner) continualStep(k int, style knowledge.Style, base float64, w Where) (store.Candidate, []float64, error) {
-	p := x.tasks[k]
+	p := x.passage(k)
 	prompt := knowledge.SelfEditPrompt(style, p)
 	gens, err := x.sampleEdits(k, k, prompt, []int{0}, w)
 	if err != nil {
@@ -126,7 +126,7 @@ func (x *runner) continualStep(k int, style knowledge.Style, base float64, w Whe
 	for _, s := range knowledge.TrainSequences(edit, p, x.spec.Split) {
 		examples = append(examples, x.example("", s))
 	}
-	a, curve, err := x.trainLoRA(x.spec.Inner, examples, c.Seed, "continual", w)
+	a, curve, err := x.trainLoRA(Fit{Recipe: x.spec.Inner, Examples: examples, Seed: c.Seed, Phase: "continual", Where: w})
 	if err != nil {
 		x.lm.model.SetAdapter(nil)
 		return c, nil, err
@@ -134,7 +134,7 @@ func (x *runner) continualStep(k int, style knowledge.Style, base float64, w Whe
 	c.Curve = curve
 	var row []float64
 	for i := 0; i <= k; i++ {
-		s, items, err := x.evaluate(x.tasks[i], false, "adapted", 0, Where{Run: x.r.ID, Round: k, Task: i})
+		s, items, err := x.evaluate(x.passage(i), false, "adapted", 0, Where{Run: x.r.ID, Round: k, Task: i})
 		if err != nil {
 			return c, nil, err
 		}
@@ -156,7 +156,7 @@ func (x *runner) continualStep(k int, style knowledge.Style, base float64, w Whe
 func (x *runner) cpt() error {
 	style, _ := knowledge.ParseStyle(x.spec.Style)
 	var examples []train.Example
-	for t, p := range x.tasks {
+	for t, p := range x.passages() {
 		w := Where{Run: x.r.ID, Task: t}
 		prompt := knowledge.SelfEditPrompt(style, p)
 		cands, err := x.cptEdits(t, p, prompt, w)
@@ -170,18 +170,18 @@ func (x *runner) cpt() error {
 		}
 	}
 	var before, after knowledge.Score
-	for t, p := range x.tasks {
+	for t, p := range x.passages() {
 		s, _, err := x.evaluate(p, false, "base", 0, Where{Run: x.r.ID, Task: t})
 		if err != nil {
 			return err
 		}
 		before.Correct, before.Total = before.Correct+s.Correct, before.Total+s.Total
 	}
-	if _, _, err := x.trainLoRA(x.spec.Inner, examples, x.seed(0, 0, -20), "cpt", Where{Run: x.r.ID}); err != nil {
+	if _, _, err := x.trainLoRA(Fit{Recipe: x.spec.Inner, Examples: examples, Seed: x.seed(0, 0, -20), Phase: "cpt", Where: Where{Run: x.r.ID}}); err != nil {
 		x.lm.model.SetAdapter(nil)
 		return err
 	}
-	for t, p := range x.tasks {
+	for t, p := range x.passages() {
 		s, _, err := x.evaluate(p, false, "adapted", 0, Where{Run: x.r.ID, Task: t})
 		if err != nil {
 			return err

@@ -72,8 +72,8 @@ type probeAnswer struct {
 func (x *runner) loadGeneralProbes() ([]probe, error) {
 	g := x.spec.Guard
 	path := g.ProbeData
-	if path == "" && x.spec.Domain == "arc" {
-		return nil, nil // ARC tasks ask no questions: general probes come only from a probe file
+	if path == "" && !x.dom.Info().ProbesFromData {
+		return nil, nil // e.g. ARC: its tasks ask no questions, general probes come only from a probe file
 	}
 	if path == "" {
 		path = x.spec.Data
@@ -83,7 +83,7 @@ func (x *runner) loadGeneralProbes() ([]probe, error) {
 		return nil, fmt.Errorf("guard probe data: %w", err)
 	}
 	mine := map[string]bool{}
-	for _, p := range x.tasks {
+	for _, p := range x.passages() {
 		mine[p.Title+"\x00"+p.Context] = true
 	}
 	var out []probe
@@ -113,7 +113,7 @@ func (x *runner) loadGeneralProbes() ([]probe, error) {
 func (x *runner) probes(learned []int) []probe {
 	out := append([]probe(nil), x.g.general...)
 	for _, t := range learned {
-		p := x.tasks[t]
+		p := x.passage(t)
 		for _, q := range p.Questions {
 			out = append(out, probe{p, q})
 		}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 
@@ -41,54 +41,69 @@ func (l *lm) example(prompt, completion string) train.Example {
 	return train.Example{Tokens: toks, LossMask: mask}
 }
 
+// Fit is one LoRA training: the recipe, its examples and seed, and where its steps
+// are reported (phase names the loss curve: "inner", "policy", "continual", "cpt").
+type Fit struct {
+	Recipe   Update
+	Examples []train.Example
+	Seed     uint64
+	Phase    string
+	Where    Where
+}
+
 // trainLoRA trains a fresh adapter on the current weights and leaves it attached.
 // Padding never counts in the loss (the reference trains on ~2,000 EOS pads per
 // sequence; this is a deliberate fix). The schedule is linear with no warmup, AdamW
 // with weight decay 0 and clipping at 1.0, reshuffled each epoch: the HF Trainer's
 // defaults that the reference relies on.
-func (x *runner) trainLoRA(u Update, examples []train.Example, seed uint64, phase string, w Where) (*lora.Adapter, []store.TrainPoint, error) {
-	return trainLoRA(x.ctx, x.lm, u, examples, seed, phase, w, x.r.send)
+func (x *runner) trainLoRA(f Fit) (*lora.Adapter, []store.TrainPoint, error) {
+	return trainLoRA(x.ctx, x.lm, f, x.r.send)
 }
 
-func trainLoRA(ctx context.Context, l *lm, u Update, examples []train.Example, seed uint64, phase string, w Where, send func(Event)) (*lora.Adapter, []store.TrainPoint, error) {
-	m := l.model
-	c := m.Config
-	cfg := &lora.Config{Rank: u.Rank, Alpha: u.Alpha, Dropout: u.Dropout, TargetModules: u.Targets}
-	a, err := lora.New(cfg, c.NumLayers, llama.Projections, c.ProjectionShape, rand.New(rand.NewPCG(seed, 0x5ea1)))
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := m.SetAdapter(a); err != nil {
-		return nil, nil, err
-	}
+func trainLoRA(ctx context.Context, l *lm, f Fit, send func(Event)) (*lora.Adapter, []store.TrainPoint, error) {
+	u := f.Recipe
 	var curve []store.TrainPoint
-	_, err = m.FitLoRA(ctx, examples, llama.FitConfig{LR: u.LR, Epochs: u.Epochs, Batch: u.Batch, Seed: seed, Pad: l.eos[0],
-		OnStep: func(p llama.FitStep) {
-			curve = append(curve, store.TrainPoint{Step: p.Step, Loss: p.Loss, LR: p.LR})
-			send(TrainStep{Where: w, Phase: phase, Step: p.Step, Steps: p.Steps, Loss: p.Loss, LR: p.LR})
-		}})
+	a, _, err := l.model.TrainFreshLoRA(ctx, llama.FreshLoRA{
+		Config: &lora.Config{Rank: u.Rank, Alpha: u.Alpha, Dropout: u.Dropout, TargetModules: u.Targets},
+		Seed:   f.Seed, Stream: 0x5ea1, Examples: f.Examples,
+		Fit: llama.FitConfig{LR: u.LR, Epochs: u.Epochs, Batch: u.Batch, Seed: f.Seed, Pad: l.eos[0],
+			OnStep: func(p llama.FitStep) {
+				curve = append(curve, store.TrainPoint{Step: p.Step, Loss: p.Loss, LR: p.LR})
+				send(TrainStep{Where: f.Where, Phase: f.Phase, Step: p.Step, Steps: p.Steps, Loss: p.Loss, LR: p.LR})
+			}},
+	})
 	if err != nil {
 		return nil, curve, err
 	}
 	return a, curve, nil
 }
 
+// evalOptions are one closed-book (or in-context) pass over a passage's questions: how many
+// answer tokens, and the phase and repeat its graded answers are reported under.
+type evalOptions struct {
+	InContext bool
+	QATokens  int
+	Phase     string
+	Repeat    int
+	Where     Where
+}
+
 // evaluate answers a passage's questions closed-book (or with the passage in context)
 // with the model as it is now, greedy, and grades them.
 func (x *runner) evaluate(p knowledge.Passage, inContext bool, phase string, repeat int, w Where) (knowledge.Score, []store.EvalItem, error) {
-	return evaluate(x.ctx, x.lm, x.grader, p, inContext, x.spec.QATokens, phase, repeat, w, x.r.send)
+	return evaluate(x.ctx, x.lm, x.grader, p, evalOptions{InContext: inContext, QATokens: x.spec.QATokens, Phase: phase, Repeat: repeat, Where: w}, x.r.send)
 }
 
-func evaluate(ctx context.Context, l *lm, g knowledge.Grader, p knowledge.Passage, inContext bool, qaTokens int, phase string, repeat int, w Where, send func(Event)) (knowledge.Score, []store.EvalItem, error) {
+func evaluate(ctx context.Context, l *lm, g knowledge.Grader, p knowledge.Passage, o evalOptions, send func(Event)) (knowledge.Score, []store.EvalItem, error) {
 	prompts := make([]string, len(p.Questions))
 	for i, q := range p.Questions {
-		if inContext {
+		if o.InContext {
 			prompts[i] = knowledge.InContextPrompt(p, q)
 		} else {
 			prompts[i] = knowledge.QAPrompt(p, q)
 		}
 	}
-	gens, err := l.generate(ctx, prompts, 1, qaTokens, llama.SampleConfig{}, nil)
+	gens, err := l.generate(ctx, prompts, 1, o.QATokens, llama.SampleConfig{}, nil)
 	if err != nil {
 		return knowledge.Score{}, nil, err
 	}
@@ -104,24 +119,27 @@ func evaluate(ctx context.Context, l *lm, g knowledge.Grader, p knowledge.Passag
 		if grade.Correct {
 			s.Correct++
 		}
-		items = append(items, store.EvalItem{Repeat: repeat, Question: i, Prompt: prompts[i], Text: gen.Text, Gold: q.Answer,
+		items = append(items, store.EvalItem{Repeat: o.Repeat, Question: i, Prompt: prompts[i], Text: gen.Text, Gold: q.Answer,
 			Correct: grade.Correct, Score: grade.F1, Grader: grade.Grader})
-		send(EvalItem{Where: w, Phase: phase, Repeat: repeat, Question: q.Question, Answer: gen.Text, Gold: q.Answer, Correct: grade.Correct})
+		send(EvalItem{Where: o.Where, Phase: o.Phase, Repeat: o.Repeat, Question: q.Question, Answer: gen.Text, Gold: q.Answer, Correct: grade.Correct})
 	}
 	return s, items, nil
 }
 
-// innerJob describes the inner loop of one candidate on the current policy.
-func (x *runner) innerJob(round, task, cand int, phase string, edit string, split bool, seed uint64) InnerJob {
-	j := InnerJob{ID: JobID(x.r.ID, round, task, cand), Run: x.r.ID, Round: round, Task: task, Cand: cand, Phase: phase,
-		Domain: x.spec.Domain, Model: x.version, Inner: x.spec.Inner, Repeats: x.spec.Repeats, Seed: seed, QATokens: x.spec.QATokens,
-		Grader: x.spec.graderSettings(), ARCVote: x.spec.ARCVote, ARCMax: x.spec.ARCExamples}
-	if x.spec.Domain == "arc" {
-		j.ARC = &ARCJob{Task: x.arcTasks[task], Edit: edit}
-	} else {
-		j.Knowledge = &KnowledgeJob{Passage: x.tasks[task], Edit: edit, Split: split}
+// innerJob describes the inner loop of one candidate (at: its round, task and index)
+// on the current policy; fixed marks the domain's fixed-edit baseline.
+func (x *runner) innerJob(at Where, phase, edit string, fixed bool, seed uint64) (InnerJob, error) {
+	p, err := x.dom.Payload(x.spec, x.tasks[at.Task], edit, fixed)
+	if err != nil {
+		return InnerJob{}, err
 	}
-	return j
+	payload, err := json.Marshal(p)
+	if err != nil {
+		return InnerJob{}, err
+	}
+	return InnerJob{ID: JobID(x.r.ID, at.Round, at.Task, at.Cand), Run: x.r.ID, Round: at.Round, Task: at.Task, Cand: at.Cand, Phase: phase,
+		Domain: x.spec.Domain, Payload: payload, Model: x.version, Inner: x.spec.Inner, Repeats: x.spec.Repeats, Seed: seed,
+		QATokens: x.spec.QATokens, Grader: x.spec.graderSettings()}, nil
 }
 
 // runJobs runs a batch of inner loops on the run's executor and hands each result to

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"slices"
 
-	"seal/engine/knowledge"
 	"seal/store"
 )
 
@@ -21,8 +20,8 @@ import (
 // solutions file and the guard's probe file.
 func (s RunSpec) inputFiles() []string {
 	files := []string{s.Data}
-	if s.Domain == "arc" {
-		files = append(files, ARCSolutionsPath(s.Data, s.Solutions))
+	if side := DomainInfoOf(s.Domain).SideFiles; side != nil {
+		files = append(files, side(s)...)
 	}
 	if s.Guard.ProbeData != "" {
 		files = append(files, s.Guard.ProbeData)
@@ -82,22 +81,23 @@ func (x *runner) loadTasks() error {
 			return err
 		}
 	}
-	if len(stored) > 0 && x.spec.Domain != "arc" {
-		x.tasks = passagesOf(stored)
-		return nil
+	if len(stored) > 0 {
+		if x.tasks = x.dom.FromRows(stored); x.tasks != nil {
+			return nil
+		}
 	}
-	var rows []store.Task
-	var err error
-	if x.spec.Domain == "arc" {
-		rows, err = x.loadARC()
-	} else {
-		rows, err = x.loadPassages()
-	}
+	tasks, err := x.dom.Load(x.model(), x.spec)
 	if err != nil {
 		return err
 	}
+	x.tasks = tasks
+	rows := make([]store.Task, len(tasks))
+	for i, t := range tasks {
+		rows[i] = t.Row()
+		rows[i].RunID, rows[i].Index = x.r.ID, i
+	}
 	if len(stored) > 0 {
-		// ARC tasks are rebuilt from their (hash-checked) files; a run from before the
+		// Tasks rebuilt from their (hash-checked) files (ARC's); a run from before the
 		// hashes is still checked against what it stored.
 		if !sameTasks(stored, rows) {
 			return fmt.Errorf("%s no longer gives the tasks run %d stored: its results were computed on the old ones; restore the file or start a new run", x.spec.Data, x.r.ID)
@@ -105,19 +105,6 @@ func (x *runner) loadTasks() error {
 		return nil
 	}
 	return x.e.DB.SaveTasks(x.r.ID, rows)
-}
-
-// passagesOf rebuilds the knowledge passages from their stored rows.
-func passagesOf(rows []store.Task) []knowledge.Passage {
-	out := make([]knowledge.Passage, len(rows))
-	for i, r := range rows {
-		p := knowledge.Passage{Title: r.Title, Context: r.Context}
-		for _, q := range r.Questions {
-			p.Questions = append(p.Questions, knowledge.Question{Question: q.Question, Answer: q.Answer})
-		}
-		out[i] = p
-	}
-	return out
 }
 
 func sameTasks(a, b []store.Task) bool {

@@ -2,14 +2,12 @@ package engine
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"seal/engine/arc"
 	"seal/engine/knowledge"
-	"seal/models/llama"
-	"seal/models/train"
 	"seal/store"
 )
 
@@ -25,10 +23,9 @@ type InnerJob struct {
 	Task   int    `json:"task"`
 	Cand   int    `json:"cand"`
 	Phase  string `json:"phase"`  // the EvalItem phase: "adapted", "baseline_passage"
-	Domain string `json:"domain"` // "knowledge"; each domain has its own payload field
-
-	Knowledge *KnowledgeJob `json:"knowledge,omitempty"`
-	ARC       *ARCJob       `json:"arc,omitempty"`
+	Domain string `json:"domain"` // a registered domain's name (domain.go)
+	// Payload is the domain's own part (Domain.Payload): KnowledgeJob, ARCJob, ...
+	Payload json.RawMessage `json:"payload"`
 
 	Model    ModelVersion   `json:"model"`
 	Inner    Update         `json:"inner"`
@@ -36,8 +33,6 @@ type InnerJob struct {
 	Seed     uint64         `json:"seed"`
 	QATokens int            `json:"qa_tokens"`
 	Grader   GraderSettings `json:"grader"`
-	ARCVote  bool           `json:"arc_vote,omitempty"`     // ARC: predict with augmented queries and voting
-	ARCMax   int            `json:"arc_examples,omitempty"` // ARC: most TTT examples (0: 250)
 }
 
 // KnowledgeJob is the knowledge domain's payload: train on the edit's sequences, then
@@ -55,6 +50,8 @@ type KnowledgeJob struct {
 type ARCJob struct {
 	Task arc.Task `json:"task"`
 	Edit string   `json:"edit"`
+	Vote bool     `json:"vote,omitempty"`     // predict with augmented queries and voting
+	Max  int      `json:"examples,omitempty"` // most TTT examples (0: 250)
 }
 
 // GraderSettings say how answers are graded. The http grader's key is not here: each
@@ -86,15 +83,13 @@ func JobID(run int64, round, task, cand int) string {
 // Validate reports the first field of a job that cannot run, naming it; a worker
 // checks every job it is handed.
 func (j InnerJob) Validate() error {
-	switch {
-	case j.ID == "":
+	if j.ID == "" {
 		return fmt.Errorf("job: no id")
-	case j.Domain != "knowledge" && j.Domain != "arc":
-		return fmt.Errorf("job %s: domain %q is not supported (knowledge, arc)", j.ID, j.Domain)
-	case j.Domain == "knowledge" && j.Knowledge == nil:
-		return fmt.Errorf("job %s: domain knowledge without a knowledge payload", j.ID)
-	case j.Domain == "arc" && j.ARC == nil:
-		return fmt.Errorf("job %s: domain arc without an arc payload", j.ID)
+	}
+	d, ok := DomainNamed(j.Domain)
+	switch {
+	case !ok:
+		return fmt.Errorf("job %s: domain %q is not supported (%s)", j.ID, j.Domain, DomainNames())
 	case j.Model.Base == "":
 		return fmt.Errorf("job %s: no base model hash", j.ID)
 	case j.Repeats < 1:
@@ -104,10 +99,7 @@ func (j InnerJob) Validate() error {
 	case j.Inner.Rank < 1 || j.Inner.Alpha <= 0 || j.Inner.LR <= 0 || j.Inner.Epochs < 1 || j.Inner.Batch < 1 || len(j.Inner.Targets) == 0:
 		return fmt.Errorf("job %s: inner update: rank, alpha, lr, epochs, batch and targets must be set (%+v)", j.ID, j.Inner)
 	}
-	if j.Domain == "arc" {
-		return j.ARC.Task.Check()
-	}
-	return j.Knowledge.Passage.Validate()
+	return d.CheckJob(j)
 }
 
 // Executor runs batches of inner loops: in-process on the run's own model, or on
@@ -126,67 +118,31 @@ type Publisher interface {
 	PublishAdapter(ctx context.Context, hash, dir string) error
 }
 
-// runInnerJob applies one self-edit Repeats times, each with a fresh adapter and seed,
-// on the model as it is loaded, and grades the adapted model. It leaves the weights as
-// it found them. It is the one code path for a job, in-process and on a worker.
-func runInnerJob(ctx context.Context, l *lm, g knowledge.Grader, job InnerJob, send func(Event)) (InnerResult, error) {
+// runInnerJob runs one job's inner loop through its domain, on the model as it is
+// loaded, and leaves the weights as it found them. It is the one code path for a job,
+// in-process and on a worker.
+func runInnerJob(ctx context.Context, m *Model, job InnerJob, send func(Event)) (InnerResult, error) {
 	start := time.Now()
-	res := InnerResult{JobID: job.ID}
 	if err := job.Validate(); err != nil {
-		return res, err
+		return InnerResult{JobID: job.ID}, err
 	}
-	w := Where{Run: job.Run, Round: job.Round, Task: job.Task, Cand: job.Cand}
-	if job.Domain == "arc" {
-		res, err := runARCJob(ctx, l, job, w, send)
-		res.Elapsed = time.Since(start)
-		return res, err
-	}
-	k := job.Knowledge
-	var examples []train.Example
-	for _, s := range knowledge.TrainSequences(k.Edit, k.Passage, k.Split) {
-		examples = append(examples, l.example("", s))
-	}
-	for rep := 0; rep < job.Repeats; rep++ {
-		_, curve, err := trainLoRA(ctx, l, job.Inner, examples, job.Seed+uint64(rep)*0x9e37, "inner", w, send)
-		if d := (*llama.DivergedError)(nil); errors.As(err, &d) {
-			// A diverged update is the edit's (or its recipe's) failure, not the run's:
-			// the candidate is invalid with the reason, and nothing is graded.
-			l.model.SetAdapter(nil)
-			return InnerResult{JobID: job.ID, Reason: err.Error(), Accs: []float64{0}, Curve: curve, Elapsed: time.Since(start)}, nil
-		}
-		if err != nil {
-			l.model.SetAdapter(nil)
-			return res, err
-		}
-		s, items, err := evaluate(ctx, l, g, k.Passage, false, job.QATokens, job.Phase, rep, w, send)
-		l.model.SetAdapter(nil)
-		if err != nil {
-			return res, err
-		}
-		if rep == 0 {
-			res.Curve = curve
-		}
-		res.Evals = append(res.Evals, items...)
-		res.Accs = append(res.Accs, s.Accuracy())
-	}
-	res.Elapsed = time.Since(start)
-	return res, nil
+	d, _ := DomainNamed(job.Domain)
+	res, err := d.RunJob(ctx, m, job, Sink{Where: Where{Run: job.Run, Round: job.Round, Task: job.Task, Cand: job.Cand}, Send: send})
+	res.JobID, res.Elapsed = job.ID, time.Since(start)
+	return res, err
 }
 
 // localExecutor runs jobs one by one on the run's own model.
-type localExecutor struct {
-	lm     *lm
-	grader knowledge.Grader
-}
+type localExecutor struct{ m *Model }
 
 func (e localExecutor) Run(ctx context.Context, jobs []InnerJob, onEvent func(Event), done func(int, InnerResult) error) ([]InnerResult, error) {
 	out := make([]InnerResult, len(jobs))
 	for i, j := range jobs {
-		res, err := runInnerJob(ctx, e.lm, e.grader, j, onEvent)
+		res, err := runInnerJob(ctx, e.m, j, onEvent)
 		if err != nil {
 			return nil, err
 		}
-		res.Worker, res.Device = "local", e.lm.model.Backend.Name()
+		res.Worker, res.Device = "local", e.m.lm.model.Backend.Name()
 		out[i] = res
 		if done != nil {
 			if err := done(i, res); err != nil {

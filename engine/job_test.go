@@ -32,8 +32,8 @@ func TestJobIDIsDeterministicAndDistinct(t *testing.T) {
 func TestInnerJobSurvivesJSON(t *testing.T) {
 	s := DefaultSpec()
 	j := InnerJob{ID: JobID(1, 0, 0, 2), Run: 1, Cand: 2, Phase: "adapted", Domain: "knowledge",
-		Knowledge: &KnowledgeJob{Passage: knowledge.Passage{Title: "T", Context: "C.", Questions: []knowledge.Question{{Question: "Q?", Answer: "A"}}}, Edit: "E", Split: true},
-		Model:     ModelVersion{Base: "ab", Adapters: []string{"cd"}}, Inner: s.Inner, Repeats: 2, Seed: 1<<63 + 5, QATokens: 8, Grader: GraderSettings{Kind: "contains"}}
+		Payload: payloadJSON(KnowledgeJob{Passage: knowledge.Passage{Title: "T", Context: "C.", Questions: []knowledge.Question{{Question: "Q?", Answer: "A"}}}, Edit: "E", Split: true}),
+		Model:   ModelVersion{Base: "ab", Adapters: []string{"cd"}}, Inner: s.Inner, Repeats: 2, Seed: 1<<63 + 5, QATokens: 8, Grader: GraderSettings{Kind: "contains"}}
 	b, err := json.Marshal(j)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func TestInnerJobSurvivesJSON(t *testing.T) {
 	if err := back.Validate(); err != nil {
 		t.Errorf("valid job: %v", err)
 	}
-	back.Knowledge = nil
+	back.Payload = nil
 	if err := back.Validate(); err == nil {
 		t.Error("a knowledge job without its payload passed Validate")
 	}
@@ -108,11 +108,11 @@ func TestModelHashCachesAndNoticesChanges(t *testing.T) {
 // A worker decodes jobs from the network: whatever arrives gets an error, never a panic,
 // and a job that passes Validate can be described and re-encoded.
 func FuzzInnerJobJSON(f *testing.F) {
-	j := InnerJob{ID: "run1-round0-task0-cand0", Domain: "knowledge", Knowledge: &KnowledgeJob{Passage: knowledge.Passage{Title: "T", Context: "C",
-		Questions: []knowledge.Question{{Question: "Q", Answer: "A"}}}}, Model: ModelVersion{Base: "ab"}, Inner: DefaultSpec().Inner, Repeats: 1, QATokens: 1}
+	j := InnerJob{ID: "run1-round0-task0-cand0", Domain: "knowledge", Payload: payloadJSON(KnowledgeJob{Passage: knowledge.Passage{Title: "T", Context: "C",
+		Questions: []knowledge.Question{{Question: "Q", Answer: "A"}}}}), Model: ModelVersion{Base: "ab"}, Inner: DefaultSpec().Inner, Repeats: 1, QATokens: 1}
 	b, _ := json.Marshal(j)
 	f.Add(b)
-	f.Add([]byte(`{"id":"x","domain":"knowledge","knowledge":null}`))
+	f.Add([]byte(`{"id":"x","domain":"knowledge","payload":null}`))
 	f.Add([]byte(`{"model":{"base":"","adapters":["../../etc"]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var j InnerJob
@@ -156,4 +156,13 @@ func TestModelHashIgnoresAnUnboundedSidecar(t *testing.T) {
 	if err != nil || got != want {
 		t.Fatalf("hash %q, %v; want %q", got, err, want)
 	}
+}
+
+// payloadJSON is a domain payload as a job carries it.
+func payloadJSON(p any) json.RawMessage {
+	b, err := json.Marshal(p)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

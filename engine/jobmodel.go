@@ -96,5 +96,5 @@ func (m *JobModel) Run(ctx context.Context, job InnerJob, send func(Event)) (Inn
 	if send == nil {
 		send = func(Event) {}
 	}
-	return runInnerJob(ctx, m.lm, g, job, send)
+	return runInnerJob(ctx, &Model{lm: m.lm, grader: g}, job, send)
 }

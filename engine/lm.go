@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"seal/engine/knowledge"
 	"seal/models/llama"
 	"seal/models/tensor"
 	"seal/models/tokenizer"
+	"seal/models/train"
+	"seal/store"
 )
 
 // lm is the policy: one model and its tokenizer. SEAL's policy writes the self-edits
@@ -87,4 +90,61 @@ func (l *lm) generate(ctx context.Context, prompts []string, n, maxTokens int, s
 		cfg.OnToken = func(seq int, t int32) { onToken(seq, l.decode([]int32{t})) }
 	}
 	return l.model.Generate(ctx, ids, cfg)
+}
+
+// Model is the policy as a domain sees it in a job or a baseline: the loaded weights
+// with their tokenizer, and the grader the run's settings name.
+type Model struct {
+	lm     *lm
+	grader knowledge.Grader
+}
+
+// Dir is the model folder.
+func (m *Model) Dir() string { return m.lm.dir }
+
+// Llama is the network itself, for a domain that drives it directly (ARC's test-time
+// training and voting).
+func (m *Model) Llama() *llama.Model { return m.lm.model }
+
+// Tokenizer is the model's tokenizer.
+func (m *Model) Tokenizer() *tokenizer.Tokenizer { return m.lm.tok }
+
+// Grader grades a free-text answer against a gold one.
+func (m *Model) Grader() knowledge.Grader { return m.grader }
+
+// Answer continues each prompt once, greedy, with at most maxTokens tokens.
+func (m *Model) Answer(ctx context.Context, prompts []string, maxTokens int) ([]string, error) {
+	gens, err := m.lm.generate(ctx, prompts, 1, maxTokens, llama.SampleConfig{}, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(gens))
+	for i, g := range gens {
+		out[i] = g.Text
+	}
+	return out, nil
+}
+
+// Example is a training example: prompt tokens outside the loss (none for ""), then
+// the completion and EOS in it.
+func (m *Model) Example(prompt, completion string) train.Example {
+	return m.lm.example(prompt, completion)
+}
+
+// Train is the inner loop's training: a fresh LoRA on the current weights, trained on
+// f's examples with f's recipe, left attached (Detach takes it off). Steps are reported
+// to send.
+func (m *Model) Train(ctx context.Context, f Fit, send func(Event)) ([]store.TrainPoint, error) {
+	_, curve, err := trainLoRA(ctx, m.lm, f, send)
+	return curve, err
+}
+
+// Detach takes the adapter off, leaving the weights as they were.
+func (m *Model) Detach() { m.lm.model.SetAdapter(nil) }
+
+// Fits checks that a prompt and the tokens to be generated after it fit the model's
+// context; where and what name the prompt in the error, flag the setting that sets
+// budget.
+func (m *Model) Fits(where, what, prompt string, budget int, flag string) error {
+	return fits(m.lm, where, what, prompt, budget, flag)
 }

@@ -4,38 +4,31 @@ import (
 	"errors"
 	"fmt"
 
-	"seal/engine/arc"
 	"seal/engine/knowledge"
-	"seal/store"
 )
 
 // readPassages reads the run's slice of the SQuAD-format file (--offset, --passages):
 // only that slice is kept in memory, a slice that runs past the file's end is an error,
 // and every passage is checked, before any work, to be usable and to fit the model.
-func (x *runner) readPassages() ([]store.Task, error) {
-	ps, total, err := knowledge.LoadSQuADRange(x.spec.Data, x.spec.Offset, x.spec.Tasks)
+func readPassages(l *lm, s RunSpec) ([]Task, error) {
+	ps, total, err := knowledge.LoadSQuADRange(s.Data, s.Offset, s.Tasks)
 	if err != nil {
 		return nil, err
 	}
-	if err := sliceWithin(x.spec, total, "passages"); err != nil {
+	if err := sliceWithin(s, total, "passages"); err != nil {
 		return nil, err
 	}
-	var rows []store.Task
+	var out []Task
 	for i, p := range ps {
 		if err := p.Validate(); err != nil {
-			return nil, fmt.Errorf("%s: passage %d: %w", x.spec.Data, x.spec.Offset+i, err)
+			return nil, fmt.Errorf("%s: passage %d: %w", s.Data, s.Offset+i, err)
 		}
-		if err := x.passageFits(p, x.spec.Offset+i); err != nil {
+		if err := passageFits(l, s, p, s.Offset+i); err != nil {
 			return nil, err
 		}
-		x.tasks = append(x.tasks, p)
-		qs := make([]store.QA, len(p.Questions))
-		for j, q := range p.Questions {
-			qs[j] = store.QA{Question: q.Question, Answer: q.Answer}
-		}
-		rows = append(rows, store.Task{RunID: x.r.ID, Index: i, Key: fmt.Sprint(x.spec.Offset + i), Title: p.Title, Context: p.Context, Questions: qs})
+		out = append(out, passageTask{Passage: p, key: fmt.Sprint(s.Offset + i)})
 	}
-	return rows, nil
+	return out, nil
 }
 
 // sliceWithin refuses an --offset or --passages that asks for more than the file holds
@@ -55,44 +48,42 @@ func sliceWithin(s RunSpec, total int, what string) error {
 // generated after it, fits the model's context: a longer one would run on positions the
 // model never saw, silently.
 func (x *runner) passageFits(p knowledge.Passage, index int) error {
-	where := fmt.Sprintf("%s: passage %d", x.spec.Data, index)
-	style, err := knowledge.ParseStyle(x.spec.Style)
+	return passageFits(x.lm, x.spec, p, index)
+}
+
+func passageFits(l *lm, s RunSpec, p knowledge.Passage, index int) error {
+	where := fmt.Sprintf("%s: passage %d", s.Data, index)
+	style, err := knowledge.ParseStyle(s.Style)
 	if err != nil {
 		return err
 	}
 	if prompt := knowledge.SelfEditPrompt(style, p); prompt != "" {
-		if err := x.fits(where, "its self-edit prompt", prompt, x.spec.EditTokens, "--edit-tokens"); err != nil {
+		if err := fits(l, where, "its self-edit prompt", prompt, s.EditTokens, "--edit-tokens"); err != nil {
 			return err
 		}
-	} else if err := x.fits(where, "its text", p.Title+"\n"+p.Context, 0, ""); err != nil {
+	} else if err := fits(l, where, "its text", p.Title+"\n"+p.Context, 0, ""); err != nil {
 		return err // the passage itself is the training sequence
 	}
 	for j, q := range p.Questions {
 		what := fmt.Sprintf("question %d's prompt", j)
 		prompt := knowledge.QAPrompt(p, q)
-		if x.spec.Baselines {
+		if s.Baselines {
 			what, prompt = fmt.Sprintf("question %d's prompt with the passage in context", j), knowledge.InContextPrompt(p, q)
 		}
-		if err := x.fits(where, what, prompt, x.spec.QATokens, "--qa-tokens"); err != nil {
+		if err := fits(l, where, what, prompt, s.QATokens, "--qa-tokens"); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// arcTaskFits checks an ARC sub-task's self-edit prompt against the context (test-time
-// training already clips its own sequences to it).
-func (x *runner) arcTaskFits(t arc.Task) error {
-	prompt, err := x.prompter.SelfEditPrompt(t)
-	if err != nil {
-		return fmt.Errorf("%s: task %s: %w", x.spec.Data, t.ID, err)
-	}
-	return x.fits(fmt.Sprintf("%s: task %s", x.spec.Data, t.ID), "its self-edit prompt", prompt, x.spec.EditTokens, "--edit-tokens")
-}
-
 // fits is the one length check: prompt tokens plus budget within max_position_embeddings.
 func (x *runner) fits(where, what, prompt string, budget int, flag string) error {
-	n, ctx := len(x.lm.encode(prompt)), x.lm.ck.Config.MaxPositions
+	return fits(x.lm, where, what, prompt, budget, flag)
+}
+
+func fits(l *lm, where, what, prompt string, budget int, flag string) error {
+	n, ctx := len(l.encode(prompt)), l.ck.Config.MaxPositions
 	if n+budget <= ctx {
 		return nil
 	}
@@ -109,7 +100,7 @@ func (x *runner) fits(where, what, prompt string, budget int, flag string) error
 // loadGeneralProbes reports. A large data file is not held whole for a few probes.
 func (x *runner) probePassages(path string) ([]knowledge.Passage, error) {
 	mine := map[string]bool{}
-	for _, p := range x.tasks {
+	for _, p := range x.passages() {
 		mine[p.Title+"\x00"+p.Context] = true
 	}
 	var prefix []knowledge.Passage

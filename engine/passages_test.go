@@ -86,7 +86,7 @@ func TestProbePassagesIsThePrefixTheGuardWalks(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	x := &runner{spec: DefaultSpec(), tasks: ps[:2]}
+	x := &runner{spec: DefaultSpec(), tasks: []Task{passageTask{Passage: ps[0]}, passageTask{Passage: ps[1]}}}
 	x.spec.Guard.Probes = 5
 	got, err := x.probePassages(path)
 	if err != nil {

@@ -237,7 +237,7 @@ func deref(p any) any {
 
 // Presets: the settings each preset sets, by flag name.
 var (
-	arcPreset      = []string{"passages", "rounds", "repeats", "filter", "temperature", "top-p", "edit-tokens", "lora-rank", "lora-alpha", "targets", "arc-vote"}
+	arcPresetNames = []string{"passages", "rounds", "repeats", "filter", "temperature", "top-p", "edit-tokens", "lora-rank", "lora-alpha", "targets", "arc-vote"}
 	embeddedPreset = []string{"lora-rank", "lora-alpha", "targets", "temperature", "edit-tokens", "qa-tokens"}
 )
 
@@ -245,20 +245,25 @@ var (
 // flag names and file-only keys) the preset's value: ARCSpec for the arc domain, else
 // EmbeddedSpec when the run uses the embedded model (no model folder).
 func ApplyPreset(spec *RunSpec, given map[string]bool) {
-	var preset RunSpec
-	var names []string
-	switch {
-	case spec.Domain == "arc":
-		preset, names = ARCSpec(), arcPreset
-		spec.Style = "" // ARC self-edits have no style
-		if !given["inner.batch"] {
-			spec.Inner.Batch = preset.Inner.Batch
-		}
-	case spec.Model == "":
-		preset, names = EmbeddedSpec(), embeddedPreset
-	default:
-		return
+	if p := DomainInfoOf(spec.Domain).Preset; p != nil {
+		p(spec, given)
+	} else if spec.Model == "" {
+		applyPreset(spec, EmbeddedSpec(), embeddedPreset, given)
 	}
+}
+
+// arcPreset is the ARC domain's preset (DomainInfo.Preset).
+func arcPreset(spec *RunSpec, given map[string]bool) {
+	preset := ARCSpec()
+	spec.Style = "" // ARC self-edits have no style
+	if !given["inner.batch"] {
+		spec.Inner.Batch = preset.Inner.Batch
+	}
+	applyPreset(spec, preset, arcPresetNames, given)
+}
+
+// applyPreset copies the named settings that were not given from preset.
+func applyPreset(spec *RunSpec, preset RunSpec, names []string, given map[string]bool) {
 	for _, n := range names {
 		if given[n] {
 			continue

@@ -16,7 +16,7 @@ import (
 // keys) never go in it.
 type RunSpec struct {
 	Name   string `json:"name" toml:"name"`
-	Domain string `json:"domain" toml:"domain"` // "knowledge" or "arc"
+	Domain string `json:"domain" toml:"domain"` // a registered domain (domain.go): "knowledge", "arc"
 	Mode   string `json:"mode" toml:"mode"`     // "restem", "cpt", "continual"
 	Model  string `json:"model" toml:"model"`   // a Hugging Face model folder
 	Data   string `json:"data" toml:"data"`     // SQuAD-format JSON, or ARC challenges JSON
@@ -122,15 +122,18 @@ func (s RunSpec) Validate() error {
 	if err := s.validateNumbers(); err != nil {
 		return err
 	}
+	d, err := domainOf(s)
+	if err != nil {
+		return err
+	}
+	if err := d.Check(s); err != nil {
+		return err
+	}
 	switch {
-	case s.Domain != "knowledge" && s.Domain != "arc":
-		return fmt.Errorf("--domain %q is not one of knowledge, arc", s.Domain)
-	case s.Domain == "arc" && s.Mode != "restem":
-		return fmt.Errorf("--mode %q is for the knowledge domain; ARC runs restem", s.Mode)
-	case s.Domain == "arc" && !s.Policy.Merge:
-		return fmt.Errorf("ARC needs policy.merge: test-time training puts its own adapter on the merged policy")
 	case !slices.Contains([]string{"restem", "cpt", "continual"}, s.Mode):
 		return fmt.Errorf("--mode %q is not one of restem, cpt, continual", s.Mode)
+	case !slices.Contains(d.Info().Modes, s.Mode):
+		return fmt.Errorf("--mode %q: the %s domain runs %s", s.Mode, s.Domain, strings.Join(d.Info().Modes, ", "))
 	case s.Model == "":
 		return fmt.Errorf("no model folder given")
 	case s.Data == "":
@@ -143,9 +146,6 @@ func (s RunSpec) Validate() error {
 		return fmt.Errorf("the http grader needs --grader-url")
 	case redact.HasUserinfo(s.GraderURL): // the spec is stored whole: no password may ride in it
 		return fmt.Errorf("--grader-url %q: %w; give the key in $SEAL_GRADER_KEY", redact.Secrets(s.GraderURL), redact.ErrCredentialsInURL)
-	}
-	if _, err := knowledge.ParseStyle(s.Style); err != nil && s.Domain == "knowledge" {
-		return err
 	}
 	if err := s.Guard.validate(); err != nil {
 		return err

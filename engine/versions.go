@@ -59,16 +59,11 @@ func (e *Engine) Rollback(ctx context.Context, id, version int64) (*Run, error) 
 // logits the version's fingerprint hashes (FingerprintLogits of the result is then the
 // recorded fingerprint).
 func (e *Engine) VersionLogits(ctx context.Context, version int64, modelDir string, ids []int32) ([]float32, error) {
-	x := &runner{e: e, ctx: ctx, spec: RunSpec{Model: modelDir}}
-	var err error
-	if x.lm, err = loadLM(modelDir, e.Backend); err != nil {
+	x, err := e.ledgerRunner(ctx, modelDir)
+	if err != nil {
 		return nil, err
 	}
 	defer x.lm.close()
-	x.g = &guardState{}
-	if x.version.Base, err = ModelHash(modelDir); err != nil {
-		return nil, err
-	}
 	if err := x.rebuild(version); err != nil {
 		return nil, err
 	}
@@ -80,6 +75,22 @@ func (e *Engine) VersionLogits(ctx context.Context, version int64, modelDir stri
 		return nil, err
 	}
 	return out.F32, nil
+}
+
+// ledgerRunner is a runner that belongs to no run: the model folder loaded and hashed,
+// and an empty guard state, which is all rebuilding a version from the ledger needs.
+// The caller closes x.lm.
+func (e *Engine) ledgerRunner(ctx context.Context, modelDir string) (*runner, error) {
+	l, err := loadLM(modelDir, e.Backend)
+	if err != nil {
+		return nil, err
+	}
+	base, err := ModelHash(modelDir)
+	if err != nil {
+		l.close()
+		return nil, err
+	}
+	return &runner{e: e, ctx: ctx, spec: RunSpec{Model: modelDir}, lm: l, version: ModelVersion{Base: base}, g: &guardState{}}, nil
 }
 
 // VersionTreeLines renders ledger entries (store.VersionTree) as plain-text lines, one

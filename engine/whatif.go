@@ -38,7 +38,7 @@ func (e *Engine) WhatIf(ctx context.Context, runID int64, round, task int, edit 
 	if task < 0 || task >= len(tasks) {
 		return nil, fmt.Errorf("what-if: run %d has %d passages; passage %d does not exist", runID, len(tasks), task)
 	}
-	if spec.Domain != "knowledge" {
+	if d, _ := DomainNamed(spec.Domain); d != (knowledgeDomain{}) { // a hand-written edit is scored as text
 		return nil, fmt.Errorf("what-if: run %d is an %s run; hand-written edits are scored for knowledge runs", runID, spec.Domain)
 	}
 	if round < 0 || round >= spec.Rounds {
@@ -67,10 +67,8 @@ func (x *runner) whatIf(round, task int, t store.Task, edit string) error {
 	if err := x.rebuildVersion(round); err != nil {
 		return err
 	}
-	p := knowledge.Passage{Title: t.Title, Context: t.Context}
-	for _, q := range t.Questions {
-		p.Questions = append(p.Questions, knowledge.Question{Question: q.Question, Answer: q.Answer})
-	}
+	pt := knowledgeDomain{}.FromRows([]store.Task{t})[0]
+	p := pt.(passageTask).Passage
 	cands, err := x.e.DB.Candidates(x.r.ID, false)
 	if err != nil {
 		return err
@@ -100,10 +98,14 @@ func (x *runner) whatIf(round, task int, t store.Task, edit string) error {
 	c := store.Candidate{RunID: x.r.ID, Round: round, Task: task, Index: index, Kind: store.KindHuman,
 		Prompt: knowledge.SelfEditPrompt(mustStyle(x.spec.Style), p), Edit: edit, Seed: x.seed(round, task, index), BaseScore: base}
 	x.r.send(EditDone{Where: w, Edit: edit})
-	x.tasks = make([]knowledge.Passage, task+1) // innerJob finds the passage by its index
-	x.tasks[task] = p
+	x.tasks = make([]Task, task+1) // innerJob finds the passage by its index
+	x.tasks[task] = pt
 	x.finished = map[store.CandidateKey]int64{}
-	return x.runJobs([]InnerJob{x.innerJob(round, task, index, "adapted", edit, x.spec.Split, c.Seed)}, func(_ int, res InnerResult) error {
+	j, err := x.innerJob(w, "adapted", edit, false, c.Seed)
+	if err != nil {
+		return err
+	}
+	return x.runJobs([]InnerJob{j}, func(_ int, res InnerResult) error {
 		x.score(&c, res, base)
 		return x.commit(&c, w)
 	})

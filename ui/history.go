@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"seal/engine"
 	"seal/engine/redact"
 	"seal/store"
 	"seal/store/termsafe"
@@ -248,7 +249,7 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	arcRun := run.Domain == "arc"
+	arcRun := engine.DomainInfoOf(run.Domain).Display == engine.DisplayGrids
 	if arcRun {
 		b.WriteString("\n" + styleTitle.Render("tasks (demonstrations)") + "\n")
 		for _, t := range tasks {

@@ -94,7 +94,7 @@ func textField(label, empty string, p func(*engine.RunSpec) *string) field {
 }
 
 var launcherFields = []field{
-	choiceField("domain", []string{"knowledge"}, func(s *engine.RunSpec) *string { return &s.Domain }),
+	choiceField("domain", launcherDomains(), func(s *engine.RunSpec) *string { return &s.Domain }),
 	choiceField("mode", []string{"restem", "continual", "cpt"}, func(s *engine.RunSpec) *string { return &s.Mode }),
 	textField("model", "the embedded default model", func(s *engine.RunSpec) *string { return &s.Model }),
 	textField("data", "the synthetic world's val split", func(s *engine.RunSpec) *string { return &s.Data }),
@@ -330,4 +330,15 @@ func (l *launcher) loadNextPreset() {
 		return
 	}
 	l.spec, l.err, l.note = spec, "", "loaded "+path
+}
+
+// launcherDomains are the domains the launcher offers (engine's registry).
+func launcherDomains() []string {
+	var out []string
+	for _, d := range engine.Domains() {
+		if d.Info().Launcher {
+			out = append(out, d.Info().Name)
+		}
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"seal/engine"
 	"seal/store/termsafe"
 )
 
@@ -128,7 +129,7 @@ func (v *liveView) paneBody(p pane, w, h int) string {
 		}
 		return v.rewardsBody(w, h)
 	}
-	if s.spec.Domain == "arc" {
+	if engine.DomainInfoOf(s.spec.Domain).Display == engine.DisplayGrids {
 		return v.arcEvalBody(w, h)
 	}
 	return v.evalBody(w)
@@ -323,10 +324,7 @@ func statusLine(s *liveState, w int, now time.Time, device string, mem uint64) s
 		fill = min(barW, done*barW/total)
 	}
 	bar := strings.Repeat("█", fill) + strings.Repeat("░", barW-fill)
-	noun := "passage"
-	if s.spec.Domain == "arc" {
-		noun = "task"
-	}
+	noun := engine.DomainInfoOf(s.spec.Domain).Noun
 	where := fmt.Sprintf("%s %d/%d", noun, s.at.Task+1, max(1, s.tasks))
 	if s.spec.Mode == "restem" {
 		where = fmt.Sprintf("round %d/%d %s", s.at.Round+1, s.spec.Rounds, where)

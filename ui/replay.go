@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 
 	"seal/engine"
 )
@@ -29,6 +30,19 @@ func ReadEvents(r io.Reader) ([]engine.Event, error) {
 		out = append(out, ev)
 	}
 	return out, sc.Err()
+}
+
+// ReplayLive draws the live view of a run with spec after its recorded events, in w×h
+// cells, as it stood at now, with its status line (its help bar is the app's): a
+// recorded run seen again.
+func ReplayLive(spec engine.RunSpec, evs []engine.Event, now time.Time, w, h int) string {
+	v := newLiveView()
+	v.now = func() time.Time { return now }
+	v.st = newLiveState(spec, now)
+	for _, ev := range evs {
+		v.st.apply(ev)
+	}
+	return v.render(w, h, statusLine(v.st, w, now, "cpu", 0))
 }
 
 // decodeEvent turns one JSON line with a "type" field into its event value.

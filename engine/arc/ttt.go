@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 
 	"seal/models/llama"
 	"seal/models/lora"
@@ -194,19 +193,14 @@ func TestTimeTrain(ctx context.Context, m *llama.Model, tok *tokenizer.Tokenizer
 	if err := cfg.checkSteps(len(examples), opts.Batch, opts.Limits); err != nil {
 		return invalid(task, err)
 	}
-	mc := m.Config
-	a, err := lora.New(&lora.Config{Rank: opts.Rank, Alpha: opts.Alpha, TargetModules: opts.Targets},
-		mc.NumLayers, llama.Projections, mc.ProjectionShape, rand.New(rand.NewPCG(opts.Seed, 0xa4c)))
-	if err != nil {
-		return Result{}, err
-	}
-	if err := m.SetAdapter(a); err != nil {
-		return Result{}, err
-	}
-	defer m.SetAdapter(nil)
 	warmup := opts.Warmup
-	curve, err := m.FitLoRA(ctx, examples, llama.FitConfig{LR: cfg.LR, Epochs: cfg.Epochs, Batch: opts.Batch, Seed: opts.Seed,
-		Pad: c.eos[0], Schedule: func(total int) train.Schedule { return train.Cosine(warmup, total) }, OnStep: opts.OnStep})
+	defer m.SetAdapter(nil)
+	_, curve, err := m.TrainFreshLoRA(ctx, llama.FreshLoRA{
+		Config: &lora.Config{Rank: opts.Rank, Alpha: opts.Alpha, TargetModules: opts.Targets},
+		Seed:   opts.Seed, Stream: 0xa4c, Examples: examples,
+		Fit: llama.FitConfig{LR: cfg.LR, Epochs: cfg.Epochs, Batch: opts.Batch, Seed: opts.Seed, Pad: c.eos[0],
+			Schedule: func(total int) train.Schedule { return train.Cosine(warmup, total) }, OnStep: opts.OnStep},
+	})
 	if err != nil {
 		return Result{}, err
 	}

@@ -83,8 +83,8 @@ func testJob(t testing.TB, dir string, run int64, cand int) engine.InnerJob {
 	}
 	s := smallSpec(dir, "")
 	return engine.InnerJob{ID: engine.JobID(run, 0, 0, cand), Run: run, Cand: cand, Phase: "adapted", Domain: "knowledge",
-		Knowledge: &engine.KnowledgeJob{Passage: passage(), Edit: "Varn lies on the Ossa.", Split: true},
-		Model:     engine.ModelVersion{Base: h}, Inner: s.Inner, Repeats: 1, Seed: 7, QATokens: 4, Grader: engine.GraderSettings{Kind: "contains"}}
+		Payload: payloadJSON(engine.KnowledgeJob{Passage: passage(), Edit: "Varn lies on the Ossa.", Split: true}),
+		Model:   engine.ModelVersion{Base: h}, Inner: s.Inner, Repeats: 1, Seed: 7, QATokens: 4, Grader: engine.GraderSettings{Kind: "contains"}}
 }
 
 func passage() (p knowledge.Passage) {
@@ -126,4 +126,13 @@ func readAll(t testing.TB, js jetstream.JetStream, stream, subject string) [][]b
 			return out
 		}
 	}
+}
+
+// payloadJSON is a domain payload as a job carries it.
+func payloadJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 
+	"seal/models/lora"
 	"seal/models/train"
 )
 
@@ -100,4 +102,29 @@ func (m *Model) FitLoRA(ctx context.Context, examples []train.Example, cfg FitCo
 		}
 	}
 	return curve, nil
+}
+
+// FreshLoRA is one inner loop's training: a new adapter of shape Config, initialised
+// from the random stream (Seed, Stream), trained on Examples with Fit.
+type FreshLoRA struct {
+	Config       *lora.Config
+	Seed, Stream uint64 // the adapter's initialisation; Fit.Seed drives the shuffle
+	Examples     []train.Example
+	Fit          FitConfig
+}
+
+// TrainFreshLoRA is the one inner loop every SEAL domain trains through: it makes a
+// fresh adapter, attaches it and fits it (FitLoRA). The adapter stays attached, also
+// when fitting fails (the caller detaches it); the curve so far comes back with an error.
+func (m *Model) TrainFreshLoRA(ctx context.Context, f FreshLoRA) (*lora.Adapter, []FitStep, error) {
+	c := m.Config
+	a, err := lora.New(f.Config, c.NumLayers, Projections, c.ProjectionShape, rand.New(rand.NewPCG(f.Seed, f.Stream)))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := m.SetAdapter(a); err != nil {
+		return nil, nil, err
+	}
+	curve, err := m.FitLoRA(ctx, f.Examples, f.Fit)
+	return a, curve, err
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -18,8 +17,7 @@ import (
 func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	spec := engine.EmbeddedSpec()
 	spec.Tasks, spec.Repeats, spec.Rounds, spec.Name = 64, 1, 2, "seal effect"
-	fs := flag.NewFlagSet("effect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("effect", stderr)
 	db := fs.String("db", "", "SQLite file of the run history (default $SEAL_DB or ~/.local/share/seal/seal.db)")
 	device := addDeviceFlag(fs)
 	runID := fs.Int64("run", 0, "print the table of a stored effect run instead of running one")
@@ -27,10 +25,6 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&spec.K, "k", spec.K, "self-edits per passage")
 	fs.IntVar(&spec.Rounds, "rounds", spec.Rounds, "ReST-EM rounds (2 = the base policy, then the policy after one round)")
 	fs.Uint64Var(&spec.Seed, "seed", spec.Seed, "random seed")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: seal effect [flags]\n\nMeasures the SEAL effect with the embedded model on held-out passages and prints the table.\n\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return 2
 	}

@@ -85,15 +85,10 @@ func cmdAudit(args []string, stdout, stderr io.Writer) int {
 // cmdRollback starts a new run that branches from a version of RUN's tree and goes on
 // from there; the original run and its versions stay as they are.
 func cmdRollback(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("rollback", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("rollback", stderr)
 	db := fs.String("db", "", "SQLite file of the run history")
 	to := fs.Int64("to", 0, "the version to go back to (a number from seal versions RUN)")
 	device := addDeviceFlag(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: seal rollback RUN --to VERSION [--db FILE]\n\nStarts a new run from VERSION (rebuilt from the base and its adapters, each checked by hash,\nthe result checked bit for bit against the version's recorded logits) and goes on from there.\n\n")
-		fs.PrintDefaults()
-	}
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return 2

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -28,8 +27,7 @@ const (
 // cmdPretrain makes a small model from nothing: the synthetic world, a BPE tokenizer
 // trained on its corpus, and full-parameter pretraining, resumable from checkpoints.
 func cmdPretrain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("pretrain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("pretrain", stderr)
 	out := fs.String("out", "", "folder for the model (config.json, model.safetensors, tokenizer.json) and its data splits")
 	seed := fs.Uint64("seed", 1, "seed of the world, the corpus, the weights and the batches")
 	chars := fs.Int("chars", 13_000_000, "knowledge corpus size in characters (the world's train and drill splits only)")
@@ -48,10 +46,6 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	every := fs.Int("checkpoint-every", 100, "steps between checkpoints")
 	device := addDeviceFlag(fs)
 	ship := fs.String("ship", "", "after pretraining, also write the bf16 copy for embedding to this folder (models/tiny/default is the embedded one)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: seal pretrain --out DIR [flags]\n\nPretrains a small Llama on the project's synthetic world. Run the same command again to resume.\n\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

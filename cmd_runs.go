@@ -55,8 +55,7 @@ func openDB(path string, write bool) (*store.DB, error) {
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	spec := engine.DefaultSpec()
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("run", stderr)
 	db := fs.String("db", "", "SQLite file of the run history (default $SEAL_DB or ~/.local/share/seal/seal.db)")
 	config := fs.String("config", "", "TOML file of run settings, keyed by these flags' names (passages = 4); flags given as well override it")
 	device := addDeviceFlag(fs)
@@ -93,10 +92,6 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&spec.GraderURL, "grader-url", spec.GraderURL, "base URL of an OpenAI-compatible API for --grader http")
 	fs.StringVar(&spec.GraderName, "grader-model", spec.GraderName, "model name for --grader http")
 	nf := addNATSFlags(fs, true)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: seal run --model DIR --data FILE [flags]\n\nRuns SEAL headless: JSON lines of events on stdout, progress on stderr.\n\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -163,15 +158,10 @@ func startAndFollow(cmd, db string, device *deviceFlag, nf *natsFlags, stdout, s
 }
 
 func cmdResume(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("resume", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("resume", stderr)
 	db := fs.String("db", "", "SQLite file of the run history")
 	device := addDeviceFlag(fs)
 	nf := addNATSFlags(fs, true)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: seal resume [--db FILE] [--nats URL] RUN\n\nContinues a stopped or killed run; nothing it had finished is redone.\n\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -267,8 +257,7 @@ func runArg(fs *flag.FlagSet, stderr io.Writer) (int64, bool) {
 }
 
 func cmdRuns(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("runs", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("runs", stderr)
 	db := fs.String("db", "", "SQLite file of the run history")
 	var f store.RunFilter
 	fs.StringVar(&f.Domain, "domain", "", "only runs of this domain")
@@ -299,15 +288,10 @@ func cmdRuns(args []string, stdout, stderr io.Writer) int {
 // openRunArg parses the flags of a command that reads one run (--db, plus what more
 // adds) and opens the store read-only; d is nil when it failed, with the exit code.
 func openRunArg(name string, args []string, stderr io.Writer, more func(*flag.FlagSet)) (d *store.DB, id int64, code int) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(name, stderr)
 	db := fs.String("db", "", "SQLite file of the run history")
 	if more != nil {
 		more(fs)
-	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: seal %s [flags] RUN\n\n", name)
-		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, 0, 2
@@ -371,13 +355,8 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdCompare(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("compare", stderr)
 	db := fs.String("db", "", "SQLite file of the run history")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: seal compare [--db FILE] RUN RUN...\n\nConfig differences, and metric deltas against the first run.\n\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

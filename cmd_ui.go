@@ -25,7 +25,7 @@ func cmdWorkbench(args []string, stdout, stderr io.Writer) int {
 	}
 	engine.ApplyPreset(&spec, nil) // the embedded model's tuned settings prefill the launcher, as `seal run` takes them
 	if !isTerminal(stdout) || !isTerminal(os.Stdin) {
-		fmt.Fprint(stdout, usage)
+		printHelp(stdout)
 		if len(args) > 0 {
 			fmt.Fprintln(stderr, "seal: the workbench needs a terminal")
 			return 2

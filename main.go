@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,45 +20,6 @@ import (
 	"seal/store/termsafe"
 )
 
-const usage = `seal: a workbench for self-adapting language models (SEAL)
-
-A model reads something new, writes a self-edit (its own finetuning data and
-update directives), gets a LoRA update from it, is evaluated, and ReST-EM
-teaches it to write better self-edits.
-
-Usage:
-  seal [--model DIR] [--db FILE]   the workbench (on a terminal): launcher, live
-                                   run, review, history and compare
-  seal [command] [flags]
-
-Commands:
-  inspect DIR    summarise a Hugging Face model folder (config.json, safetensors,
-                 tokenizer.json, chat template) or a PEFT adapter folder
-  generate       generate text with a local Hugging Face model folder
-                 (seal generate --model DIR --prompt "...")
-  run            run SEAL headless on a model folder and a SQuAD-format file
-                 (JSON lines of events on stdout; every result kept in SQLite)
-  resume RUN     continue a stopped or killed run
-  worker         run inner-loop jobs for runs started with --nats (NATS JetStream)
-  runs           list runs;  show RUN: one run in full
-  compare RUN..  config differences and metric deltas against the first run
-  export RUN     a run as JSON lines or CSV
-  effect         measure the SEAL effect with the embedded model on held-out passages
-                 and print the README's table
-  versions RUN   the model versions of a run and its branches, as a tree
-  rollback RUN --to VERSION
-                 go back to a version and continue from it as a new run (a branch)
-  audit RUN      every weight change of a run, its input, guard verdict and approval,
-                 as JSON lines
-  pretrain       make a small model from nothing: the synthetic world, a BPE
-                 tokenizer and full-parameter pretraining (resumable)
-  bench          measure matmul (against OpenBLAS when installed), memory bandwidth,
-                 decode and LoRA-training speed, and peak memory
-  help           show this text
-
-Run 'seal COMMAND -h' for a command's flags.
-`
-
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -69,55 +29,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelpFlag(args[0]) {
 		return cmdWorkbench(args, stdout, stderr)
 	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, usage)
+	if isHelpFlag(args[0]) {
+		printHelp(stdout)
 		return 0
-	case "inspect":
-		return cmdInspect(args[1:], stdout, stderr)
-	case "generate":
-		return cmdGenerate(args[1:], stdout, stderr)
-	case "bench":
-		return cmdBench(args[1:], stdout, stderr)
-	case "run":
-		return cmdRun(args[1:], stdout, stderr)
-	case "pretrain":
-		return cmdPretrain(args[1:], stdout, stderr)
-	case "resume":
-		return cmdResume(args[1:], stdout, stderr)
-	case "worker":
-		return cmdWorker(args[1:], stdout, stderr)
-	case "runs":
-		return cmdRuns(args[1:], stdout, stderr)
-	case "show":
-		return cmdShow(args[1:], stdout, stderr)
-	case "compare":
-		return cmdCompare(args[1:], stdout, stderr)
-	case "effect":
-		return cmdEffect(args[1:], stdout, stderr)
-	case "export":
-		return cmdExport(args[1:], stdout, stderr)
-	case "versions":
-		return cmdVersions(args[1:], stdout, stderr)
-	case "rollback":
-		return cmdRollback(args[1:], stdout, stderr)
-	case "audit":
-		return cmdAudit(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "seal: unknown command %q\n\n%s", args[0], usage)
+	if c, ok := lookup(args[0]); ok {
+		return c.run(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "seal: unknown command %q\n\n", args[0])
+	printHelp(stderr)
 	return 2
 }
 
 func isHelpFlag(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
 
 func cmdInspect(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("inspect", stderr)
 	weights := fs.String("weights", "", "weight file(s) to read instead of model.safetensors or its index, comma-separated (e.g. model.bf16.safetensors)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: seal inspect [--weights FILES] DIR...\n\nSummarises model folders, adapter folders and tokenizer folders.\n\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -333,8 +261,7 @@ func quoteOrNone(s string) string {
 }
 
 func cmdGenerate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("generate", stderr)
 	modelDir := fs.String("model", "", "Hugging Face model folder (config.json, *.safetensors, tokenizer.json)")
 	weights := fs.String("weights", "", "weight file(s) to read instead of model.safetensors, comma-separated")
 	prompt := fs.String("prompt", "", "the user message (or the raw prompt with --raw)")
@@ -348,10 +275,6 @@ func cmdGenerate(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 0, "random seed (candidate i uses seed+i)")
 	stop := fs.String("stop", "", "stop strings, separated by |")
 	device := addDeviceFlag(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: seal generate --model DIR --prompt TEXT [flags]\n\nThe chat template from tokenizer_config.json is applied when the folder has one.\n\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -501,8 +424,7 @@ func toInt(xs []int32) []int {
 }
 
 func cmdBench(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench", stderr)
 	quick := fs.Bool("quick", false, "small, fast measurements (a first look, not figures to report)")
 	skip1B := fs.Bool("skip-1b", false, "leave out the Llama-3.2-1B-shaped model (2.5 GB of weights)")
 	device := addDeviceFlag(fs)

@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"seal/engine"
-	"seal/store/termsafe"
 )
 
 // parseInterleaved parses flags that may come after the positional arguments
@@ -33,53 +32,6 @@ func runNumber(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a run number", s)
 	}
 	return id, nil
-}
-
-// cmdVersions prints the version tree of a run's family: every committed version
-// (base + ordered adapters), branches, and the held or rejected changes.
-func cmdVersions(args []string, stdout, stderr io.Writer) int {
-	d, id, code := openRunArg("versions", args, stderr, nil)
-	if d == nil {
-		return code
-	}
-	defer d.Close()
-	tree, err := d.VersionTree(id)
-	if err != nil {
-		fmt.Fprintf(stderr, "seal versions: %v\n", err)
-		return 1
-	}
-	if len(tree) == 0 {
-		fmt.Fprintf(stderr, "seal versions: run %d has no ledger (it was made before versions were recorded)\n", id)
-		return 1
-	}
-	head, _, err := d.HeadVersion(id)
-	if err != nil {
-		fmt.Fprintf(stderr, "seal versions: %v\n", err)
-		return 1
-	}
-	for _, l := range engine.VersionTreeLines(tree, head.ID) {
-		fmt.Fprintln(stdout, termsafe.Line(l)) // a line quotes the edit's source and the guard's reason
-	}
-	return 0
-}
-
-// cmdAudit prints a run's ledger as JSON lines: every weight change with its input,
-// the guard's numbers and the verdicts on it.
-func cmdAudit(args []string, stdout, stderr io.Writer) int {
-	d, id, code := openRunArg("audit", args, stderr, nil)
-	if d == nil {
-		return code
-	}
-	defer d.Close()
-	recs, err := engine.Audit(d, id)
-	if err == nil {
-		err = engine.WriteAudit(termsafe.JSONWriter(stdout), recs) // exact strings, C1 and bidi as \u escapes
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "seal audit: %v\n", err)
-		return 1
-	}
-	return 0
 }
 
 // cmdRollback starts a new run that branches from a version of RUN's tree and goes on

@@ -10,7 +10,7 @@ import (
 
 func cmdCompare(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("compare", stderr)
-	db := fs.String("db", "", "SQLite file of the run history")
+	db := addDBFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -18,7 +18,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	d, err := openDB(dbPath(*db), false)
+	d, err := openDB(db.path(), false)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal compare: %v\n", err)
 		return 1

@@ -18,7 +18,7 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	spec := engine.EmbeddedSpec()
 	spec.Tasks, spec.Repeats, spec.Rounds, spec.Name = 64, 1, 2, "seal effect"
 	fs := newFlagSet("effect", stderr)
-	db := fs.String("db", "", "SQLite file of the run history (default $SEAL_DB or ~/.local/share/seal/seal.db)")
+	db := addDBFlag(fs)
 	device := addDeviceFlag(fs)
 	runID := fs.Int64("run", 0, "print the table of a stored effect run instead of running one")
 	fs.IntVar(&spec.Tasks, "passages", spec.Tasks, "held-out passages (the world's val split, from the first)")
@@ -33,7 +33,7 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "seal effect: %v\n", err)
 			return 1
 		}
-		code := startAndFollow("seal effect", dbPath(*db), device, nil, io.Discard, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
+		code := startAndFollow("seal effect", db.path(), device, nil, io.Discard, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
 			r, err := e.Start(ctx, spec)
 			if err == nil {
 				*runID = r.ID
@@ -44,7 +44,7 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 			return code
 		}
 	}
-	d, err := openDB(dbPath(*db), false)
+	d, err := openDB(db.path(), false)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal effect: %v\n", err)
 		return 1

@@ -16,7 +16,8 @@ import (
 
 func cmdGenerate(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("generate", stderr)
-	modelDir := fs.String("model", "", "Hugging Face model folder (config.json, *.safetensors, tokenizer.json)")
+	modelDir := new(string)
+	addModelFlag(fs, modelDir, "")
 	weights := fs.String("weights", "", "weight file(s) to read instead of model.safetensors, comma-separated")
 	prompt := fs.String("prompt", "", "the user message (or the raw prompt with --raw)")
 	system := fs.String("system", "", "a system message, when the chat template is used")

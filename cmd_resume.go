@@ -9,7 +9,7 @@ import (
 
 func cmdResume(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("resume", stderr)
-	db := fs.String("db", "", "SQLite file of the run history")
+	db := addDBFlag(fs)
 	device := addDeviceFlag(fs)
 	nf := addNATSFlags(fs, true)
 	if err := fs.Parse(args); err != nil {
@@ -19,7 +19,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
-	return startAndFollow("seal resume", dbPath(*db), device, nf, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
+	return startAndFollow("seal resume", db.path(), device, nf, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
 		return e.Resume(ctx, id)
 	})
 }

@@ -38,7 +38,7 @@ func runNumber(s string) (int64, error) {
 // from there; the original run and its versions stay as they are.
 func cmdRollback(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("rollback", stderr)
-	db := fs.String("db", "", "SQLite file of the run history")
+	db := addDBFlag(fs)
 	to := fs.Int64("to", 0, "the version to go back to (a number from seal versions RUN)")
 	device := addDeviceFlag(fs)
 	pos, err := parseInterleaved(fs, args)
@@ -54,7 +54,7 @@ func cmdRollback(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seal rollback: %v\n", err)
 		return 2
 	}
-	return startAndFollow("seal rollback", dbPath(*db), device, nil, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
+	return startAndFollow("seal rollback", db.path(), device, nil, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
 		return e.Rollback(ctx, id, *to)
 	})
 }

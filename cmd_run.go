@@ -13,7 +13,7 @@ import (
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	spec := engine.DefaultSpec()
 	fs := newFlagSet("run", stderr)
-	db := fs.String("db", "", "SQLite file of the run history (default $SEAL_DB or ~/.local/share/seal/seal.db)")
+	db := addDBFlag(fs)
 	config := fs.String("config", "", "TOML file of run settings, keyed by these flags' names (passages = 4); flags given as well override it")
 	device := addDeviceFlag(fs)
 	fs.StringVar(&spec.Name, "name", spec.Name, "a name for the run")
@@ -21,7 +21,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&spec.Solutions, "solutions", spec.Solutions, "ARC solutions JSON (default: the --data file's name with challenges → solutions)")
 	fs.BoolVar(&spec.ARCVote, "arc-vote", spec.ARCVote, "ARC: predict with augmented queries and voting (default true for --domain arc)")
 	fs.StringVar(&spec.Mode, "mode", spec.Mode, "restem, cpt (one update over all passages) or continual (edits merged one after another)")
-	fs.StringVar(&spec.Model, "model", spec.Model, "Hugging Face model folder (config.json, *.safetensors, tokenizer.json); default: the embedded model")
+	addModelFlag(fs, &spec.Model, "default: the embedded model")
 	fs.StringVar(&spec.Data, "data", spec.Data, "SQuAD-format JSON: [{title, context, questions: [{question, answer}]}] or the SQuAD v1.1 file; default: the synthetic world's held-out val split")
 	fs.IntVar(&spec.Offset, "offset", spec.Offset, "first passage to use")
 	fs.IntVar(&spec.Tasks, "passages", spec.Tasks, "how many passages (0 = all)")
@@ -75,7 +75,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seal run: %v\n", err)
 		return 2
 	}
-	return startAndFollow("seal run", dbPath(*db), device, nf, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
+	return startAndFollow("seal run", db.path(), device, nf, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
 		return e.Start(ctx, spec)
 	})
 }

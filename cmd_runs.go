@@ -10,7 +10,7 @@ import (
 
 func cmdRuns(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("runs", stderr)
-	db := fs.String("db", "", "SQLite file of the run history")
+	db := addDBFlag(fs)
 	var f store.RunFilter
 	fs.StringVar(&f.Domain, "domain", "", "only runs of this domain")
 	fs.StringVar(&f.Model, "model", "", "only runs of this model folder")
@@ -19,7 +19,7 @@ func cmdRuns(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	d, err := openDB(dbPath(*db), false)
+	d, err := openDB(db.path(), false)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal runs: %v\n", err)
 		return 1

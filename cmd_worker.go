@@ -61,7 +61,8 @@ func (n *natsFlags) coordinator(ctx context.Context) (*dist.Coordinator, func(),
 func cmdWorker(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("worker", stderr)
 	n := addNATSFlags(fs, false)
-	model := fs.String("model", "", "local model folder (checked against each job's base hash); default: fetch the job's model from the server")
+	model := new(string)
+	addModelFlag(fs, model, "a local copy, checked against each job's base hash; default: fetch the job's model from the server")
 	device := addDeviceFlag(fs)
 	host, _ := os.Hostname()
 	name := fs.String("name", fmt.Sprintf("%s-%d", host, os.Getpid()), "this worker's name, unique among the workers")

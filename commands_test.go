@@ -57,3 +57,32 @@ func TestUnknownCommandListsCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedFlagsSayTheSame: --db, --model and --device are defined once, so every
+// command that takes one describes it in the same words (runs' --model is a filter).
+func TestSharedFlagsSayTheSame(t *testing.T) {
+	want := map[string]string{
+		"db":     "SQLite file of the run history (default $SEAL_DB or ~/.local/share/seal/seal.db)",
+		"model":  modelHelp,
+		"device": "where the model computes:",
+	}
+	seen := map[string]int{}
+	for _, c := range commands() {
+		_, _, help := runCmd(c.name, "-h")
+		lines := strings.Split(help, "\n")
+		for i, l := range lines[:len(lines)-1] {
+			name, _, _ := strings.Cut(strings.TrimPrefix(l, "  -"), " ")
+			w, ok := want[name]
+			if !ok || !strings.HasPrefix(l, "  -") || c.name == "runs" && name == "model" {
+				continue
+			}
+			seen[name]++
+			if !strings.HasPrefix(strings.TrimSpace(lines[i+1]), w) {
+				t.Errorf("seal %s --%s says %q, want it to start with %q", c.name, name, lines[i+1], w)
+			}
+		}
+	}
+	if seen["db"] < 8 || seen["model"] < 3 || seen["device"] < 7 {
+		t.Errorf("shared flags found on too few commands: %v", seen)
+	}
+}

@@ -12,6 +12,31 @@ import (
 	"seal/store"
 )
 
+// dbFlag is --db, on every command that reads or writes runs.
+type dbFlag struct{ value string }
+
+func addDBFlag(fs *flag.FlagSet) *dbFlag {
+	d := new(dbFlag)
+	fs.StringVar(&d.value, "db", "", "SQLite file of the run history (default $SEAL_DB or ~/.local/share/seal/seal.db)")
+	return d
+}
+
+// path is the store the flag names, or where runs are kept without it.
+func (d *dbFlag) path() string { return dbPath(d.value) }
+
+// modelHelp is what --model says wherever it names a model folder to compute with.
+const modelHelp = "Hugging Face model folder (config.json, *.safetensors, tokenizer.json)"
+
+// addModelFlag is --model, the model folder, into p (whose value is the default); note,
+// when given, follows the shared help after a semicolon.
+func addModelFlag(fs *flag.FlagSet, p *string, note string) {
+	help := modelHelp
+	if note != "" {
+		help += "; " + note
+	}
+	fs.StringVar(p, "model", *p, help)
+}
+
 // dbPath is where runs are kept: --db, $SEAL_DB, or the user's data folder.
 func dbPath(flagValue string) string {
 	if flagValue != "" {
@@ -58,7 +83,7 @@ func runArg(fs *flag.FlagSet, stderr io.Writer) (int64, bool) {
 // adds) and opens the store read-only; d is nil when it failed, with the exit code.
 func openRunArg(name string, args []string, stderr io.Writer, more func(*flag.FlagSet)) (d *store.DB, id int64, code int) {
 	fs := newFlagSet(name, stderr)
-	db := fs.String("db", "", "SQLite file of the run history")
+	db := addDBFlag(fs)
 	if more != nil {
 		more(fs)
 	}
@@ -69,7 +94,7 @@ func openRunArg(name string, args []string, stderr io.Writer, more func(*flag.Fl
 	if !ok {
 		return nil, 0, 2
 	}
-	d, err := openDB(dbPath(*db), false)
+	d, err := openDB(db.path(), false)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal %s: %v\n", name, err)
 		return nil, 0, 1

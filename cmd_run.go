@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"strings"
 
 	"seal/engine"
 )
@@ -20,12 +21,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&spec.Domain, "domain", spec.Domain, "knowledge (SQuAD-style passages) or arc (few-shot ARC tasks)")
 	fs.StringVar(&spec.Solutions, "solutions", spec.Solutions, "ARC solutions JSON (default: the --data file's name with challenges → solutions)")
 	fs.BoolVar(&spec.ARCVote, "arc-vote", spec.ARCVote, "ARC: predict with augmented queries and voting (default true for --domain arc)")
-	fs.StringVar(&spec.Mode, "mode", spec.Mode, "restem, cpt (one update over all passages) or continual (edits merged one after another)")
+	fs.StringVar(&spec.Mode, "mode", spec.Mode, modeHelp())
 	addModelFlag(fs, &spec.Model, "default: the embedded model")
 	fs.StringVar(&spec.Data, "data", spec.Data, "SQuAD-format JSON: [{title, context, questions: [{question, answer}]}] or the SQuAD v1.1 file; default: the synthetic world's held-out val split")
 	fs.IntVar(&spec.Offset, "offset", spec.Offset, "first passage to use")
 	fs.IntVar(&spec.Tasks, "passages", spec.Tasks, "how many passages (0 = all)")
-	fs.StringVar(&spec.Style, "style", spec.Style, "self-edit style: implications, implications-long, implications-very-long, rewrite, self-qa")
+	fs.StringVar(&spec.Style, "style", spec.Style, "self-edit style: "+strings.Join(engine.StyleNames(), ", "))
 	fs.IntVar(&spec.K, "k", spec.K, "self-edit candidates per passage")
 	fs.IntVar(&spec.Rounds, "rounds", spec.Rounds, "ReST-EM rounds")
 	fs.IntVar(&spec.Repeats, "repeats", spec.Repeats, "inner-loop repeats per candidate (fresh adapter and seed each)")
@@ -78,4 +79,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	return startAndFollow("seal run", db.path(), device, nf, stdout, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
 		return e.Start(ctx, spec)
 	})
+}
+
+// modeHelp is --mode's help, from the engine's list of modes.
+func modeHelp() string {
+	var parts []string
+	for _, m := range engine.Modes() {
+		parts = append(parts, fmt.Sprintf("%s (%s)", m.Name, m.About))
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"seal/engine"
 	"strings"
 	"testing"
 )
@@ -84,5 +85,15 @@ func TestSharedFlagsSayTheSame(t *testing.T) {
 	}
 	if seen["db"] < 8 || seen["model"] < 3 || seen["device"] < 7 {
 		t.Errorf("shared flags found on too few commands: %v", seen)
+	}
+}
+
+// TestRunHelpListsModesAndStyles: --mode and --style describe the engine's own lists.
+func TestRunHelpListsModesAndStyles(t *testing.T) {
+	_, _, help := runCmd("run", "-h")
+	for _, name := range append(engine.ModeNames(), engine.StyleNames()...) {
+		if !strings.Contains(help, name) {
+			t.Errorf("seal run -h does not name %q", name)
+		}
 	}
 }

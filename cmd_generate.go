@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
+	"seal/engine"
 	"seal/models/llama"
 	"seal/models/tensor"
 	"seal/models/tokenizer"
@@ -66,23 +66,12 @@ func generate(stdout, stderr io.Writer, o generateOptions) error {
 	if o.weights != "" {
 		files = strings.Split(o.weights, ",")
 	}
-	ck, err := llama.OpenCheckpoint(o.dir, files...)
+	lm, err := engine.LoadModel(o.dir, o.backend, files...)
 	if err != nil {
 		return err
 	}
-	defer ck.Close()
-	tok, err := tokenizer.Load(filepath.Join(o.dir, "tokenizer.json"))
-	if err != nil {
-		return err
-	}
-	tcfg, err := tokenizer.LoadConfig(o.dir)
-	if err != nil {
-		return err
-	}
-	m, err := llama.Load(ck, o.backend, llama.LoadOptions{})
-	if err != nil {
-		return err
-	}
+	defer lm.Close()
+	tok, tcfg, m := lm.Tokenizer, lm.TokConfig, lm.Net
 	text := o.prompt
 	if tmpl, err := tcfg.Template(); err == nil && !o.raw {
 		var msgs []tokenizer.Message
@@ -106,7 +95,7 @@ func generate(stdout, stderr io.Writer, o generateOptions) error {
 	}
 	prompt := toInt32(ids)
 	cfg := o.cfg
-	cfg.StopIDs = append(cfg.StopIDs, tcfg.StopIDs(tok, ck.Config.EOSTokenIDs)...)
+	cfg.StopIDs = append(cfg.StopIDs, lm.StopIDs...)
 	decode := func(ids []int32) string {
 		s, _ := tok.DecodeSkipSpecial(toInt(ids))
 		return s

@@ -87,17 +87,16 @@ func generate(stdout, stderr io.Writer, o generateOptions) error {
 	}
 	// A template that writes the BOS token itself gets none added; a raw prompt gets
 	// what the tokenizer's post-processor adds.
-	var ids []int
+	var prompt []int32
 	if text != o.prompt {
-		ids = tok.Encode(text)
+		prompt = tok.Encode32(text)
 	} else {
-		ids = tok.EncodeSpecial(text)
+		prompt = tok.EncodeSpecial32(text)
 	}
-	prompt := toInt32(ids)
 	cfg := o.cfg
 	cfg.StopIDs = append(cfg.StopIDs, lm.StopIDs...)
 	decode := func(ids []int32) string {
-		s, _ := tok.DecodeSkipSpecial(toInt(ids))
+		s, _ := tok.DecodeSkipSpecial32(ids)
 		return s
 	}
 	cfg.Decode = decode
@@ -149,20 +148,4 @@ func stablePrefix(s string) int {
 		n -= len("\uFFFD")
 	}
 	return n
-}
-
-func toInt32(xs []int) []int32 {
-	out := make([]int32, len(xs))
-	for i, x := range xs {
-		out[i] = int32(x)
-	}
-	return out
-}
-
-func toInt(xs []int32) []int {
-	out := make([]int, len(xs))
-	for i, x := range xs {
-		out[i] = int(x)
-	}
-	return out
 }

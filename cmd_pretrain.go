@@ -111,9 +111,7 @@ func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, ch
 	cfg.Model.BOSTokenID, cfg.Model.EOSTokenIDs = bos, []int{eos}
 	var tokens []int32
 	for _, d := range docs {
-		for _, id := range tok.EncodeSpecial(d) { // BOS + document
-			tokens = append(tokens, int32(id))
-		}
+		tokens = append(tokens, tok.EncodeSpecial32(d)...) // BOS + document
 		tokens = append(tokens, int32(eos))
 	}
 	fmt.Fprintf(stderr, "world seed %d: %d documents, %d characters, %d tokens (vocabulary %d); model %.2f M parameters\n",

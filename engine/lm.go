@@ -85,20 +85,11 @@ func (l *lm) close() { l.ck.Close() }
 // encode tokenizes a raw-text prompt the way Hugging Face tokenizer(text) does (the
 // post-processor adds BOS for models that use one; Qwen adds none).
 func (l *lm) encode(text string) []int32 {
-	ids := l.tok.EncodeSpecial(text)
-	out := make([]int32, len(ids))
-	for i, id := range ids {
-		out[i] = int32(id)
-	}
-	return out
+	return l.tok.EncodeSpecial32(text)
 }
 
 func (l *lm) decode(ids []int32) string {
-	in := make([]int, len(ids))
-	for i, id := range ids {
-		in[i] = int(id)
-	}
-	s, _ := l.tok.DecodeSkipSpecial(in)
+	s, _ := l.tok.DecodeSkipSpecial32(ids)
 	return s
 }
 

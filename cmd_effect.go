@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -18,19 +17,14 @@ import (
 func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	spec := engine.EmbeddedSpec()
 	spec.Tasks, spec.Repeats, spec.Rounds, spec.Name = 64, 1, 2, "seal effect"
-	fs := flag.NewFlagSet("effect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	db := fs.String("db", "", "SQLite file of the run history (default $SEAL_DB or ~/.local/share/seal/seal.db)")
+	fs := newFlagSet("effect", stderr)
+	db := addDBFlag(fs)
 	device := addDeviceFlag(fs)
 	runID := fs.Int64("run", 0, "print the table of a stored effect run instead of running one")
 	fs.IntVar(&spec.Tasks, "passages", spec.Tasks, "held-out passages (the world's val split, from the first)")
 	fs.IntVar(&spec.K, "k", spec.K, "self-edits per passage")
 	fs.IntVar(&spec.Rounds, "rounds", spec.Rounds, "ReST-EM rounds (2 = the base policy, then the policy after one round)")
 	fs.Uint64Var(&spec.Seed, "seed", spec.Seed, "random seed")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: seal effect [flags]\n\nMeasures the SEAL effect with the embedded model on held-out passages and prints the table.\n\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return 2
 	}
@@ -39,7 +33,7 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "seal effect: %v\n", err)
 			return 1
 		}
-		code := startAndFollow("seal effect", dbPath(*db), device, nil, io.Discard, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
+		code := startAndFollow("seal effect", db.path(), device, nil, io.Discard, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
 			r, err := e.Start(ctx, spec)
 			if err == nil {
 				*runID = r.ID
@@ -50,7 +44,7 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 			return code
 		}
 	}
-	d, err := openDB(dbPath(*db), false)
+	d, err := openDB(db.path(), false)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal effect: %v\n", err)
 		return 1

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -28,8 +27,7 @@ const (
 // cmdPretrain makes a small model from nothing: the synthetic world, a BPE tokenizer
 // trained on its corpus, and full-parameter pretraining, resumable from checkpoints.
 func cmdPretrain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("pretrain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("pretrain", stderr)
 	out := fs.String("out", "", "folder for the model (config.json, model.safetensors, tokenizer.json) and its data splits")
 	seed := fs.Uint64("seed", 1, "seed of the world, the corpus, the weights and the batches")
 	chars := fs.Int("chars", 13_000_000, "knowledge corpus size in characters (the world's train and drill splits only)")
@@ -48,10 +46,6 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	every := fs.Int("checkpoint-every", 100, "steps between checkpoints")
 	device := addDeviceFlag(fs)
 	ship := fs.String("ship", "", "after pretraining, also write the bf16 copy for embedding to this folder (models/tiny/default is the embedded one)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: seal pretrain --out DIR [flags]\n\nPretrains a small Llama on the project's synthetic world. Run the same command again to resume.\n\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -117,9 +111,7 @@ func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, ch
 	cfg.Model.BOSTokenID, cfg.Model.EOSTokenIDs = bos, []int{eos}
 	var tokens []int32
 	for _, d := range docs {
-		for _, id := range tok.EncodeSpecial(d) { // BOS + document
-			tokens = append(tokens, int32(id))
-		}
+		tokens = append(tokens, tok.EncodeSpecial32(d)...) // BOS + document
 		tokens = append(tokens, int32(eos))
 	}
 	fmt.Fprintf(stderr, "world seed %d: %d documents, %d characters, %d tokens (vocabulary %d); model %.2f M parameters\n",

@@ -15,9 +15,9 @@ import (
 func cmdWorkbench(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("seal", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", "", "SQLite file of the run history (default $SEAL_DB or ~/.local/share/seal/seal.db)")
+	db := addDBFlag(fs)
 	spec := engine.DefaultSpec()
-	fs.StringVar(&spec.Model, "model", "", "Hugging Face model folder; default: the embedded model")
+	addModelFlag(fs, &spec.Model, "default: the embedded model")
 	fs.StringVar(&spec.Data, "data", "", "SQuAD-format JSON; default: the synthetic world's held-out val split")
 	device := addDeviceFlag(fs)
 	if err := fs.Parse(args); err != nil {
@@ -25,7 +25,7 @@ func cmdWorkbench(args []string, stdout, stderr io.Writer) int {
 	}
 	engine.ApplyPreset(&spec, nil) // the embedded model's tuned settings prefill the launcher, as `seal run` takes them
 	if !isTerminal(stdout) || !isTerminal(os.Stdin) {
-		fmt.Fprint(stdout, usage)
+		printHelp(stdout)
 		if len(args) > 0 {
 			fmt.Fprintln(stderr, "seal: the workbench needs a terminal")
 			return 2
@@ -37,7 +37,7 @@ func cmdWorkbench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seal: %v\n", err)
 		return 2
 	}
-	d, err := openDB(dbPath(*db), true)
+	d, err := openDB(db.path(), true)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal: %v\n", err)
 		return 1

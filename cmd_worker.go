@@ -59,18 +59,14 @@ func (n *natsFlags) coordinator(ctx context.Context) (*dist.Coordinator, func(),
 }
 
 func cmdWorker(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("worker", stderr)
 	n := addNATSFlags(fs, false)
-	model := fs.String("model", "", "local model folder (checked against each job's base hash); default: fetch the job's model from the server")
+	model := new(string)
+	addModelFlag(fs, model, "a local copy, checked against each job's base hash; default: fetch the job's model from the server")
 	device := addDeviceFlag(fs)
 	host, _ := os.Hostname()
 	name := fs.String("name", fmt.Sprintf("%s-%d", host, os.Getpid()), "this worker's name, unique among the workers")
 	cache := fs.String("cache", "", "folder for fetched models and adapters (default: the user's cache folder)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: seal worker --nats URL [--model DIR] [--device cpu|cuda|auto] [--name NAME]\n\nRuns inner-loop jobs of runs started with seal run --nats.\n\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -23,13 +23,27 @@ type lm struct {
 	eos   []int32
 }
 
-// loadLM opens a Hugging Face folder to compute on b. Weights stay memory-mapped until
-// an update is merged, which copies only the projections it changes.
-func loadLM(dir string, b tensor.Backend) (*lm, error) {
+// LoadedModel is a Hugging Face model folder opened to compute: its checkpoint, the network,
+// the tokenizer and its config, and the ids generation stops at. The policy and
+// `seal generate` both load through LoadModel, so a folder loads the same way for each.
+type LoadedModel struct {
+	Dir        string
+	Checkpoint *llama.Checkpoint
+	Net        *llama.Model
+	Tokenizer  *tokenizer.Tokenizer
+	TokConfig  *tokenizer.Config
+	// StopIDs are config.json's EOS ids and tokenizer_config.json's eos_token.
+	StopIDs []int32
+}
+
+// LoadModel opens dir to compute on b; weights, when given, are the weight files to
+// read instead of model.safetensors or its index. Weights stay memory-mapped until an
+// update is merged, which copies only the projections it changes. Close releases them.
+func LoadModel(dir string, b tensor.Backend, weights ...string) (*LoadedModel, error) {
 	if b == nil {
 		return nil, fmt.Errorf("model %s: no compute backend given", dir)
 	}
-	ck, err := llama.OpenCheckpoint(dir)
+	ck, err := llama.OpenCheckpoint(dir, weights...)
 	if err != nil {
 		return nil, err
 	}
@@ -48,9 +62,22 @@ func loadLM(dir string, b tensor.Backend) (*lm, error) {
 		ck.Close()
 		return nil, err
 	}
-	l := &lm{dir: dir, ck: ck, model: m, tok: tok, eos: tcfg.StopIDs(tok, ck.Config.EOSTokenIDs)}
+	return &LoadedModel{Dir: dir, Checkpoint: ck, Net: m, Tokenizer: tok, TokConfig: tcfg,
+		StopIDs: tcfg.StopIDs(tok, ck.Config.EOSTokenIDs)}, nil
+}
+
+// Close releases the memory-mapped weights.
+func (m *LoadedModel) Close() error { return m.Checkpoint.Close() }
+
+// loadLM loads the policy, which must know where a sequence ends.
+func loadLM(dir string, b tensor.Backend) (*lm, error) {
+	m, err := LoadModel(dir, b)
+	if err != nil {
+		return nil, err
+	}
+	l := &lm{dir: dir, ck: m.Checkpoint, model: m.Net, tok: m.Tokenizer, eos: m.StopIDs}
 	if len(l.eos) == 0 {
-		ck.Close()
+		m.Close()
 		return nil, fmt.Errorf("model %s: no EOS token in config.json or tokenizer_config.json", dir)
 	}
 	return l, nil
@@ -61,20 +88,11 @@ func (l *lm) close() { l.ck.Close() }
 // encode tokenizes a raw-text prompt the way Hugging Face tokenizer(text) does (the
 // post-processor adds BOS for models that use one; Qwen adds none).
 func (l *lm) encode(text string) []int32 {
-	ids := l.tok.EncodeSpecial(text)
-	out := make([]int32, len(ids))
-	for i, id := range ids {
-		out[i] = int32(id)
-	}
-	return out
+	return l.tok.EncodeSpecial32(text)
 }
 
 func (l *lm) decode(ids []int32) string {
-	in := make([]int, len(ids))
-	for i, id := range ids {
-		in[i] = int(id)
-	}
-	s, _ := l.tok.DecodeSkipSpecial(in)
+	s, _ := l.tok.DecodeSkipSpecial32(ids)
 	return s
 }
 

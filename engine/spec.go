@@ -97,6 +97,40 @@ type Update struct {
 	Merge   bool     `json:"merge" toml:"merge"` // fold into the weights afterwards
 }
 
+// Mode is one way a run updates the model (RunSpec.Mode).
+type Mode struct{ Name, About string }
+
+// Modes lists the run modes, the default first. --mode's help, the launcher's choices
+// and Validate all read this one list.
+func Modes() []Mode {
+	return []Mode{
+		{"restem", "rounds of self-edits, the policy trained on the best"},
+		{"cpt", "one update over all passages"},
+		{"continual", "edits merged one after another"},
+	}
+}
+
+// ModeNames are the modes' names, in Modes' order.
+func ModeNames() []string {
+	var names []string
+	for _, m := range Modes() {
+		names = append(names, m.Name)
+	}
+	return names
+}
+
+// StyleNames are the self-edit styles a person chooses from (--style, the launcher):
+// every knowledge style that asks the policy for an edit, the main prompt first.
+func StyleNames() []string {
+	var names []string
+	for _, st := range knowledge.Styles() {
+		if st.Generates() {
+			names = append(names, string(st))
+		}
+	}
+	return names
+}
+
 // DefaultSpec follows docs/seal-method.md: inner LoRA r32/α64 on q,v, lr 1e-3, 10 epochs,
 // batch 1; 5 candidates at T 1.0, top-p 0.95; 3 repeats; best of k; the policy update
 // r64/α128 on all seven projections, lr 3e-4, 2 epochs, merged.
@@ -130,8 +164,8 @@ func (s RunSpec) Validate() error {
 		return err
 	}
 	switch {
-	case !slices.Contains([]string{"restem", "cpt", "continual"}, s.Mode):
-		return fmt.Errorf("--mode %q is not one of restem, cpt, continual", s.Mode)
+	case !slices.Contains(ModeNames(), s.Mode):
+		return fmt.Errorf("--mode %q is not one of %s", s.Mode, strings.Join(ModeNames(), ", "))
 	case !slices.Contains(d.Info().Modes, s.Mode):
 		return fmt.Errorf("--mode %q: the %s domain runs %s", s.Mode, s.Domain, strings.Join(d.Info().Modes, ", "))
 	case s.Model == "":

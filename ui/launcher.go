@@ -95,11 +95,11 @@ func textField(label, empty string, p func(*engine.RunSpec) *string) field {
 
 var launcherFields = []field{
 	choiceField("domain", launcherDomains(), func(s *engine.RunSpec) *string { return &s.Domain }),
-	choiceField("mode", []string{"restem", "continual", "cpt"}, func(s *engine.RunSpec) *string { return &s.Mode }),
+	choiceField("mode", engine.ModeNames(), func(s *engine.RunSpec) *string { return &s.Mode }),
 	textField("model", "the embedded default model", func(s *engine.RunSpec) *string { return &s.Model }),
 	textField("data", "the synthetic world's val split", func(s *engine.RunSpec) *string { return &s.Data }),
 	intField("passages", func(s *engine.RunSpec) *int { return &s.Tasks }),
-	choiceField("self-edit style", []string{"implications", "implications-long", "implications-very-long", "rewrite", "self-qa"}, func(s *engine.RunSpec) *string { return &s.Style }),
+	choiceField("self-edit style", engine.StyleNames(), func(s *engine.RunSpec) *string { return &s.Style }),
 	intField("k (candidates)", func(s *engine.RunSpec) *int { return &s.K }),
 	intField("rounds", func(s *engine.RunSpec) *int { return &s.Rounds }),
 	intField("repeats", func(s *engine.RunSpec) *int { return &s.Repeats }),

@@ -114,23 +114,15 @@ func newCodec(m *llama.Model, tok *tokenizer.Tokenizer) (codec, error) {
 // with the BOS literal would get a second BOS from the post-processor, so one is dropped
 // (the reference's inference path strips it too, §2.2b).
 func (c codec) encode(text string) []int32 {
-	ids := c.tok.EncodeSpecial(text)
-	if len(ids) >= 2 && ids[0] == ids[1] && c.tok.IsSpecial(ids[0]) {
+	ids := c.tok.EncodeSpecial32(text)
+	if len(ids) >= 2 && ids[0] == ids[1] && c.tok.IsSpecial(int(ids[0])) {
 		ids = ids[1:]
 	}
-	out := make([]int32, len(ids))
-	for i, id := range ids {
-		out[i] = int32(id)
-	}
-	return out
+	return ids
 }
 
 func (c codec) decode(ids []int32) string {
-	in := make([]int, len(ids))
-	for i, id := range ids {
-		in[i] = int(id)
-	}
-	s, _ := c.tok.DecodeSkipSpecial(in)
+	s, _ := c.tok.DecodeSkipSpecial32(ids)
 	return s
 }
 

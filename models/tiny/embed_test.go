@@ -39,10 +39,7 @@ func TestEmbeddedDefaultLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []int32
-	for _, id := range tok.EncodeSpecial("Passage:\n") {
-		ids = append(ids, int32(id))
-	}
+	ids := tok.EncodeSpecial32("Passage:\n")
 	gens, err := m.Generate(context.Background(), [][]int32{ids}, llama.GenerateConfig{MaxNewTokens: 8, StopIDs: toInt32(ck.Config.EOSTokenIDs)})
 	if err != nil || len(gens[0].Tokens) == 0 {
 		t.Fatalf("generation: %v %+v", err, gens)

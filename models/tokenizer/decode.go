@@ -49,16 +49,18 @@ func parseDecoder(raw json.RawMessage) ([]decodeStep, error) {
 // although llama3's tokenizer_config.json sets it: the goldens were made by the tokenizers
 // library, which never does, and their "'s 're 've 'm 'll 'd" case decodes with the spaces
 // kept (the cleanup would have produced "'s're've'm'll'd").
-func (t *Tokenizer) Decode(ids []int) (string, error) { return t.decode(ids, false) }
+func (t *Tokenizer) Decode(ids []int) (string, error) { return decodeIDs(t, ids, false) }
 
 // DecodeSkipSpecial is Decode without the special tokens, like HF's decode(ids,
 // skip_special_tokens=True), which is the tokenizers library's default and what the
 // goldens' "decoded" field holds.
-func (t *Tokenizer) DecodeSkipSpecial(ids []int) (string, error) { return t.decode(ids, true) }
+func (t *Tokenizer) DecodeSkipSpecial(ids []int) (string, error) { return decodeIDs(t, ids, true) }
 
-func (t *Tokenizer) decode(ids []int, skipSpecial bool) (string, error) {
+// decodeIDs is Decode for either id type: int, or the model's int32 (Decode32).
+func decodeIDs[ID int | int32](t *Tokenizer, ids []ID, skipSpecial bool) (string, error) {
 	tokens := make([]string, 0, len(ids))
-	for _, id := range ids {
+	for _, i := range ids {
+		id := int(i)
 		if !t.known(id) {
 			return "", fmt.Errorf("tokenizer: decode: id %d is not in the vocabulary (size %d)", id, len(t.idToken))
 		}

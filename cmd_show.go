@@ -1,0 +1,57 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"seal/engine/redact"
+	"seal/store/termsafe"
+)
+
+func cmdShow(args []string, stdout, stderr io.Writer) int {
+	d, id, code := openRunArg("show", args, stderr, nil)
+	if d == nil {
+		return code
+	}
+	defer d.Close()
+	run, err := d.Run(id)
+	if err != nil {
+		fmt.Fprintf(stderr, "seal show: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "run %d: %s\nstatus %s, model %s, created %s\n", run.ID, termsafe.Line(run.Name), termsafe.Line(run.Status), termsafe.Line(run.Model), run.CreatedAt.Format("2006-01-02 15:04:05"))
+	if run.Error != "" { // scrubbed again: a run stored by an older seal may hold a secret
+		fmt.Fprintf(stdout, "error: %s\n", termsafe.Line(redact.Secrets(run.Error)))
+	}
+	var pretty map[string]any
+	json.Unmarshal(run.Config, &pretty)
+	cfg, _ := json.MarshalIndent(pretty, "", "  ")
+	fmt.Fprintf(stdout, "config %s\n", termsafe.JSON([]byte(redact.Secrets(string(cfg))))) // an older seal stored grader URLs with passwords
+	cands, err := d.Candidates(id, false)
+	if err != nil {
+		fmt.Fprintf(stderr, "seal show: %v\n", err)
+		return 1
+	}
+	reviews, _ := d.LatestReviews(id)
+	fmt.Fprintf(stdout, "\n%-5s %-5s %-4s %-17s %-8s %7s %7s %8s %6s  %s\n", "ROUND", "TASK", "CAND", "KIND", "STATUS", "BASE", "ADAPTED", "REWARD", "±", "VERDICT / EDIT")
+	for _, c := range cands {
+		verdict := ""
+		if rv, ok := reviews[c.ID]; ok {
+			verdict = rv.Verdict + ": "
+		}
+		edit := strings.ReplaceAll(c.Edit, "\n", " ")
+		if c.Reason != "" {
+			edit = "(" + c.Reason + ") " + edit
+		}
+		edit = clipString(termsafe.Line(edit), 60) // cleaned first: a cut must not leave half a sequence
+		fmt.Fprintf(stdout, "%-5d %-5d %-4d %-17s %-8s %7.3f %7.3f %+8.3f %6.3f  %s%s\n", c.Round, c.Task, c.Index, termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, termsafe.Line(verdict), edit)
+	}
+	rounds, _ := d.Rounds(id)
+	for _, r := range rounds {
+		fmt.Fprintf(stdout, "round %d: mean reward %+.3f ± %.3f, kept %d, policy loss %.4f\n", r.Round, r.MeanReward, r.StdReward, r.Kept, r.TrainLoss)
+	}
+	printMetrics(stdout, d, id)
+	return 0
+}

@@ -20,6 +20,7 @@ type detailView struct {
 	vp   viewport.Model
 	run  int64    // the run shown
 	task int      // the passage a what-if from here edits
+	cand int      // the self-edit shown beside its source (s), -1 before the first
 	back screenID // where esc goes
 }
 
@@ -46,6 +47,8 @@ func (d *detailView) update(m tea.Msg) tea.Cmd {
 		return d.opened(msg)
 	case whatIfLoadedMsg:
 		return d.whatIfLoaded(msg)
+	case sourceDetailMsg:
+		return d.sourceLoaded(msg)
 	case tea.KeyMsg:
 		km := detailKeyMap
 		switch {
@@ -57,6 +60,8 @@ func (d *detailView) update(m tea.Msg) tea.Cmd {
 			return d.whatIf(false)
 		case key.Matches(msg, km.WhatIf):
 			return d.whatIf(true)
+		case key.Matches(msg, km.Source):
+			return loadCandidateSource(d.app.o.DB, d.run, d.cand+1, d.app.w)
 		}
 		var cmd tea.Cmd
 		d.vp, cmd = d.vp.Update(msg)
@@ -74,7 +79,7 @@ func (d *detailView) opened(m detailMsg) tea.Cmd {
 	}
 	d.vp.SetContent(m.text)
 	d.vp.GotoTop()
-	d.run, d.task, d.back = m.id, 0, a.screen
+	d.run, d.task, d.cand, d.back = m.id, 0, -1, a.screen
 	a.show(screenDetail)
 	return nil
 }
@@ -90,6 +95,21 @@ func (d *detailView) whatIf(open bool) tea.Cmd {
 		return nil
 	}
 	return loadWhatIf(a.o.DB, d.run, d.task, open, a.w, a.o.Now())
+}
+
+// sourceLoaded shows a stored self-edit beside its source; an error stays on top.
+func (d *detailView) sourceLoaded(m sourceDetailMsg) tea.Cmd {
+	if m.run != d.run {
+		return nil
+	}
+	if m.err != nil {
+		d.vp.SetContent(styleBad.Render(m.err.Error()))
+		return nil
+	}
+	d.cand = m.n
+	d.vp.SetContent(m.text)
+	d.vp.GotoTop()
+	return nil
 }
 
 func (d *detailView) whatIfLoaded(m whatIfLoadedMsg) tea.Cmd {

@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"seal/engine"
+	"seal/store/termsafe"
 )
 
 // Run detail (history → enter): one stored run in full in a scrolling text (the text
@@ -103,7 +104,7 @@ func (d *detailView) sourceLoaded(m sourceDetailMsg) tea.Cmd {
 		return nil
 	}
 	if m.err != nil {
-		d.vp.SetContent(styleBad.Render(m.err.Error()))
+		d.vp.SetContent(styleBad.Render(termsafe.Line(m.err.Error())))
 		return nil
 	}
 	d.cand = m.n

@@ -114,8 +114,12 @@ func (s reviewSource) effectText(w int) string {
 	before := byQuestion(s.base)
 	after := byQuestion(&c)
 	n := max(len(s.task.Questions), maxKey(before)+1, maxKey(after)+1)
+	if n > 0 {
+		b.WriteString(styleDim.Render("before → after, a mark per repeat") + "\n")
+	}
 	for q := range n {
-		fmt.Fprintf(&b, "%s\n  before %s  after %s\n", clip(s.question(q), w), marks(before[q]), marks(after[q]))
+		line := fmt.Sprintf("%s → %s  %s", marks(before[q]), marks(after[q]), s.question(q))
+		b.WriteString(clip(line, w) + "\n")
 	}
 	return b.String()
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -123,12 +124,12 @@ func TestReviewShowsSourceAndEffect(t *testing.T) {
 	a, _ := reviewingApp(t, 160, 48)
 	got := a.View()
 	for _, want := range []string{
-		"The Veda Summer",                            // the passage
-		"what this edit did",                         //
-		"Q1 Where did the Veda Summer happen?",       // a question
-		"before ✗  after ✗ ✗",                        // one mark before (no repeats), two after
-		"reward +0.200 ± 0.000 over 2 repeats",       // candidate 4
-		"passage-only baseline +0.200 (score 0.200)", // the baseline to beat
+		"The Veda Summer took place in Anbelby in 1867.", // the passage
+		"what this edit did",
+		"✗ → ✗ ✗  Q1 Where did the Veda Summer happen?",       // one mark before (no repeats), two after
+		"✗ → ✓ ✓  Q4 How many days did the Veda Summer last?", // a question the edit taught
+		"reward +0.200 ± 0.000 over 2 repeats",                // candidate 4
+		"passage-only baseline +0.200 (score 0.200)",          // the baseline to beat
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the review panel lacks %q:\n%s", want, got)
@@ -203,3 +204,94 @@ func TestReviewSourceErrorShown(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// storeWithReview is a stored run with one passage, its baselines and a self-edit
+// that learned one of its two questions.
+func storeWithReview(t *testing.T) *store.DB {
+	t.Helper()
+	db := storeWithRuns(t) // runs 1 and 2, without tasks
+	cfg, _ := json.Marshal(engine.DefaultSpec())
+	id, err := db.CreateRun(store.Run{Name: "reviewed", Domain: "knowledge", Model: "/m/tiny", Status: store.StatusDone, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := store.Task{Index: 0, Key: "kesa", Title: "Kesa Orbra", Context: "Kesa Orbra was born in Veostwick in 1880.",
+		Questions: []store.QA{{Question: "Where was Kesa Orbra born?", Answer: "Veostwick"}, {Question: "When was Kesa Orbra born?", Answer: "1880"}}}
+	if err := db.SaveTasks(id, []store.Task{task}); err != nil {
+		t.Fatal(err)
+	}
+	answers := func(q0, q1 []bool) []store.EvalItem { // one per repeat
+		var out []store.EvalItem
+		for r := range q0 {
+			out = append(out, store.EvalItem{Repeat: r, Question: 0, Correct: q0[r]}, store.EvalItem{Repeat: r, Question: 1, Correct: q1[r]})
+		}
+		return out
+	}
+	for _, c := range []store.Candidate{
+		{Index: -3, Kind: store.KindBaselineBase, Repeats: 1, Evals: answers([]bool{false}, []bool{false})},
+		{Index: -1, Kind: store.KindBaselinePassage, Repeats: 2, AdaptedScore: 0.25, Reward: 0.25, Evals: answers([]bool{true, false}, []bool{false, false})},
+		{Index: 0, Kind: store.KindSelfEdit, Edit: "Kesa Orbra was born in Veostwick.", Repeats: 2, AdaptedScore: 0.5, Reward: 0.5, Evals: answers([]bool{true, true}, []bool{false, false})},
+	} {
+		c.RunID, c.Status, c.Sampling = id, store.CandidateDone, []byte("{}")
+		if _, err := db.SaveCandidate(&c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
+// The source of a stored candidate is its run's task and the baselines of its round
+// and passage, read through one command.
+func TestReadSourceFindsTheBaselines(t *testing.T) {
+	db := storeWithReview(t)
+	cands, err := db.Candidates(3, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := cands[len(cands)-1]
+	m := loadSource(db, 3, edit.ID, false)().(sourceMsg)
+	if m.err != nil || m.src.base == nil || m.src.passage == nil {
+		t.Fatalf("source of #%d: %+v", edit.ID, m)
+	}
+	got := m.src.effectText(80)
+	for _, want := range []string{"✗ → ✓ ✓  Q1 Where was Kesa Orbra born?", "✗ → ✗ ✗  Q2 When was Kesa Orbra born?",
+		"reward +0.500 ± 0.000 over 2 repeats", "passage-only baseline +0.250 (score 0.250): this edit beats it"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("effect lacks %q:\n%s", want, got)
+		}
+	}
+	if m := loadSource(db, 1, edit.ID, false)().(sourceMsg); m.err == nil || !strings.Contains(m.err.Error(), "belongs to run 3") {
+		t.Errorf("a candidate of another run: %v", m.err)
+	}
+}
+
+// Run detail: s shows the run's self-edits one at a time beside their passage; a run
+// without stored tasks says so.
+func TestDetailShowsASelfEditBesideItsSource(t *testing.T) {
+	for _, w := range []int{120, 80} {
+		a := testApp(t, restemSpec(), &clock{t0})
+		a.o.DB = storeWithReview(t)
+		a.Update(tea.WindowSizeMsg{Width: w, Height: 40})
+		loaded(t, a, press(a, "h"))
+		loaded(t, a, press(a, "enter")) // the newest run: 3
+		if a.detail.run != 3 {
+			t.Fatalf("detail of run %d, want 3", a.detail.run)
+		}
+		loaded(t, a, press(a, "s"))
+		got := a.View()
+		for _, want := range []string{"self-edit 1 of 1 beside its source", "Kesa Orbra was born in Veostwick in 1880.", "✗ → ✓ ✓  Q1 Where was Kesa Orbra born?"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("%d wide: detail lacks %q:\n%s", w, want, got)
+			}
+		}
+	}
+	a := testApp(t, restemSpec(), &clock{t0})
+	a.o.DB = storeWithReview(t)
+	a.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	loaded(t, a, press(a, "h"))
+	loaded(t, a, press(a, "j", "j", "enter")) // run 1: no tasks stored
+	loaded(t, a, press(a, "s"))
+	if got := a.View(); !strings.Contains(got, "has no task 0 stored") {
+		t.Errorf("run %d without tasks:\n%s", a.detail.run, got)
+	}
+}

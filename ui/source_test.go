@@ -295,3 +295,21 @@ func TestDetailShowsASelfEditBesideItsSource(t *testing.T) {
 		t.Errorf("run %d without tasks:\n%s", a.detail.run, got)
 	}
 }
+
+// An ARC candidate is reviewed beside its task's demonstrations, drawn as grids, and
+// its questions are the task's tests.
+func TestARCSourceIsTheDemonstrations(t *testing.T) {
+	db := arcStore(t)
+	text, _, err := candidateSource(db, 1, 0, 120)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"demo 0 input 2×2", "output 2×2", "1 2 ", "what this edit did", "test 0"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("ARC source lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "Input:") {
+		t.Errorf("the demonstrations are shown as the prompt's text, not as grids:\n%s", text)
+	}
+}

@@ -98,7 +98,8 @@ func (s reviewSource) effectText(w int) string {
 	c := s.cand
 	var b strings.Builder
 	b.WriteString(styleTitle.Render("what this edit did") + "\n")
-	fmt.Fprintf(&b, "reward %s ± %.3f over %d repeat%s · score %.3f → %.3f\n", signed(c.Reward), c.RewardStd, c.Repeats, plural(c.Repeats), c.BaseScore, c.AdaptedScore)
+	line := func(format string, a ...any) { b.WriteString(wrap(fmt.Sprintf(format, a...), w) + "\n") } // wrapped: a narrow side cuts nothing
+	line("reward %s ± %.3f over %d repeat%s · score %.3f → %.3f", signed(c.Reward), c.RewardStd, c.Repeats, plural(c.Repeats), c.BaseScore, c.AdaptedScore)
 	if p := s.passage; p != nil {
 		verdict := styleBad.Render("falls below it")
 		switch {
@@ -107,7 +108,7 @@ func (s reviewSource) effectText(w int) string {
 		case c.Reward == p.Reward:
 			verdict = "ties it"
 		}
-		fmt.Fprintf(&b, "passage-only baseline %s (score %.3f): this edit %s\n", signed(p.Reward), p.AdaptedScore, verdict)
+		line("passage-only baseline %s (score %.3f): this edit %s", signed(p.Reward), p.AdaptedScore, verdict)
 	} else {
 		b.WriteString(styleDim.Render("no passage-only baseline in this run") + "\n")
 	}
@@ -118,8 +119,7 @@ func (s reviewSource) effectText(w int) string {
 		b.WriteString(styleDim.Render("before → after, a mark per repeat") + "\n")
 	}
 	for q := range n {
-		line := fmt.Sprintf("%s → %s  %s", marks(before[q]), marks(after[q]), s.question(q))
-		b.WriteString(clip(line, w) + "\n")
+		line("%s → %s  %s", marks(before[q]), marks(after[q]), s.question(q))
 	}
 	return b.String()
 }

@@ -36,8 +36,11 @@ func (m *Model) mergeAdapter(sign float32) error {
 			}
 			w := m.Layers[li].W[p]
 			if w.DType != tensor.F32 || !m.owned[w] {
+				old := w
 				w = m.ownedF32(w)
 				m.Layers[li].W[p] = w
+				delete(m.owned, old)
+				m.Backend.Free(old) // nothing else holds a projection; a merge runs alone
 			}
 			m.Backend.MatMul(w, lm.B, lm.A, false, false, sign*lm.scale, 1)
 		}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"seal/models/llama"
@@ -144,4 +145,18 @@ func hostValues(t *tensor.Tensor) []float32 {
 func setValue(t *tensor.Tensor, vals []float32, i int, v float32) {
 	vals[i] = v
 	t.Backend().Upload(t, tensor.FromF32(vals, t.Shape...))
+}
+
+// TestTrainFullRefusesMappedWeights: without LoadOptions.Trainable an f32 checkpoint's
+// matrices are the file's read-only mapping, so full training must be refused with an
+// error (an AdamW step writing there would crash the process), on every backend.
+func TestTrainFullRefusesMappedWeights(t *testing.T) {
+	for _, f := range fixtures(t) {
+		t.Run(f.name(), func(t *testing.T) {
+			m := f.load(t, "model.safetensors")
+			if _, err := m.TrainFull(); err == nil || !strings.Contains(err.Error(), "Trainable") {
+				t.Fatalf("TrainFull on mapped weights: %v, want an error naming Trainable", err)
+			}
+		})
+	}
 }

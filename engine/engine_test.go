@@ -92,10 +92,10 @@ func TestReSTEMRunEventsAndStore(t *testing.T) {
 		t.Errorf("finished with %s", last.Status)
 	}
 	// The device is said as the run starts and stored with its settings.
-	if s := ev["run_started"][0].(engine.RunStarted); s.Device != "cpu" {
-		t.Errorf("run_started says device %q, want cpu", s.Device)
+	if s := ev["run_started"][0].(engine.RunStarted); s.Device != llamatest.Backend().Name() {
+		t.Errorf("run_started says device %q, want %q", s.Device, llamatest.Backend().Name())
 	}
-	if rec, err := db.Run(r.ID); err != nil || !strings.Contains(string(rec.Config), `"device":"cpu"`) {
+	if rec, err := db.Run(r.ID); err != nil || !strings.Contains(string(rec.Config), `"device":"`+llamatest.Backend().Name()+`"`) {
 		t.Errorf("stored config %s (%v) lacks the device", rec.Config, err)
 	}
 	cands, err := db.Candidates(r.ID, true)

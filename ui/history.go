@@ -256,6 +256,7 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 			b.WriteString(arcTaskSection(t, w))
 		}
 	}
+	b.WriteString(verdictSection(store.VerdictStatsOf(cands, reviews), w))
 	b.WriteString("\n" + styleTitle.Render("candidates") + "\n")
 	for _, c := range cands {
 		verdict := ""

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -343,7 +345,11 @@ func (l *launcher) loadNextPreset() {
 			l.presets = append(l.presets, e.Name())
 		}
 	}
-	if err != nil || len(l.presets) == 0 {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) { // unreadable is not empty: say why
+		l.err = "presets: " + err.Error()
+		return
+	}
+	if len(l.presets) == 0 {
 		l.err = "no presets in " + l.presetDir + " (p saves one)"
 		return
 	}

@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"seal/engine"
@@ -43,4 +46,22 @@ func specText(s engine.RunSpec) string {
 		out += f.name + "=" + f.get(&s) + " "
 	}
 	return out
+}
+
+// A preset folder that cannot be read says why, instead of reading as empty.
+func TestLauncherPresetFolderErrorShown(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "presets")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := newLauncher(engine.DefaultSpec(), file)
+	l.update(keyMsg("o"))
+	if !strings.Contains(l.err, "not a directory") {
+		t.Errorf("preset folder that is a file: error %q", l.err)
+	}
+	l = newLauncher(engine.DefaultSpec(), filepath.Join(t.TempDir(), "none"))
+	l.update(keyMsg("o"))
+	if !strings.Contains(l.err, "no presets in") {
+		t.Errorf("missing preset folder: error %q", l.err)
+	}
 }

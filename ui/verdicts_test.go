@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"database/sql"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -105,5 +106,27 @@ func TestDetailTaskViewShowsRoundOverRound(t *testing.T) {
 		if strings.Contains(line, "The Veda Summer") && !strings.Contains(line, "Kesa, born 1880") {
 			t.Errorf("round 0's edit is not beside round 1's: %q", line)
 		}
+	}
+}
+
+// Settings stored damaged are shown as unreadable, with the parser's error and the
+// stored text, not as "null".
+func TestRunDetailShowsUnreadableSettings(t *testing.T) {
+	db := storeWithVerdicts(t)
+	raw, err := sql.Open("sqlite3", db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE runs SET config = '{"k": 3' WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	text, err := runDetail(db, 1, 120)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "the stored settings cannot be read: unexpected end of JSON input") || !strings.Contains(text, `{"k": 3`) ||
+		strings.Contains(text, "config\nnull") {
+		t.Errorf("damaged settings in the detail:\n%s", text)
 	}
 }

@@ -65,6 +65,9 @@ func rate(r float64) string {
 func roundOverRoundSection(rr store.RoundOverRound, reviews map[int64]store.Review, w int) string {
 	var b strings.Builder
 	b.WriteString(styleTitle.Render(fmt.Sprintf("passage %d: round 0 beside round %d", rr.Task, rr.LastRound)) + "\n")
+	if len(rr.First) == 0 && len(rr.Last) == 0 { // continual and cpt runs write no ReST-EM rounds
+		return b.String() + styleDim.Render("  no ReST-EM self-edits of this passage to compare") + "\n"
+	}
 	if rr.LastRound == 0 {
 		b.WriteString(styleDim.Render("  the run has one round of self-edits: nothing to compare yet") + "\n")
 		return b.String() + indent(editColumn(rr.First, reviews, max(10, w-2)), "  ") + "\n"

@@ -130,3 +130,16 @@ func TestRunDetailShowsUnreadableSettings(t *testing.T) {
 		t.Errorf("damaged settings in the detail:\n%s", text)
 	}
 }
+
+// A passage with no ReST-EM self-edits (a continual run's) says so; a run of one
+// round shows round 0 and says there is nothing to compare yet.
+func TestRoundOverRoundWithoutRounds(t *testing.T) {
+	none := roundOverRoundSection(store.RoundOverRoundOf([]store.Candidate{{Kind: store.KindContinual, Edit: "x"}}, 0), nil, 80)
+	if !strings.Contains(none, "no ReST-EM self-edits of this passage") {
+		t.Errorf("continual passage:\n%s", none)
+	}
+	one := roundOverRoundSection(store.RoundOverRoundOf([]store.Candidate{{Kind: store.KindSelfEdit, Edit: "Kesa was born in 1880."}}, 0), nil, 80)
+	if !strings.Contains(one, "one round of self-edits") || !strings.Contains(one, "Kesa was born in 1880.") {
+		t.Errorf("one round:\n%s", one)
+	}
+}

@@ -35,7 +35,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	reviews, _ := d.LatestReviews(id)
-	fmt.Fprintf(stdout, "\n%-5s %-5s %-4s %-17s %-8s %7s %7s %8s %6s  %s\n", "ROUND", "TASK", "CAND", "KIND", "STATUS", "BASE", "ADAPTED", "REWARD", "±", "VERDICT / EDIT")
+	fmt.Fprintf(stdout, "\n%-5s %-5s %-4s %-17s %-8s %7s %7s %8s %6s %6s  %s\n", "ROUND", "TASK", "CAND", "KIND", "STATUS", "BASE", "ADAPTED", "REWARD", "±", "GROUND", "VERDICT / EDIT")
 	for _, c := range cands {
 		verdict := ""
 		if rv, ok := reviews[c.ID]; ok {
@@ -46,7 +46,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 			edit = "(" + c.Reason + ") " + edit
 		}
 		edit = clipString(termsafe.Line(edit), 60) // cleaned first: a cut must not leave half a sequence
-		fmt.Fprintf(stdout, "%-5d %-5d %-4d %-17s %-8s %7.3f %7.3f %+8.3f %6.3f  %s%s\n", c.Round, c.Task, c.Index, termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, termsafe.Line(verdict), edit)
+		fmt.Fprintf(stdout, "%-5d %-5d %-4d %-17s %-8s %7.3f %7.3f %+8.3f %6.3f %6s  %s%s\n", c.Round, c.Task, c.Index, termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, groundingCell(c.Grounding), termsafe.Line(verdict), edit)
 	}
 	rounds, _ := d.Rounds(id)
 	for _, r := range rounds {
@@ -54,4 +54,13 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	}
 	printMetrics(stdout, d, id)
 	return 0
+}
+
+// groundingCell is a candidate's grounding share (engine/grounding) to three places, or
+// "-" where it has none (ARC edits, baselines, runs stored before it was kept).
+func groundingCell(g *float64) string {
+	if g == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", *g)
 }

@@ -40,7 +40,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seal show: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "\n%-5s %-5s %-4s %-17s %-8s %7s %7s %8s %6s  %s\n", "ROUND", "TASK", "CAND", "KIND", "STATUS", "BASE", "ADAPTED", "REWARD", "±", "VERDICT / EDIT")
+	fmt.Fprintf(stdout, "\n%-5s %-5s %-4s %-17s %-8s %7s %7s %8s %6s %6s  %s\n", "ROUND", "TASK", "CAND", "KIND", "STATUS", "BASE", "ADAPTED", "REWARD", "±", "GROUND", "VERDICT / EDIT")
 	for _, c := range cands {
 		verdict := ""
 		if rv, ok := reviews[c.ID]; ok {
@@ -51,7 +51,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 			edit = "(" + c.Reason + ") " + edit
 		}
 		edit = clipString(termsafe.Line(edit), 60) // cleaned first: a cut must not leave half a sequence
-		fmt.Fprintf(stdout, "%-5d %-5d %-4d %-17s %-8s %7.3f %7.3f %+8.3f %6.3f  %s%s\n", c.Round, c.Task, c.Index, termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, termsafe.Line(verdict), edit)
+		fmt.Fprintf(stdout, "%-5d %-5d %-4d %-17s %-8s %7.3f %7.3f %+8.3f %6.3f %6s  %s%s\n", c.Round, c.Task, c.Index, termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, groundingCell(c.Grounding), termsafe.Line(verdict), edit)
 	}
 	rounds, err := d.Rounds(id)
 	if err != nil {
@@ -96,4 +96,13 @@ func printVerdicts(w io.Writer, st store.VerdictStats) {
 	}
 	list("approved with a negative reward", st.ApprovedNegative)
 	list("rejected with a positive reward", st.RejectedPositive)
+}
+
+// groundingCell is a candidate's grounding share (engine/grounding) to three places, or
+// "-" where it has none (ARC edits, baselines, runs stored before it was kept).
+func groundingCell(g *float64) string {
+	if g == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", *g)
 }

@@ -263,8 +263,12 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 				verdict += " (" + termsafe.Line(rv.Reason) + ")"
 			}
 		}
-		fmt.Fprintf(&b, "#%d r%d p%d c%d %s %s  base %.3f adapted %.3f reward %+.3f ± %.3f%s\n", c.ID, c.Round, c.Task, c.Index,
-			termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, verdict)
+		ground := "" // the share of the edit's content words its passage states; none for ARC and baselines
+		if c.Grounding != nil {
+			ground = fmt.Sprintf("  grounding %.3f", *c.Grounding)
+		}
+		fmt.Fprintf(&b, "#%d r%d p%d c%d %s %s  base %.3f adapted %.3f reward %+.3f ± %.3f%s%s\n", c.ID, c.Round, c.Task, c.Index,
+			termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, ground, verdict)
 		if c.Reason != "" {
 			b.WriteString("  " + styleBad.Render(termsafe.Line(c.Reason)) + "\n")
 		}

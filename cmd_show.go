@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"seal/engine/redact"
+	"seal/store"
 	"seal/store/termsafe"
 )
 
@@ -34,8 +35,12 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seal show: %v\n", err)
 		return 1
 	}
-	reviews, _ := d.LatestReviews(id)
-	fmt.Fprintf(stdout, "\n%-5s %-5s %-4s %-17s %-8s %7s %7s %8s %6s  %s\n", "ROUND", "TASK", "CAND", "KIND", "STATUS", "BASE", "ADAPTED", "REWARD", "±", "VERDICT / EDIT")
+	reviews, err := d.LatestReviews(id)
+	if err != nil {
+		fmt.Fprintf(stderr, "seal show: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "\n%-5s %-5s %-4s %-17s %-8s %7s %7s %8s %6s %6s  %s\n", "ROUND", "TASK", "CAND", "KIND", "STATUS", "BASE", "ADAPTED", "REWARD", "±", "GROUND", "VERDICT / EDIT")
 	for _, c := range cands {
 		verdict := ""
 		if rv, ok := reviews[c.ID]; ok {
@@ -46,12 +51,58 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 			edit = "(" + c.Reason + ") " + edit
 		}
 		edit = clipString(termsafe.Line(edit), 60) // cleaned first: a cut must not leave half a sequence
-		fmt.Fprintf(stdout, "%-5d %-5d %-4d %-17s %-8s %7.3f %7.3f %+8.3f %6.3f  %s%s\n", c.Round, c.Task, c.Index, termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, termsafe.Line(verdict), edit)
+		fmt.Fprintf(stdout, "%-5d %-5d %-4d %-17s %-8s %7.3f %7.3f %+8.3f %6.3f %6s  %s%s\n", c.Round, c.Task, c.Index, termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, groundingCell(c.Grounding), termsafe.Line(verdict), edit)
 	}
-	rounds, _ := d.Rounds(id)
+	rounds, err := d.Rounds(id)
+	if err != nil {
+		fmt.Fprintf(stderr, "seal show: %v\n", err)
+		return 1
+	}
 	for _, r := range rounds {
 		fmt.Fprintf(stdout, "round %d: mean reward %+.3f ± %.3f, kept %d, policy loss %.4f\n", r.Round, r.MeanReward, r.StdReward, r.Kept, r.TrainLoss)
 	}
+	printVerdicts(stdout, store.VerdictStatsOf(cands, reviews))
 	printMetrics(stdout, d, id)
 	return 0
+}
+
+// printVerdicts is the approval rate per reward band and the verdicts against the
+// reward's sign (run detail's table); nothing when the run has no verdicts.
+func printVerdicts(w io.Writer, st store.VerdictStats) {
+	total := 0
+	for _, b := range st.Bands {
+		total += b.Reviewed()
+	}
+	if total == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%-10s %8s %8s %9s\n", "REWARD", "APPROVED", "REJECTED", "APPROVAL")
+	for _, b := range st.Bands {
+		rate := "-"
+		if b.Reviewed() > 0 {
+			rate = fmt.Sprintf("%.0f%%", 100*b.ApprovalRate())
+		}
+		fmt.Fprintf(w, "%-10s %8d %8d %9s\n", b.Name, b.Approved, b.Rejected, rate)
+	}
+	list := func(title string, ds []store.Disagreement) {
+		for _, d := range ds {
+			c := d.Candidate
+			fmt.Fprintf(w, "%s: round %d task %d cand %d reward %+.3f", title, c.Round, c.Task, c.Index, c.Reward)
+			if d.Review.Reason != "" {
+				fmt.Fprintf(w, " (%s)", termsafe.Line(d.Review.Reason))
+			}
+			fmt.Fprintf(w, ": %s\n", clipString(termsafe.Line(strings.ReplaceAll(c.Edit, "\n", " ")), 60))
+		}
+	}
+	list("approved with a negative reward", st.ApprovedNegative)
+	list("rejected with a positive reward", st.RejectedPositive)
+}
+
+// groundingCell is a candidate's grounding share (engine/grounding) to three places, or
+// "-" where it has none (ARC edits, baselines, runs stored before it was kept).
+func groundingCell(g *float64) string {
+	if g == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", *g)
 }

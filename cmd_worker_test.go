@@ -66,7 +66,7 @@ func TestRunOverNATSStoresNoSecret(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run --nats: exit %d\n%s", code, errOut)
 	}
-	if !strings.Contains(errOut, "workers: 1") || !strings.Contains(errOut, "w1 (cpu)") {
+	if !strings.Contains(errOut, "workers: 1") || !strings.Contains(errOut, "w1 ("+llamatest.Backend().Name()+")") {
 		t.Errorf("no workers line in the text output:\n%s", errOut)
 	}
 	d, err := store.OpenReadOnly(db)

@@ -223,6 +223,9 @@ merge = true
 	if code != 0 || strings.Count(out, " self_edit ") != 6 || !strings.Contains(out, `"name": "from-toml"`) {
 		t.Errorf("show:\n%s", out)
 	}
+	if !strings.Contains(out, " GROUND ") {
+		t.Errorf("show lacks the grounding column:\n%s", out)
+	}
 	runCmd("run", "--db", db, "--config", cfg, "--name", "second", "--lr", "0.01")
 	code, out, _ = runCmd("runs", "--db", db)
 	if code != 0 || !strings.Contains(out, "from-toml") || !strings.Contains(out, "second") {
@@ -232,12 +235,15 @@ merge = true
 	if code != 0 || !strings.Contains(out, "inner.lr") || strings.Contains(out, "inner.rank") || !strings.Contains(out, "round0/base") {
 		t.Errorf("compare should list only differing settings and the metrics:\n%s", out)
 	}
+	if !strings.Contains(out, "round0/grounding") {
+		t.Errorf("compare should show each round's mean grounding share:\n%s", out)
+	}
 	code, out, _ = runCmd("export", "--db", db, "--format", "csv", "1")
-	if code != 0 || !strings.HasPrefix(out, "id,round,task") || strings.Count(out, "\n") < 7 {
+	if code != 0 || !strings.HasPrefix(out, "id,round,task") || strings.Count(out, "\n") < 7 || !strings.Contains(strings.SplitN(out, "\n", 2)[0], ",grounding,") {
 		t.Errorf("export csv:\n%s", out)
 	}
 	code, out, _ = runCmd("export", "--db", db, "1")
-	if code != 0 || !strings.Contains(out, `"type":"candidate"`) {
+	if code != 0 || !strings.Contains(out, `"type":"candidate"`) || !strings.Contains(out, `"grounding":`) {
 		t.Errorf("export jsonl:\n%.300s", out)
 	}
 	if code, _, errOut := runCmd("resume", "--db", db, "1"); code != 1 || !strings.Contains(errOut, "already done") {

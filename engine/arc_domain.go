@@ -33,7 +33,7 @@ func (t arcTask) Row() store.Task {
 }
 
 func (arcDomain) Info() DomainInfo {
-	return DomainInfo{Name: "arc", Help: "few-shot ARC tasks", Noun: "task", Display: DisplayGrids, Modes: []string{"restem"},
+	return DomainInfo{Name: "arc", Help: "few-shot ARC tasks", Noun: "task", Display: DisplayGrids, Modes: []string{"restem"}, Launcher: true,
 		SideFiles: func(s RunSpec) []string { return []string{ARCSolutionsPath(s.Data, s.Solutions)} }, Preset: arcPreset,
 		DefaultData: proceduralARCFile}
 }

@@ -50,6 +50,9 @@ func TestARCRun(t *testing.T) {
 	kinds := map[string]int{}
 	for _, c := range cands {
 		kinds[c.Kind]++
+		if c.Grounding != nil { // an ARC edit is a JSON config: there is no passage to ground it in
+			t.Errorf("ARC candidate %d (%s) has grounding %g, want none", c.ID, c.Kind, *c.Grounding)
+		}
 		switch c.Kind {
 		case "self_edit":
 			if c.Status != "invalid" || c.Reason == "" || c.Reward != 0 {

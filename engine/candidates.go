@@ -21,6 +21,9 @@ func (x *runner) score(c *store.Candidate, res InnerResult, base float64) {
 }
 
 func (x *runner) commit(c *store.Candidate, w Where) error {
+	if c.Grounding == nil {
+		c.Grounding = x.grounding(*c)
+	}
 	id, err := x.e.DB.SaveCandidate(c)
 	if err != nil {
 		return err
@@ -31,6 +34,21 @@ func (x *runner) commit(c *store.Candidate, w Where) error {
 		Base: c.BaseScore, Adapted: c.AdaptedScore, Reward: c.Reward, Std: c.RewardStd})
 	x.drainReviews()
 	return nil
+}
+
+// editKinds are the candidates whose edit was written from the task by the policy or a
+// person, and so has a grounding share; baselines and policy updates have none.
+var editKinds = map[string]bool{store.KindSelfEdit: true, store.KindContinual: true, store.KindCPT: true, store.KindHuman: true}
+
+// grounding is a candidate's grounding share when its domain grounds edits, nil
+// otherwise; an empty edit states nothing and has none either.
+func (x *runner) grounding(c store.Candidate) *float64 {
+	g, ok := x.dom.(Grounder)
+	if !ok || !editKinds[c.Kind] || strings.TrimSpace(c.Edit) == "" || c.Task < 0 || c.Task >= len(x.tasks) || x.tasks[c.Task] == nil {
+		return nil
+	}
+	share := g.Grounding(x.tasks[c.Task], c.Edit)
+	return &share
 }
 
 // candidates samples, applies and scores the k self-edits of one passage, skipping

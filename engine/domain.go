@@ -52,6 +52,14 @@ type Domain interface {
 	OwnBaseline(ctx context.Context, m *Model, c Scoring) (store.Candidate, error)
 }
 
+// A Grounder is a domain whose edits are text written from a text task, such as a
+// passage: Grounding is the share of the edit's content words the task states
+// (engine/grounding), stored with each self-edit. A domain without it (ARC's JSON
+// edits) stores none.
+type Grounder interface {
+	Grounding(t Task, edit string) float64
+}
+
 // Task is one of a run's tasks; Row is it as the store keeps it (the runner fills in
 // the run and the index).
 type Task interface {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"seal/engine"
+	"seal/engine/grounding"
 	"seal/models/llama/llamatest"
 	"seal/store"
 )
@@ -92,10 +94,10 @@ func TestReSTEMRunEventsAndStore(t *testing.T) {
 		t.Errorf("finished with %s", last.Status)
 	}
 	// The device is said as the run starts and stored with its settings.
-	if s := ev["run_started"][0].(engine.RunStarted); s.Device != "cpu" {
-		t.Errorf("run_started says device %q, want cpu", s.Device)
+	if s := ev["run_started"][0].(engine.RunStarted); s.Device != llamatest.Backend().Name() {
+		t.Errorf("run_started says device %q, want %q", s.Device, llamatest.Backend().Name())
 	}
-	if rec, err := db.Run(r.ID); err != nil || !strings.Contains(string(rec.Config), `"device":"cpu"`) {
+	if rec, err := db.Run(r.ID); err != nil || !strings.Contains(string(rec.Config), `"device":"`+llamatest.Backend().Name()+`"`) {
 		t.Errorf("stored config %s (%v) lacks the device", rec.Config, err)
 	}
 	cands, err := db.Candidates(r.ID, true)
@@ -106,6 +108,9 @@ func TestReSTEMRunEventsAndStore(t *testing.T) {
 		t.Fatalf("%d candidates stored, want 30", len(cands))
 	}
 	selfEdits := 0
+	if checkGrounding(t, db, r.ID, cands) == 0 {
+		t.Error("no self-edit has a grounding share")
+	}
 	for _, c := range cands {
 		if c.Kind == "self_edit" {
 			selfEdits++
@@ -139,6 +144,65 @@ func TestReSTEMRunEventsAndStore(t *testing.T) {
 			t.Errorf("metric %s missing (have %v)", want, names)
 		}
 	}
+}
+
+// checkGrounding checks each candidate's stored grounding share against its passage
+// (title and text, as the policy read it): every non-empty self-edit has one, equal to
+// grounding.Share; baselines and empty edits have none; and each round's
+// roundN/grounding metric is the mean over passages of their self-edits' mean share.
+// It returns how many candidates had a share.
+func checkGrounding(t *testing.T, db *store.DB, run int64, cands []store.Candidate) int {
+	t.Helper()
+	tasks, err := db.Tasks(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perTask := map[int]map[int][]float64{} // round -> task -> shares
+	n := 0
+	for _, c := range cands {
+		edit := c.Kind == "self_edit" || c.Kind == "continual" || c.Kind == "cpt"
+		if !edit || strings.TrimSpace(c.Edit) == "" {
+			if c.Grounding != nil {
+				t.Errorf("candidate %d (%s, edit %q) has grounding %g, want none", c.ID, c.Kind, c.Edit, *c.Grounding)
+			}
+			continue
+		}
+		want := grounding.Share(tasks[c.Task].Title+"\n"+tasks[c.Task].Context, c.Edit)
+		if c.Grounding == nil || *c.Grounding != want {
+			t.Errorf("candidate %d (%s, edit %q): grounding %v, want %g", c.ID, c.Kind, c.Edit, c.Grounding, want)
+			continue
+		}
+		n++
+		if c.Kind == "self_edit" {
+			if perTask[c.Round] == nil {
+				perTask[c.Round] = map[int][]float64{}
+			}
+			perTask[c.Round][c.Task] = append(perTask[c.Round][c.Task], *c.Grounding)
+		}
+	}
+	ms, err := db.Metrics(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, m := range ms {
+		got[m.Name] = m.Value
+	}
+	for round, byTask := range perTask {
+		var sum float64
+		for _, shares := range byTask {
+			var s float64
+			for _, g := range shares {
+				s += g
+			}
+			sum += s / float64(len(shares))
+		}
+		name := fmt.Sprintf("round%d/grounding", round)
+		if v, ok := got[name]; !ok || math.Abs(v-sum/float64(len(byTask))) > 1e-12 {
+			t.Errorf("metric %s = %v (present %v), want %g", name, v, ok, sum/float64(len(byTask)))
+		}
+	}
+	return n
 }
 
 // TestResumeAfterKill kills a run with SIGKILL part way (in a child process), resumes
@@ -344,10 +408,23 @@ func TestContinualAndCPT(t *testing.T) {
 	if len(cells) != 9 || len(ev["retention"]) != 9 {
 		t.Errorf("%d retention cells stored and %d events, want 9", len(cells), len(ev["retention"]))
 	}
+	cands, err := db.Candidates(r.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checkGrounding(t, db, r.ID, cands) == 0 {
+		t.Error("no continual self-edit has a grounding share")
+	}
 	spec.Mode = "cpt"
 	spec.K = 2
 	r, _ = engine.New(db, llamatest.Backend()).Start(context.Background(), spec)
 	collect(t, r)
+	if cands, err = db.Candidates(r.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if checkGrounding(t, db, r.ID, cands) == 0 {
+		t.Error("no CPT self-edit has a grounding share")
+	}
 	ms, _ := db.Metrics(r.ID)
 	if len(ms) != 2 {
 		t.Errorf("CPT metrics: %+v", ms)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"seal/engine/grounding"
 	"seal/engine/knowledge"
 	"seal/engine/knowledge/world"
 	"seal/models/llama"
@@ -71,6 +72,12 @@ func (knowledgeDomain) SelfEditPrompt(s RunSpec, t Task) (string, error) {
 		return "", err
 	}
 	return knowledge.SelfEditPrompt(style, t.(passageTask).Passage), nil
+}
+
+// Grounding reads the edit against the passage as the policy saw it: title and text.
+func (knowledgeDomain) Grounding(t Task, edit string) float64 {
+	p := t.(passageTask)
+	return grounding.Share(p.Title+"\n"+p.Context, edit)
 }
 
 // Payload: the fixed baseline trains on the passage alone, one sequence per line.

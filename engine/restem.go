@@ -132,7 +132,8 @@ func (x *runner) restem() error {
 }
 
 // summarize stores the baseline table: macro accuracy (the mean over passages of each
-// passage's accuracy) of every condition, per round for the self-edits.
+// passage's accuracy) of every condition, per round for the self-edits, and per round
+// the self-edits' grounding share, averaged the same way (roundN/grounding).
 func (x *runner) summarize() error {
 	cands, err := x.e.DB.Candidates(x.r.ID, false)
 	if err != nil {
@@ -146,6 +147,9 @@ func (x *runner) summarize() error {
 		perTask[name][task] = append(perTask[name][task], v)
 	}
 	for _, c := range cands {
+		if c.Kind == "self_edit" && c.Grounding != nil { // knowledge only: a reading aid beside the scores
+			add(fmt.Sprintf("round%d/grounding", c.Round), c.Task, *c.Grounding)
+		}
 		switch {
 		case c.Kind == "baseline_base":
 			add(fmt.Sprintf("round%d/base", c.Round), c.Task, c.AdaptedScore)

@@ -252,6 +252,28 @@ func ApplyPreset(spec *RunSpec, given map[string]bool) {
 	}
 }
 
+// SwitchDomain is spec moved to another domain, as `seal run --domain` would build it
+// with the same given settings: every setting a preset may change (ARC's or the
+// embedded model's) that was not given goes back to DefaultSpec's value, and then
+// the new domain's preset applies. The launcher calls it when the domain changes.
+func SwitchDomain(spec RunSpec, domain string, given map[string]bool) RunSpec {
+	def := DefaultSpec()
+	for _, names := range [][]string{arcPresetNames, embeddedPreset, {"style"}} {
+		for _, n := range names {
+			if !given[n] {
+				st, _ := lookup(n)
+				copySetting(st.ptr(&spec), st.ptr(&def))
+			}
+		}
+	}
+	if !given["inner.batch"] {
+		spec.Inner.Batch = def.Inner.Batch
+	}
+	spec.Domain = domain
+	ApplyPreset(&spec, given)
+	return spec
+}
+
 // arcPreset is the ARC domain's preset (DomainInfo.Preset).
 func arcPreset(spec *RunSpec, given map[string]bool) {
 	preset := ARCSpec()

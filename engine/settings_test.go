@@ -187,3 +187,26 @@ func TestValidateNamesFlagsAndRanges(t *testing.T) {
 		}
 	}
 }
+
+// SwitchDomain gives the settings `seal run --domain D` would, keeps what was given,
+// and going back restores the first domain's defaults.
+func TestSwitchDomainAppliesTheDomainsPreset(t *testing.T) {
+	knowledge := DefaultSpec()
+	ApplyPreset(&knowledge, nil) // the embedded model's settings, as `seal ui` opens the launcher
+	arc := DefaultSpec()
+	arc.Domain = "arc"
+	ApplyPreset(&arc, map[string]bool{"domain": true})
+	if got := SwitchDomain(knowledge, "arc", nil); specJSON(got) != specJSON(arc) {
+		t.Errorf("knowledge → arc:\n got %s\nwant %s", specJSON(got), specJSON(arc))
+	}
+	if got := SwitchDomain(arc, "knowledge", nil); specJSON(got) != specJSON(knowledge) {
+		t.Errorf("arc → knowledge:\n got %s\nwant %s", specJSON(got), specJSON(knowledge))
+	}
+	given := knowledge
+	given.K, given.Temp = 7, 0.3
+	got := SwitchDomain(given, "arc", map[string]bool{"k": true, "temperature": true})
+	if got.K != 7 || got.Temp != 0.3 || got.Rounds != arc.Rounds || got.Filter != arc.Filter || got.Style != "" {
+		t.Errorf("given settings: k %d temperature %v rounds %d filter %q style %q; want 7, 0.3, ARC's %d and %q, no style",
+			got.K, got.Temp, got.Rounds, got.Filter, got.Style, arc.Rounds, arc.Filter)
+	}
+}

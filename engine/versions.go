@@ -136,18 +136,29 @@ func VersionTreeLines(entries []store.LedgerEntry, head int64) []string {
 	return out
 }
 
+// VersionName is how every screen and command names a model version: its ledger id
+// (the number rollback takes; ids are shared by every run in the database, so a new
+// run's base may be v4), what the weights are, and the run, i.e. the branch, that
+// made it: "v4 base (run 2)", "v5 policy round 0 (run 2)", "v7 continual step 1 (run 3)".
+func VersionName(id int64, kind string, step int, run int64) string {
+	switch kind {
+	case store.LedgerBase:
+		return fmt.Sprintf("v%d base (run %d)", id, run)
+	case store.LedgerContinual:
+		return fmt.Sprintf("v%d continual step %d (run %d)", id, step, run)
+	default:
+		return fmt.Sprintf("v%d %s round %d (run %d)", id, kind, step, run)
+	}
+}
+
 func versionLabel(e store.LedgerEntry, head int64) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "v%d ", e.ID)
-	switch e.Kind {
-	case store.LedgerBase:
-		fmt.Fprintf(&b, "base %s", short(e.BaseHash))
-	case store.LedgerContinual:
-		fmt.Fprintf(&b, "continual step %d, adapter %s", e.Step, short(e.AdapterHash))
-	default:
-		fmt.Fprintf(&b, "policy round %d, adapter %s", e.Step, short(e.AdapterHash))
+	b.WriteString(VersionName(e.ID, e.Kind, e.Step, e.RunID))
+	if e.Kind == store.LedgerBase {
+		fmt.Fprintf(&b, " · %s", short(e.BaseHash))
+	} else {
+		fmt.Fprintf(&b, " · adapter %s", short(e.AdapterHash))
 	}
-	fmt.Fprintf(&b, " (run %d)", e.RunID)
 	if e.Source != "" && e.Kind != store.LedgerBase {
 		fmt.Fprintf(&b, " %s", clip(e.Source, 40))
 	}

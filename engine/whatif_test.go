@@ -57,6 +57,11 @@ func TestWhatIfCommitsAHumanCandidate(t *testing.T) {
 		if c.Edit != edit || c.Kind != store.KindHuman || c.Status != store.CandidateDone || len(c.Evals) == 0 {
 			t.Fatalf("stored what-if: %+v", c)
 		}
+		// "lies" is the one content word the passage does not state; the second edit
+		// is all in it.
+		if want := []float64{0.75, 1}[i]; c.Grounding == nil || *c.Grounding != want {
+			t.Errorf("what-if %q: grounding %v, want %g", edit, c.Grounding, want)
+		}
 	}
 	// The run's own record is untouched: still done, the metrics over self-edits only.
 	if rec, _ := db.Run(r.ID); rec.Status != store.StatusDone {

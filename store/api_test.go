@@ -583,6 +583,13 @@ func TestExportJSONL(t *testing.T) {
 			t.Fatalf("candidate record %d: %v", i, m)
 		}
 	}
+	// The grounding share: a number where computed, null where not (cand gives odd indexes none).
+	if g, ok := cs[0]["grounding"].(float64); !ok || g != *cands[0].Grounding {
+		t.Fatalf("candidate 0's grounding: %v, want %v", cs[0]["grounding"], *cands[0].Grounding)
+	}
+	if g, ok := cs[1]["grounding"]; !ok || g != nil {
+		t.Fatalf("candidate 1's grounding: %v (present %v), want null", g, ok)
+	}
 	if cs[2]["reward"] != nil || cs[2]["curve"].([]any)[0].(map[string]any)["loss"] != nil {
 		t.Fatalf("NaN/Inf should export as null: %v", cs[2])
 	}
@@ -624,13 +631,15 @@ func TestExportCSV(t *testing.T) {
 		col[h] = i
 	}
 	verdicts := []string{VerdictApprove, "", VerdictReject} // latest review wins
+	groundings := []string{"0", "", "0.25"}                 // cand: none for odd indexes
 	for i, row := range recs[1:] {
 		c := cands[i]
 		reward, _ := strconv.ParseFloat(row[col["reward"]], 64)
 		seed, _ := strconv.ParseUint(row[col["seed"]], 10, 64)
 		if row[col["id"]] != strconv.FormatInt(c.ID, 10) || row[col["index"]] != strconv.Itoa(c.Index) || row[col["kind"]] != c.Kind ||
 			row[col["status"]] != c.Status || row[col["reason"]] != c.Reason || row[col["edit"]] != c.Edit ||
-			row[col["verdict"]] != verdicts[i] || seed != c.Seed || !(reward == c.Reward || math.IsNaN(c.Reward) && math.IsNaN(reward)) {
+			row[col["verdict"]] != verdicts[i] || seed != c.Seed || !(reward == c.Reward || math.IsNaN(c.Reward) && math.IsNaN(reward)) ||
+			row[col["grounding"]] != groundings[i] {
 			t.Fatalf("row %d: %q for %+v", i, row, c)
 		}
 	}

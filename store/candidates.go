@@ -63,7 +63,11 @@ type Candidate struct {
 	Evals              []EvalItem
 	AdapterPath        string
 	AdapterHash        string
-	CreatedAt          time.Time
+	// Grounding is the share of the edit's content words found in its passage
+	// (engine/grounding), in [0, 1]; nil where there is none: ARC edits, baselines, empty
+	// edits, and candidates stored before schema version 4.
+	Grounding *float64
+	CreatedAt time.Time
 }
 
 // CandidateKey is the resume key within a run.
@@ -89,6 +93,8 @@ func (db *DB) SaveCandidate(c *Candidate) (int64, error) {
 		return 0, db.wrap(op, invalid("an invalid candidate has reward 0, not %g", c.Reward))
 	case len(c.Sampling) > 0 && !json.Valid(c.Sampling):
 		return 0, db.wrap(op, invalid("sampling is not valid JSON"))
+	case c.Grounding != nil && !(*c.Grounding >= 0 && *c.Grounding <= 1):
+		return 0, db.wrap(op, invalid("grounding %g is outside [0, 1]", *c.Grounding))
 	}
 	created := orNow(c.CreatedAt)
 	var id int64
@@ -105,10 +111,10 @@ func (db *DB) SaveCandidate(c *Candidate) (int64, error) {
 			return err
 		}
 		res, err := tx.Exec(`INSERT INTO candidates (run_id, round, task, idx, kind, prompt, edit, tokens, sampling, seed,
-				status, reason, base_score, adapted_score, reward, reward_std, repeats, adapter_path, adapter_hash, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				status, reason, base_score, adapted_score, reward, reward_std, repeats, adapter_path, adapter_hash, grounding, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.RunID, c.Round, c.Task, c.Index, c.Kind, c.Prompt, c.Edit, c.Tokens, jsonArg(c.Sampling), int64(c.Seed),
-			c.Status, c.Reason, c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, c.Repeats, c.AdapterPath, c.AdapterHash, fmtTime(created))
+			c.Status, c.Reason, c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, c.Repeats, c.AdapterPath, c.AdapterHash, c.Grounding, fmtTime(created))
 		if err != nil {
 			return err
 		}
@@ -179,16 +185,21 @@ func (db *DB) Finished(runID int64) (map[CandidateKey]int64, error) {
 }
 
 const candCols = `c.id, c.run_id, c.round, c.task, c.idx, c.kind, c.prompt, c.edit, c.tokens, c.sampling, c.seed,
-	c.status, c.reason, c.base_score, c.adapted_score, c.reward, c.reward_std, c.repeats, c.adapter_path, c.adapter_hash, c.created_at`
+	c.status, c.reason, c.base_score, c.adapted_score, c.reward, c.reward_std, c.repeats, c.adapter_path, c.adapter_hash, c.grounding, c.created_at`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanCandidate(s rowScanner, c *Candidate) error {
 	var seed int64
+	var grounding sql.NullFloat64
 	err := s.Scan(&c.ID, &c.RunID, &c.Round, &c.Task, &c.Index, &c.Kind, &c.Prompt, &c.Edit, &c.Tokens,
 		rawJSON{(*[]byte)(&c.Sampling)}, &seed, &c.Status, &c.Reason, flt{&c.BaseScore}, flt{&c.AdaptedScore},
-		flt{&c.Reward}, flt{&c.RewardStd}, &c.Repeats, &c.AdapterPath, &c.AdapterHash, tm{&c.CreatedAt})
+		flt{&c.Reward}, flt{&c.RewardStd}, &c.Repeats, &c.AdapterPath, &c.AdapterHash, &grounding, tm{&c.CreatedAt})
 	c.Seed = uint64(seed)
+	c.Grounding = nil
+	if grounding.Valid {
+		c.Grounding = &grounding.Float64
+	}
 	return err
 }
 

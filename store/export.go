@@ -131,6 +131,7 @@ type (
 		Repeats      int             `json:"repeats"`
 		AdapterPath  string          `json:"adapter_path"`
 		AdapterHash  string          `json:"adapter_hash"`
+		Grounding    *float64        `json:"grounding"` // null where not computed
 		CreatedAt    time.Time       `json:"created_at"`
 		Curve        []jsonPoint     `json:"curve"`
 		Evals        []jsonEval      `json:"evals"`
@@ -199,7 +200,7 @@ func (db *DB) ExportJSONL(runID int64, w io.Writer) error {
 	for _, c := range d.candidates {
 		jc := jsonCandidate{"candidate", c.ID, c.RunID, c.Round, c.Task, c.Index, c.Kind, c.Prompt, c.Edit, c.Tokens,
 			c.Sampling, c.Seed, c.Status, c.Reason, num(c.BaseScore), num(c.AdaptedScore), num(c.Reward), num(c.RewardStd),
-			c.Repeats, c.AdapterPath, c.AdapterHash, c.CreatedAt, []jsonPoint{}, []jsonEval{}}
+			c.Repeats, c.AdapterPath, c.AdapterHash, c.Grounding, c.CreatedAt, []jsonPoint{}, []jsonEval{}}
 		for _, p := range c.Curve {
 			jc.Curve = append(jc.Curve, jsonPoint{p.Step, num(p.Loss), num(p.LR)})
 		}
@@ -229,12 +230,20 @@ func (db *DB) ExportJSONL(runID int64, w io.Writer) error {
 	return db.wrap(op, bw.Flush())
 }
 
+// optional formats a nullable number; nil is the empty cell.
+func optional(x *float64, f func(float64) string) string {
+	if x == nil {
+		return ""
+	}
+	return f(*x)
+}
+
 // CSVHeader is the first row ExportCSV writes.
 var CSVHeader = []string{"id", "round", "task", "index", "kind", "status", "reason", "base", "adapted", "reward",
-	"reward_std", "tokens", "seed", "verdict", "edit"}
+	"reward_std", "grounding", "tokens", "seed", "verdict", "edit"}
 
 // ExportCSV writes one row per candidate (CSVHeader's columns), with the latest
-// review's verdict ("" when unreviewed). CSV is for people and spreadsheets: text
+// review's verdict ("" when unreviewed) and the grounding share ("" when not computed). CSV is for people and spreadsheets: text
 // cells pass through termsafe.CSVCell (control sequences shown as U+FFFD, a leading
 // = + - @ made inert with '); ExportJSONL is the exact record.
 func (db *DB) ExportCSV(runID int64, w io.Writer) error {
@@ -256,7 +265,7 @@ func (db *DB) ExportCSV(runID int64, w io.Writer) error {
 	for _, c := range d.candidates {
 		row := []string{strconv.FormatInt(c.ID, 10), strconv.Itoa(c.Round), strconv.Itoa(c.Task), strconv.Itoa(c.Index),
 			t(c.Kind), t(c.Status), t(c.Reason), f(c.BaseScore), f(c.AdaptedScore), f(c.Reward), f(c.RewardStd),
-			strconv.Itoa(c.Tokens), strconv.FormatUint(c.Seed, 10), t(verdict[c.ID]), t(c.Edit)}
+			optional(c.Grounding, f), strconv.Itoa(c.Tokens), strconv.FormatUint(c.Seed, 10), t(verdict[c.ID]), t(c.Edit)}
 		if err := cw.Write(row); err != nil {
 			return db.wrap(op, err)
 		}

@@ -40,6 +40,10 @@ func cand(run int64, k CandidateKey, nEval, nCurve int) Candidate {
 		CreatedAt: time.Date(2025, 1, 2, 3, 4, 5, 6+k.Index, time.UTC)}
 	c.Reward = c.AdaptedScore - c.BaseScore
 	c.RewardStd = 0.01
+	if k.Index%2 == 0 { // odd indexes keep no grounding share, as ARC edits and baselines
+		g := float64(k.Index%8) / 8
+		c.Grounding = &g
+	}
 	for i := 0; i < nCurve; i++ {
 		c.Curve = append(c.Curve, TrainPoint{Step: i, Loss: 3 - float64(i)/10, LR: 1e-4})
 	}
@@ -48,6 +52,10 @@ func cand(run int64, k CandidateKey, nEval, nCurve int) Candidate {
 			Text: fmt.Sprintf("answer %d", i), Gold: fmt.Sprintf("gold %d", i), Correct: i%2 == 0, Score: float64(i%5) / 4, Grader: "f1"})
 	}
 	return c
+}
+
+func sameGrounding(a, b *float64) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 // sameCandidate compares everything SaveCandidate stores (NaN equal to NaN).
@@ -59,7 +67,7 @@ func sameCandidate(t *testing.T, got, want Candidate) {
 		string(got.Sampling) != string(want.Sampling) || got.Seed != want.Seed || got.Status != want.Status || got.Reason != want.Reason ||
 		!feq(got.BaseScore, want.BaseScore) || !feq(got.AdaptedScore, want.AdaptedScore) || !feq(got.Reward, want.Reward) ||
 		!feq(got.RewardStd, want.RewardStd) || got.Repeats != want.Repeats || got.AdapterPath != want.AdapterPath ||
-		got.AdapterHash != want.AdapterHash || !got.CreatedAt.Equal(want.CreatedAt) {
+		got.AdapterHash != want.AdapterHash || !got.CreatedAt.Equal(want.CreatedAt) || !sameGrounding(got.Grounding, want.Grounding) {
 		t.Fatalf("candidate differs:\n got %+v\nwant %+v", got, want)
 	}
 	if len(got.Curve) != len(want.Curve) || len(got.Evals) != len(want.Evals) {

@@ -23,7 +23,7 @@ func TestGoldenLiveARCRecorded(t *testing.T) {
 		c.t = t0.Add(3 * time.Second)
 		got := a.View()
 		checkFits(t, "arc recorded", got, size[0], size[1])
-		for _, want := range []string{"eval-rotate-90-0-0 test 0", "prediction", "expected 3×9", "9 9 0 0 0 0 9 0 9", "model v1 (base 0)"} {
+		for _, want := range []string{"eval-rotate-90-0-0 test 0", "prediction", "expected 3×9", "9 9 0 0 0 0 9 0 9", "model v1 base (run 1)"} {
 			if !strings.Contains(got, want) {
 				t.Errorf("%v lacks %q:\n%s", size, want, got)
 			}

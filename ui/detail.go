@@ -14,7 +14,8 @@ import (
 
 // Run detail (history → enter): one stored run in full in a scrolling text (the text
 // is runDetail's), and from there a what-if on one of its passages: t picks the
-// passage, w opens the editor on its best self-edit in the live view.
+// passage and shows its round-0 self-edits beside its last round's above the
+// detail, w opens the editor on its best self-edit in the live view.
 
 type detailView struct {
 	app  *App

@@ -46,7 +46,7 @@ func (s *liveState) guardLine(short bool) string {
 			fmt.Fprintf(&b, " v%d %s%d · ret %.3f→%.3f Δ%+.3f noise %.3f margin %.3f · flips %d · rules %d",
 				g.Entry, termsafe.Line(g.Kind[:min(1, len(g.Kind))]), g.Step, r.Before, r.After, r.Delta, r.Noise, r.Margin, len(g.Flips), len(g.Hits))
 		} else {
-			fmt.Fprintf(&b, " v%d %s %d", g.Entry, termsafe.Line(g.Kind), g.Step)
+			b.WriteString(" " + termsafe.Line(engine.VersionName(g.Entry, g.Kind, g.Step, g.Run)))
 			b.WriteString(" · " + retentionText(g.Retention))
 			fmt.Fprintf(&b, " · flips %d · rules %d", len(g.Flips), len(g.Hits))
 			if len(g.Reasons) > 0 {
@@ -60,7 +60,8 @@ func (s *liveState) guardLine(short bool) string {
 		b.WriteString(" · ")
 	}
 	if s.versions > 0 {
-		fmt.Fprintf(&b, "%s v%d (%s %d)", styleTitle.Render("model"), s.version.Version, termsafe.Line(s.version.Kind), s.version.Step)
+		v := s.version
+		fmt.Fprintf(&b, "%s %s", styleTitle.Render("model"), termsafe.Line(engine.VersionName(v.Version, v.Kind, v.Step, v.Run)))
 	}
 	return strings.TrimSuffix(b.String(), " · ")
 }

@@ -10,6 +10,7 @@ import (
 
 	"seal/engine"
 	"seal/engine/knowledge"
+	"seal/store"
 )
 
 // guardEvents are what a continual run with the guard on sends around two steps: the
@@ -18,7 +19,7 @@ import (
 func guardEvents() []engine.Event {
 	w := engine.Where{Run: 1, Task: 1}
 	return []engine.Event{
-		engine.VersionCommitted{Run: 1, Version: 1, Kind: "base"},
+		engine.VersionCommitted{Run: 1, Version: 1, Kind: store.LedgerBase},
 		engine.GuardVerdict{Where: engine.Where{Run: 1}, Entry: 2, Kind: "continual", Step: 0, Verdict: "pass",
 			GuardReport: engine.GuardReport{Retention: engine.Retention{N: 40, Before: 0.8, After: 0.775, Delta: -0.025, Noise: 0.031, Margin: 0.05}}},
 		engine.VersionCommitted{Run: 1, Version: 2, Parent: 1, Kind: "continual", Step: 0},
@@ -55,8 +56,8 @@ func TestGuardAndWorkersFold(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("want a guard and a workers line: %q", lines)
 	}
-	for _, want := range []string{"HOLD v3 continual 1", "retention 0.775→0.700 Δ-0.075 (noise 0.030, margin 0.050, n 40)",
-		"flips 1", "rules 1", "1 confident answer flipped; rule url", "1 pass 1 hold 0 reject, newest last: ✓‖", "model v2 (continual 0)"} {
+	for _, want := range []string{"HOLD v3 continual step 1 (run 1)", "retention 0.775→0.700 Δ-0.075 (noise 0.030, margin 0.050, n 40)",
+		"flips 1", "rules 1", "1 confident answer flipped; rule url", "1 pass 1 hold 0 reject, newest last: ✓‖", "model v2 continual step 0 (run 1)"} {
 		if !strings.Contains(lines[0], want) {
 			t.Errorf("guard line lacks %q: %s", want, lines[0])
 		}
@@ -117,5 +118,20 @@ func TestReplayReadsGuardAndWorkers(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, evs) {
 		t.Fatalf("replayed\n%+v\nwant\n%+v", got, evs)
+	}
+}
+
+// A new run starts from the base; its status line says so, under the version's own
+// id and its run, as `seal versions` and the version tree name it.
+func TestStatusLineNamesTheBaseVersion(t *testing.T) {
+	s := newLiveState(engine.DefaultSpec(), t0)
+	s.apply(engine.VersionCommitted{Run: 2, Version: 4, Kind: store.LedgerBase})
+	line := strings.Join(s.infoLines(200), "\n")
+	if !strings.Contains(line, "model v4 base (run 2)") || strings.Contains(line, "base 0") {
+		t.Errorf("status line %q, want model v4 base (run 2)", line)
+	}
+	tree := engine.VersionTreeLines([]store.LedgerEntry{{ID: 4, RunID: 2, Kind: store.LedgerBase, Status: store.LedgerCommitted, BaseHash: "sha256:b0b0b0b0b0b0b0"}}, 4)
+	if len(tree) != 1 || !strings.HasPrefix(tree[0], "v4 base (run 2)") {
+		t.Errorf("the version tree names it %q, want it to begin v4 base (run 2)", tree)
 	}
 }

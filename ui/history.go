@@ -189,10 +189,7 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 	if run.Error != "" { // scrubbed again: a run stored by an older seal may hold a secret
 		b.WriteString(styleBad.Render("error: "+termsafe.Line(redact.Secrets(run.Error))) + "\n")
 	}
-	var pretty map[string]any
-	json.Unmarshal(run.Config, &pretty)
-	cfg, _ := json.MarshalIndent(pretty, "", "  ")
-	fmt.Fprintf(&b, "\n%s\n%s\n", styleTitle.Render("config"), termsafe.Text(string(cfg)))
+	fmt.Fprintf(&b, "\n%s\n%s\n", styleTitle.Render("config"), configText(run.Config))
 	ms, err := db.Metrics(id)
 	if err != nil {
 		return "", err
@@ -256,6 +253,7 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 			b.WriteString(arcTaskSection(t, w))
 		}
 	}
+	b.WriteString(verdictSection(store.VerdictStatsOf(cands, reviews), w))
 	b.WriteString("\n" + styleTitle.Render("candidates") + "\n")
 	for _, c := range cands {
 		verdict := ""
@@ -265,8 +263,12 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 				verdict += " (" + termsafe.Line(rv.Reason) + ")"
 			}
 		}
-		fmt.Fprintf(&b, "#%d r%d p%d c%d %s %s  base %.3f adapted %.3f reward %+.3f ± %.3f%s\n", c.ID, c.Round, c.Task, c.Index,
-			termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, verdict)
+		ground := "" // the share of the edit's content words its passage states; none for ARC and baselines
+		if c.Grounding != nil {
+			ground = fmt.Sprintf("  grounding %.3f", *c.Grounding)
+		}
+		fmt.Fprintf(&b, "#%d r%d p%d c%d %s %s  base %.3f adapted %.3f reward %+.3f ± %.3f%s%s\n", c.ID, c.Round, c.Task, c.Index,
+			termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, ground, verdict)
 		if c.Reason != "" {
 			b.WriteString("  " + styleBad.Render(termsafe.Line(c.Reason)) + "\n")
 		}
@@ -291,6 +293,20 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// configText is a run's stored settings, indented; settings that do not parse are
+// said to be unreadable, with the parser's error, rather than shown as "null".
+func configText(raw []byte) string {
+	var pretty map[string]any
+	if err := json.Unmarshal(raw, &pretty); err != nil {
+		return styleBad.Render(termsafe.Line("the stored settings cannot be read: "+err.Error())) + "\n" + termsafe.Text(string(raw))
+	}
+	cfg, err := json.MarshalIndent(pretty, "", "  ")
+	if err != nil { // a map read from JSON writes back; kept so a surprise is seen
+		return styleBad.Render(termsafe.Line(err.Error()))
+	}
+	return termsafe.Text(string(cfg))
 }
 
 func indent(s, prefix string) string {

@@ -162,7 +162,7 @@ type detailKeys struct {
 var detailKeyMap = detailKeys{
 	Scroll:  newScrollKeys("pgup", "b"),
 	WhatIf:  key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "what if")),
-	Passage: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "what-if passage")),
+	Passage: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "next passage: round 0 vs last")),
 	Source:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "next self-edit beside its source")),
 	Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 }

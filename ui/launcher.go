@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -34,6 +36,7 @@ const (
 
 type field struct {
 	label   string
+	name    string // the setting's name (its flag), as engine.ApplyPreset's given set holds it
 	kind    fieldKind
 	choices []string
 	get     func(*engine.RunSpec) string
@@ -41,8 +44,8 @@ type field struct {
 	empty   string // what an empty text means
 }
 
-func intField(label string, p func(*engine.RunSpec) *int) field {
-	return field{label: label, kind: kindInt,
+func intField(label, name string, p func(*engine.RunSpec) *int) field {
+	return field{label: label, name: name, kind: kindInt,
 		get: func(s *engine.RunSpec) string { return strconv.Itoa(*p(s)) },
 		set: func(s *engine.RunSpec, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -56,8 +59,8 @@ func intField(label string, p func(*engine.RunSpec) *int) field {
 
 // floatField shows a value with the precision it is stored in (bits 32 or 64), so
 // 0.95 in a float32 does not read 0.949999988.
-func floatField(label string, bits int, get func(*engine.RunSpec) float64, set func(*engine.RunSpec, float64)) field {
-	return field{label: label, kind: kindFloat,
+func floatField(label, name string, bits int, get func(*engine.RunSpec) float64, set func(*engine.RunSpec, float64)) field {
+	return field{label: label, name: name, kind: kindFloat,
 		get: func(s *engine.RunSpec) string { return strconv.FormatFloat(get(s), 'g', -1, bits) },
 		set: func(s *engine.RunSpec, v string) error {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
@@ -69,8 +72,8 @@ func floatField(label string, bits int, get func(*engine.RunSpec) float64, set f
 		}}
 }
 
-func choiceField(label string, choices []string, p func(*engine.RunSpec) *string) field {
-	return field{label: label, kind: kindChoice, choices: choices,
+func choiceField(label, name string, choices []string, p func(*engine.RunSpec) *string) field {
+	return field{label: label, name: name, kind: kindChoice, choices: choices,
 		get: func(s *engine.RunSpec) string { return *p(s) },
 		set: func(s *engine.RunSpec, v string) error {
 			if !slices.Contains(choices, v) {
@@ -81,40 +84,40 @@ func choiceField(label string, choices []string, p func(*engine.RunSpec) *string
 		}}
 }
 
-func boolField(label string, p func(*engine.RunSpec) *bool) field {
-	return field{label: label, kind: kindBool,
+func boolField(label, name string, p func(*engine.RunSpec) *bool) field {
+	return field{label: label, name: name, kind: kindBool,
 		get: func(s *engine.RunSpec) string { return map[bool]string{true: "on", false: "off"}[*p(s)] },
 		set: func(s *engine.RunSpec, v string) error { *p(s) = v == "on"; return nil }}
 }
 
-func textField(label, empty string, p func(*engine.RunSpec) *string) field {
-	return field{label: label, kind: kindText, empty: empty,
+func textField(label, name, empty string, p func(*engine.RunSpec) *string) field {
+	return field{label: label, name: name, kind: kindText, empty: empty,
 		get: func(s *engine.RunSpec) string { return *p(s) },
 		set: func(s *engine.RunSpec, v string) error { *p(s) = strings.TrimSpace(v); return nil }}
 }
 
 var launcherFields = []field{
-	choiceField("domain", launcherDomains(), func(s *engine.RunSpec) *string { return &s.Domain }),
-	choiceField("mode", engine.ModeNames(), func(s *engine.RunSpec) *string { return &s.Mode }),
-	textField("model", "the embedded default model", func(s *engine.RunSpec) *string { return &s.Model }),
-	textField("data", "the synthetic world's val split", func(s *engine.RunSpec) *string { return &s.Data }),
-	intField("passages", func(s *engine.RunSpec) *int { return &s.Tasks }),
-	choiceField("self-edit style", engine.StyleNames(), func(s *engine.RunSpec) *string { return &s.Style }),
-	intField("k (candidates)", func(s *engine.RunSpec) *int { return &s.K }),
-	intField("rounds", func(s *engine.RunSpec) *int { return &s.Rounds }),
-	intField("repeats", func(s *engine.RunSpec) *int { return &s.Repeats }),
-	intField("edit tokens", func(s *engine.RunSpec) *int { return &s.EditTokens }),
-	intField("answer tokens", func(s *engine.RunSpec) *int { return &s.QATokens }),
-	floatField("temperature", 32, func(s *engine.RunSpec) float64 { return float64(s.Temp) }, func(s *engine.RunSpec, f float64) { s.Temp = float32(f) }),
-	floatField("top-p", 32, func(s *engine.RunSpec) float64 { return float64(s.TopP) }, func(s *engine.RunSpec, f float64) { s.TopP = float32(f) }),
-	intField("LoRA rank", func(s *engine.RunSpec) *int { return &s.Inner.Rank }),
-	floatField("LoRA alpha", 64, func(s *engine.RunSpec) float64 { return s.Inner.Alpha }, func(s *engine.RunSpec, f float64) { s.Inner.Alpha = f }),
-	floatField("learning rate", 64, func(s *engine.RunSpec) float64 { return s.Inner.LR }, func(s *engine.RunSpec, f float64) { s.Inner.LR = f }),
-	intField("epochs", func(s *engine.RunSpec) *int { return &s.Inner.Epochs }),
-	choiceField("filter", []string{"best", "positive"}, func(s *engine.RunSpec) *string { return &s.Filter }),
-	boolField("review gate", func(s *engine.RunSpec) *bool { return &s.ReviewGate }),
-	boolField("baselines", func(s *engine.RunSpec) *bool { return &s.Baselines }),
-	textField("name", "mode, model and time", func(s *engine.RunSpec) *string { return &s.Name }),
+	choiceField("domain", "domain", launcherDomains(), func(s *engine.RunSpec) *string { return &s.Domain }),
+	choiceField("mode", "mode", engine.ModeNames(), func(s *engine.RunSpec) *string { return &s.Mode }),
+	textField("model", "model", "the embedded default model", func(s *engine.RunSpec) *string { return &s.Model }),
+	textField("data", "data", "the domain's default: the synthetic world's val split, or procedural ARC tasks", func(s *engine.RunSpec) *string { return &s.Data }),
+	intField("passages", "passages", func(s *engine.RunSpec) *int { return &s.Tasks }),
+	choiceField("self-edit style", "style", engine.StyleNames(), func(s *engine.RunSpec) *string { return &s.Style }),
+	intField("k (candidates)", "k", func(s *engine.RunSpec) *int { return &s.K }),
+	intField("rounds", "rounds", func(s *engine.RunSpec) *int { return &s.Rounds }),
+	intField("repeats", "repeats", func(s *engine.RunSpec) *int { return &s.Repeats }),
+	intField("edit tokens", "edit-tokens", func(s *engine.RunSpec) *int { return &s.EditTokens }),
+	intField("answer tokens", "qa-tokens", func(s *engine.RunSpec) *int { return &s.QATokens }),
+	floatField("temperature", "temperature", 32, func(s *engine.RunSpec) float64 { return float64(s.Temp) }, func(s *engine.RunSpec, f float64) { s.Temp = float32(f) }),
+	floatField("top-p", "top-p", 32, func(s *engine.RunSpec) float64 { return float64(s.TopP) }, func(s *engine.RunSpec, f float64) { s.TopP = float32(f) }),
+	intField("LoRA rank", "lora-rank", func(s *engine.RunSpec) *int { return &s.Inner.Rank }),
+	floatField("LoRA alpha", "lora-alpha", 64, func(s *engine.RunSpec) float64 { return s.Inner.Alpha }, func(s *engine.RunSpec, f float64) { s.Inner.Alpha = f }),
+	floatField("learning rate", "lr", 64, func(s *engine.RunSpec) float64 { return s.Inner.LR }, func(s *engine.RunSpec, f float64) { s.Inner.LR = f }),
+	intField("epochs", "epochs", func(s *engine.RunSpec) *int { return &s.Inner.Epochs }),
+	choiceField("filter", "filter", []string{"best", "positive"}, func(s *engine.RunSpec) *string { return &s.Filter }),
+	boolField("review gate", "review", func(s *engine.RunSpec) *bool { return &s.ReviewGate }),
+	boolField("baselines", "baselines", func(s *engine.RunSpec) *bool { return &s.Baselines }),
+	textField("name", "name", "mode, model and time", func(s *engine.RunSpec) *string { return &s.Name }),
 }
 
 type launcher struct {
@@ -127,6 +130,7 @@ type launcher struct {
 	presetDir string
 	presets   []string
 	presetIdx int
+	given     map[string]bool // settings changed by hand (by name), which a domain's defaults leave alone
 }
 
 func newLauncher(spec engine.RunSpec, presetDir string) launcher {
@@ -166,9 +170,9 @@ func (l *launcher) update(m tea.Msg) tea.Cmd {
 		switch f.kind {
 		case kindChoice:
 			i := slices.Index(f.choices, f.get(&l.spec))
-			f.set(&l.spec, f.choices[(i+step+len(f.choices))%len(f.choices)])
+			l.change(f, f.choices[(i+step+len(f.choices))%len(f.choices)])
 		case kindBool:
-			f.set(&l.spec, map[string]string{"on": "off", "off": "on"}[f.get(&l.spec)])
+			l.change(f, map[string]string{"on": "off", "off": "on"}[f.get(&l.spec)])
 		}
 	case key.Matches(msg, km.Edit):
 		if f.kind == kindChoice || f.kind == kindBool {
@@ -192,6 +196,30 @@ func (l *launcher) update(m tea.Msg) tea.Cmd {
 	return nil
 }
 
+// change sets a field the person changed and remembers it as given. A new domain
+// brings its defaults (engine.SwitchDomain, as `seal run --domain` applies them) to
+// every setting not given by hand since the launcher opened or a preset was loaded.
+func (l *launcher) change(f field, v string) error {
+	if f.name == "domain" {
+		if v == l.spec.Domain {
+			return nil
+		}
+		if !slices.Contains(f.choices, v) {
+			return f.set(&l.spec, v) // its error names the choices
+		}
+		l.spec = engine.SwitchDomain(l.spec, v, l.given)
+		return nil
+	}
+	if err := f.set(&l.spec, v); err != nil {
+		return err
+	}
+	if l.given == nil {
+		l.given = map[string]bool{}
+	}
+	l.given[f.name] = true
+	return nil
+}
+
 // typeKey types a field's value or a preset's name: enter keeps it, esc drops it.
 func (l *launcher) typeKey(msg tea.KeyMsg) tea.Cmd {
 	km := launcherKeyMap
@@ -211,7 +239,7 @@ func (l *launcher) typeKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		l.editing = false
-		if err := launcherFields[l.cursor].set(&l.spec, v); err != nil {
+		if err := l.change(launcherFields[l.cursor], v); err != nil {
 			l.err = err.Error()
 		} else {
 			l.err = ""
@@ -317,7 +345,11 @@ func (l *launcher) loadNextPreset() {
 			l.presets = append(l.presets, e.Name())
 		}
 	}
-	if err != nil || len(l.presets) == 0 {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) { // unreadable is not empty: say why
+		l.err = "presets: " + err.Error()
+		return
+	}
+	if len(l.presets) == 0 {
 		l.err = "no presets in " + l.presetDir + " (p saves one)"
 		return
 	}
@@ -329,7 +361,7 @@ func (l *launcher) loadNextPreset() {
 		l.err = err.Error()
 		return
 	}
-	l.spec, l.err, l.note = spec, "", "loaded "+path
+	l.spec, l.err, l.note, l.given = spec, "", "loaded "+path, nil
 }
 
 // launcherDomains are the domains the launcher offers (engine's registry).

@@ -85,7 +85,8 @@ func loadComparison(db *store.DB, ids []int64) tea.Cmd {
 
 // whatIfLoadedMsg is a stored run rebuilt for a what-if on one passage: its live
 // state, the passage's best self-edit of the last round and, when the editor is not
-// opened yet, the run's detail to show under the passage's name.
+// opened yet, the passage's round-over-round view and the run's detail to show
+// under the passage's name.
 type whatIfLoadedMsg struct {
 	run  int64
 	task int // wrapped to the run's passages
@@ -111,8 +112,21 @@ func loadWhatIf(db *store.DB, run int64, task int, open bool, w int, now time.Ti
 		}
 		m.edit = bestEdit(cands, m.task)
 		if !open {
-			m.text, m.err = runDetail(db, run, w)
+			m.text, m.err = passageDetail(db, run, m.task, cands, w)
 		}
 		return m
 	}
+}
+
+// passageDetail is the run's detail under one passage's round-over-round view.
+func passageDetail(db *store.DB, run int64, task int, cands []store.Candidate, w int) (string, error) {
+	reviews, err := db.LatestReviews(run)
+	if err != nil {
+		return "", err
+	}
+	text, err := runDetail(db, run, w)
+	if err != nil {
+		return "", err
+	}
+	return roundOverRoundSection(store.RoundOverRoundOf(cands, task), reviews, w) + "\n" + text, nil
 }

@@ -6,19 +6,43 @@ import (
 	"seal/models/tensor"
 )
 
-// The CPU's memory is the host's: a tensor is its Go slice, and Upload and Download are
-// copies (a caller that wants no copy on the CPU uses the host tensor itself).
+// The CPU's memory is the host's: a tensor is its Go slice (Mem marks it as the CPU's),
+// Upload and Download are copies, and UploadShared is no copy at all.
+
+// hostMemory is the Mem of every CPU tensor: the host's memory has one owner.
+type hostMemory struct{}
+
+func (hostMemory) Backend() tensor.Backend { return New() }
 
 // Alloc returns a zeroed host tensor.
 func (*Backend) Alloc(dt tensor.DType, shape ...int) *tensor.Tensor {
 	n := tensor.Numel(shape)
 	switch dt {
 	case tensor.F32:
-		return &tensor.Tensor{DType: dt, Shape: shape, F32: make([]float32, n)}
+		return &tensor.Tensor{DType: dt, Shape: shape, F32: make([]float32, n), Mem: hostMemory{}}
 	case tensor.BF16:
-		return &tensor.Tensor{DType: dt, Shape: shape, BF16: make([]uint16, n)}
+		return &tensor.Tensor{DType: dt, Shape: shape, BF16: make([]uint16, n), Mem: hostMemory{}}
 	}
 	panic(fmt.Sprintf("cpu: Alloc: dtype %v", dt))
+}
+
+// UploadShared returns src's memory as a CPU tensor: a memory-mapped weight is used in
+// place, and a LoRA weight shares its adapter's slice.
+func (*Backend) UploadShared(src *tensor.Tensor) *tensor.Tensor {
+	host("UploadShared", "src", src)
+	t := *src
+	t.Shape, t.Mem, t.Off = append([]int(nil), src.Shape...), hostMemory{}, 0
+	return &t
+}
+
+// Zero clears a.
+func (*Backend) Zero(a *tensor.Tensor) {
+	host("Zero", "a", a)
+	if a.DType == tensor.F32 {
+		clear(a.F32[:a.Len()])
+	} else {
+		clear(a.BF16[:a.Len()])
+	}
 }
 
 // Free drops t's storage, so a use after it panics in the op that makes it instead of
@@ -58,9 +82,20 @@ func copyTensor(op string, dst, src *tensor.Tensor) {
 		panic(fmt.Sprintf("cpu: %s: dst is %v, src %v", op, dst.DType, src.DType))
 	}
 	n := src.Len()
+	if n == 0 || sameMemory(dst, src) {
+		return // a tensor and its UploadShared twin: nothing to move
+	}
 	if src.DType == tensor.F32 {
 		copy(dst.F32[:n], src.F32[:n])
 	} else {
 		copy(dst.BF16[:n], src.BF16[:n])
 	}
+}
+
+// sameMemory says whether two tensors of one dtype begin at the same address.
+func sameMemory(a, b *tensor.Tensor) bool {
+	if a.DType == tensor.F32 {
+		return &a.F32[0] == &b.F32[0]
+	}
+	return &a.BF16[0] == &b.BF16[0]
 }

@@ -31,6 +31,9 @@ func (b *nullBackend) Alloc(dt tensor.DType, shape ...int) *tensor.Tensor {
 }
 func (b *nullBackend) CopyRows(dst *tensor.Tensor, dstRow int, src *tensor.Tensor, srcRow, n int) {
 }
+func (b *nullBackend) UploadShared(src *tensor.Tensor) *tensor.Tensor                  { return src }
+func (b *nullBackend) Download(dst, src *tensor.Tensor)                                {}
+func (b *nullBackend) Zero(a *tensor.Tensor)                                           {}
 func (b *nullBackend) Free(t *tensor.Tensor)                                           {}
 func (b *nullBackend) MatMul(c, a, w *tensor.Tensor, ta, tb bool, alpha, beta float32) {}
 func (b *nullBackend) Embedding(out, table *tensor.Tensor, ids []int32)                {}

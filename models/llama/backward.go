@@ -44,7 +44,7 @@ func (m *Model) TrainFull() ([]*train.Param, error) {
 		if w == nil {
 			return nil, nil
 		}
-		if w.DType != tensor.F32 || w.F32 == nil {
+		if w.DType != tensor.F32 || !m.owned[w] {
 			return nil, fmt.Errorf("llama: weight %s is %s; load with Trainable for full training", name, w.DType)
 		}
 		g := m.Backend.Alloc(tensor.F32, w.Shape...)
@@ -93,8 +93,10 @@ func (m *Model) TrainFull() ([]*train.Param, error) {
 	return ps, nil
 }
 
-// StopTraining drops the gradient buffers and the training step's activations.
+// StopTraining drops the gradient buffers and the training step's activations, and
+// copies the trained LoRA weights into the adapter's slices.
 func (m *Model) StopTraining() {
+	m.downloadAdapter()
 	m.full, m.train = nil, nil
 	for _, l := range m.lora {
 		for _, lm := range l {

@@ -15,8 +15,9 @@ import (
 // whole (nothing here accumulates into an activation), so what the last pass left in
 // it never shows.
 //
-// A view of the first n elements of a store is made from its F32 slice: the arena
-// works on the host's memory today, and a device backend will need a view op for it.
+// A buffer handed out is a view of its store's first elements (tensor.Sub: the same
+// backend memory at offset 0, kept by value in the slot, so handing it out allocates
+// nothing on any backend).
 type arena struct {
 	be    tensor.Backend
 	slots []*arenaSlot
@@ -50,11 +51,9 @@ func (a *arena) get(shape ...int) *tensor.Tensor {
 		}
 		s.store = a.be.Alloc(tensor.F32, max(n, 1))
 	} else if poisonArenas {
-		for i := range s.store.F32 {
-			s.store.F32[i] = float32(math.NaN())
-		}
+		a.be.Scale(s.store, float32(math.NaN())) // NaN·x is NaN for every x
 	}
-	s.view = tensor.Tensor{DType: tensor.F32, Shape: s.shape[:copy(s.shape[:], shape)], F32: s.store.F32[:n]}
+	s.view = s.store.Sub(0, s.shape[:copy(s.shape[:], shape)])
 	return &s.view
 }
 

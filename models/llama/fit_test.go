@@ -11,6 +11,7 @@ import (
 	"seal/models/llama"
 	"seal/models/llama/llamatest"
 	"seal/models/lora"
+	"seal/models/tensor/stricttest"
 	"seal/models/train"
 )
 
@@ -116,5 +117,36 @@ func TestFitLoRAStopsAtNonFiniteLoss(t *testing.T) {
 	}
 	if want := fmt.Sprintf("training diverged: loss %v at step %d (lr 1e+30)", d.Loss, d.Step); err.Error() != want {
 		t.Fatalf("error %q, want %q", err, want)
+	}
+}
+
+// TestFitLoRAOnStrictBackendUpdatesTheAdapter: on a backend whose memory the host cannot
+// read, the trained LoRA weights reach the adapter's slices when training stops, so the
+// adapter saved afterwards is what was trained (lora.New starts B at zero; a step moves it).
+func TestFitLoRAOnStrictBackendUpdatesTheAdapter(t *testing.T) {
+	c := &llama.Config{Arch: llama.ArchLlama, VocabSize: 64, HiddenSize: 32, IntermediateSize: 64, NumLayers: 2,
+		NumHeads: 4, NumKVHeads: 2, HeadDim: 8, MaxPositions: 128, RMSNormEps: 1e-5, RopeTheta: 10000,
+		RopeScaling: llama.RopeScaling{Type: "default"}, TieWordEmbeddings: true, BOSTokenID: -1, EOSTokenIDs: []int{1}, PadTokenID: -1}
+	m := llama.NewRandom(c, stricttest.New(), false, 3)
+	a, err := lora.New(&lora.Config{Rank: 4, Alpha: 8, TargetModules: llama.Projections}, c.NumLayers,
+		llama.Projections, c.ProjectionShape, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetAdapter(a); err != nil {
+		t.Fatal(err)
+	}
+	ex := []train.Example{{Tokens: []int32{5, 6, 7, 8, 9, 10}}, {Tokens: []int32{11, 12, 13}}}
+	if _, err := m.FitLoRA(context.Background(), ex, llama.FitConfig{LR: 1e-2, Epochs: 1, Batch: 2, Pad: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, mod := range a.Modules {
+		moved := false
+		for _, v := range mod.B {
+			moved = moved || v != 0
+		}
+		if !moved {
+			t.Fatalf("%s: B is still zero in the adapter after training", mod.Name)
+		}
 	}
 }

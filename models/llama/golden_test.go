@@ -13,6 +13,8 @@ import (
 	"seal/models/llama/llamatest"
 	"seal/models/lora"
 	"seal/models/safetensors"
+	"seal/models/tensor"
+	"seal/models/tensor/stricttest"
 	"seal/models/train"
 )
 
@@ -33,10 +35,14 @@ const (
 type fixture struct {
 	dir      string
 	expected *safetensors.File
+	be       tensor.Backend // what the model computes on
 }
 
 // fixtures finds every golden model folder (a config.json beside an expected.safetensors),
-// so a folder dropped in later is checked with no code change.
+// so a folder dropped in later is checked with no code change. Each folder comes twice:
+// on the test backend (llamatest.Backend, $SEAL_TEST_DEVICE) and on the strict backend,
+// whose memory the host cannot read, named "<folder>@strict": parity there proves that
+// no model code reaches tensor data around the backend.
 func fixtures(t *testing.T) []fixture {
 	t.Helper()
 	root, err := shareddata.Golden()
@@ -52,7 +58,13 @@ func fixtures(t *testing.T) []fixture {
 			t.Fatalf("%s: %v", dir, err)
 		}
 		t.Cleanup(func() { exp.Close() })
-		out = append(out, fixture{dir: dir, expected: exp})
+		out = append(out, fixture{dir: dir, expected: exp, be: llamatest.Backend()})
+	}
+	if llamatest.Backend().Name() != "strict" {
+		for _, f := range out[:len(out):len(out)] {
+			f.be = stricttest.New()
+			out = append(out, f)
+		}
 	}
 	if len(out) == 0 {
 		t.Fatalf("no golden model folders under %s", root)
@@ -60,7 +72,12 @@ func fixtures(t *testing.T) []fixture {
 	return out
 }
 
-func (f fixture) name() string { return filepath.Base(f.dir) }
+func (f fixture) name() string {
+	if f.be.Name() == "strict" && llamatest.Backend().Name() != "strict" {
+		return filepath.Base(f.dir) + "@strict"
+	}
+	return filepath.Base(f.dir)
+}
 
 func (f fixture) ints(t *testing.T, name string) ([]int32, []int) {
 	t.Helper()
@@ -92,7 +109,7 @@ func (f fixture) load(t *testing.T, weights string) *llama.Model {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ck.Close() })
-	m, err := llama.Load(ck, llamatest.Backend(), llama.LoadOptions{})
+	m, err := llama.Load(ck, f.be, llama.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +246,7 @@ func TestGoldenLoRALogitsLossAndGradients(t *testing.T) {
 				for _, v := range want {
 					scale = math.Max(scale, math.Abs(float64(v)))
 				}
-				if d, at := maxAbsDiff(p.Grad.F32, want); d > gradRelTol*scale || scale == 0 {
+				if d, at := maxAbsDiff(hostValues(p.Grad), want); d > gradRelTol*scale || scale == 0 {
 					t.Errorf("%s: gradient differs by %.3g at %d (largest |g| %.3g)", name, d, at, scale)
 				}
 			}
@@ -241,7 +258,7 @@ func TestGoldenLoRALogitsLossAndGradients(t *testing.T) {
 			// the 1e-4 gradient tolerance above, and this checks the optimizer alone.
 			for _, p := range params {
 				ref, _ := grads.Float32(strings.TrimPrefix(p.Name, "base_model.model."))
-				copy(p.Grad.F32, ref)
+				p.Grad.Backend().Upload(p.Grad, tensor.FromF32(ref, p.Grad.Shape...))
 			}
 			cfg := train.DefaultAdamW()
 			cfg.MaxGradNorm = 0
@@ -259,7 +276,7 @@ func TestGoldenLoRALogitsLossAndGradients(t *testing.T) {
 				}
 				// The first AdamW step moves each weight by about lr·sign(g); float32
 				// rounding of p − lr·… gives differences of a few ulp of p.
-				if d, at := maxAbsDiff(p.Value.F32, want); d > adamTol {
+				if d, at := maxAbsDiff(hostValues(p.Value), want); d > adamTol {
 					t.Errorf("%s after one AdamW step differs by %.3g at %d", name, d, at)
 				}
 			}

@@ -9,16 +9,20 @@ import (
 
 // loraModule is an adapter bound to one projection: y += Scale · (x·Aᵀ)·Bᵀ.
 type loraModule struct {
-	A, B    *tensor.Tensor // [r, in], [out, r], sharing the lora.Module's slices
+	mod     *lora.Module   // the adapter's host copy of A and B
+	A, B    *tensor.Tensor // [r, in], [out, r], uploaded (on the CPU: the module's slices)
 	dA, dB  *tensor.Tensor // gradients, allocated when training
 	scale   float32
 	dropout float32 // on the LoRA branch's input, while training (as PEFT's lora_dropout)
 }
 
-// SetAdapter applies a LoRA adapter (nil removes it). The model shares the adapter's
-// memory: training updates the adapter in place, and saving it saves what was trained.
+// SetAdapter applies a LoRA adapter (nil removes it), uploading its weights to the
+// backend. Training updates them there; the adapter's own slices are brought up to date
+// when training stops (StopTraining, the end of FitLoRA) and when the adapter is
+// removed or replaced, so saving it then saves what was trained. (On the CPU the model
+// uses the adapter's slices themselves and these copies are no-ops.)
 func (m *Model) SetAdapter(a *lora.Adapter) error {
-	m.adapter, m.lora = nil, nil
+	m.detachAdapter()
 	if a == nil {
 		return nil
 	}
@@ -33,14 +37,43 @@ func (m *Model) SetAdapter(a *lora.Adapter) error {
 			return fmt.Errorf("llama: adapter module %s targets unknown projection %s", mod.Name, mod.Proj)
 		}
 		mods[mod.Layer][p] = &loraModule{
-			A:       tensor.FromF32(mod.A, mod.Rank, mod.In),
-			B:       tensor.FromF32(mod.B, mod.Out, mod.Rank),
+			mod:     mod,
+			A:       m.Backend.UploadShared(tensor.FromF32(mod.A, mod.Rank, mod.In)),
+			B:       m.Backend.UploadShared(tensor.FromF32(mod.B, mod.Out, mod.Rank)),
 			scale:   mod.Scale,
 			dropout: float32(a.Config.Dropout),
 		}
 	}
 	m.adapter, m.lora = a, mods
 	return nil
+}
+
+// downloadAdapter copies the LoRA weights from the backend into the adapter's slices:
+// the named point where trained weights reach the host.
+func (m *Model) downloadAdapter() {
+	for _, l := range m.lora {
+		for _, lm := range l {
+			if lm != nil {
+				m.Backend.Download(tensor.FromF32(lm.mod.A, lm.A.Shape...), lm.A)
+				m.Backend.Download(tensor.FromF32(lm.mod.B, lm.B.Shape...), lm.B)
+			}
+		}
+	}
+}
+
+// detachAdapter brings the adapter in use up to date, gives its backend memory back
+// and removes it.
+func (m *Model) detachAdapter() {
+	m.downloadAdapter()
+	for _, l := range m.lora {
+		for _, lm := range l {
+			if lm != nil {
+				m.Backend.Free(lm.A)
+				m.Backend.Free(lm.B)
+			}
+		}
+	}
+	m.adapter, m.lora = nil, nil
 }
 
 // Adapter returns the adapter in use, or nil.

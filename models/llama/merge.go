@@ -36,27 +36,33 @@ func (m *Model) mergeAdapter(sign float32) error {
 			}
 			w := m.Layers[li].W[p]
 			if w.DType != tensor.F32 || !m.owned[w] {
+				old := w
 				w = m.ownedF32(w)
 				m.Layers[li].W[p] = w
+				delete(m.owned, old)
+				m.Backend.Free(old) // nothing else holds a projection; a merge runs alone
 			}
 			m.Backend.MatMul(w, lm.B, lm.A, false, false, sign*lm.scale, 1)
 		}
 	}
-	m.adapter, m.lora = nil, nil
+	m.detachAdapter()
 	return nil
 }
 
-// ownedF32 converts a weight to a fresh F32 tensor on the host.
+// ownedF32 converts a weight to a fresh F32 tensor the model owns, by way of the host
+// (a merge is one of the named points where weights leave the backend).
 func (m *Model) ownedF32(w *tensor.Tensor) *tensor.Tensor {
-	out := tensor.New(w.Shape...)
+	h := tensor.ToHost(w)
+	out := make([]float32, w.Len())
 	switch w.DType {
 	case tensor.F32:
-		copy(out.F32, w.F32)
+		copy(out, h.F32)
 	case tensor.BF16:
-		for i, h := range w.BF16 {
-			out.F32[i] = safetensors.BF16ToF32(h)
+		for i, v := range h.BF16[:len(out)] {
+			out[i] = safetensors.BF16ToF32(v)
 		}
 	}
-	m.owned[out] = true
-	return out
+	t := m.Backend.UploadShared(tensor.FromF32(out, w.Shape...))
+	m.owned[t] = true
+	return t
 }

@@ -45,7 +45,7 @@ type Model struct {
 	adapter *lora.Adapter
 	lora    [][numProj]*loraModule  // [layer][projection], nil where no adapter
 	full    *fullGrads              // set while full-parameter training
-	owned   map[*tensor.Tensor]bool // weights this model allocated (not views of the checkpoint)
+	owned   map[*tensor.Tensor]bool // weights this model may write (not the checkpoint's mapped memory)
 
 	training     bool   // inside a Loss call with backward: LoRA dropout is active
 	dropoutCalls uint64 // counts those calls, so each draws fresh dropout masks
@@ -59,17 +59,22 @@ type LoadOptions struct {
 	Trainable bool
 }
 
-// Load binds a checkpoint's weights. The checkpoint must stay open while the model is
-// used unless opts.Trainable copied everything.
+// Load binds a checkpoint's weights and uploads them to backend b (UploadShared: on the
+// CPU the memory-mapped weights are used in place). The checkpoint must stay open while
+// the model is used unless opts.Trainable copied everything.
 func Load(ck *Checkpoint, b tensor.Backend, opts LoadOptions) (*Model, error) {
 	c := ck.Config
 	m := &Model{Config: c, Backend: b, Layers: make([]Layer, c.NumLayers), owned: map[*tensor.Tensor]bool{}}
 	get := func(name string, small bool) (*tensor.Tensor, error) {
-		t, owned, err := bindTensor(ck.Weights, name, small || opts.Trainable)
+		h, owned, err := bindTensor(ck.Weights, name, small || opts.Trainable)
+		if err != nil {
+			return nil, err
+		}
+		t := b.UploadShared(h) // the CPU maps it in place; a device copies it up
 		if owned {
 			m.owned[t] = true
 		}
-		return t, err
+		return t, nil
 	}
 	var err error
 	if m.Embed, err = get("model.embed_tokens.weight", false); err != nil {
@@ -114,7 +119,7 @@ func Load(ck *Checkpoint, b tensor.Backend, opts LoadOptions) (*Model, error) {
 			}
 		}
 	}
-	m.rope = newRopeTables(c)
+	m.rope = newRopeTables(c, b)
 	return m, nil
 }
 

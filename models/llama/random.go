@@ -13,6 +13,7 @@ import (
 // norms at 1, biases at 0), for benchmarks and for pretraining from scratch. With
 // bf16 set, projection and embedding matrices are stored as BF16, as a real checkpoint
 // would be; otherwise every weight is an owned F32 tensor, trainable with TrainFull.
+// The weights are drawn on the host and uploaded to b.
 func NewRandom(c *Config, b tensor.Backend, bf16 bool, seed uint64) *Model {
 	m := &Model{Config: c, Backend: b, Layers: make([]Layer, c.NumLayers), owned: map[*tensor.Tensor]bool{}}
 	var seq uint64
@@ -21,18 +22,20 @@ func NewRandom(c *Config, b tensor.Backend, bf16 bool, seed uint64) *Model {
 		if bf16 {
 			h := make([]uint16, rows*cols)
 			fillNormal(len(h), 0.02, seed, seq, func(i int, v float32) { h[i] = safetensors.F32ToBF16(v) })
-			return tensor.FromBF16(h, rows, cols)
+			return b.UploadShared(tensor.FromBF16(h, rows, cols))
 		}
-		t := tensor.New(rows, cols)
-		fillNormal(t.Len(), 0.02, seed, seq, func(i int, v float32) { t.F32[i] = v })
+		h := make([]float32, rows*cols)
+		fillNormal(len(h), 0.02, seed, seq, func(i int, v float32) { h[i] = v })
+		t := b.UploadShared(tensor.FromF32(h, rows, cols))
 		m.owned[t] = true
 		return t
 	}
 	vector := func(n int, v float32) *tensor.Tensor {
-		t := tensor.New(n)
-		for i := range t.F32 {
-			t.F32[i] = v
+		h := make([]float32, n)
+		for i := range h {
+			h[i] = v
 		}
+		t := b.UploadShared(tensor.FromF32(h, n))
 		m.owned[t] = true
 		return t
 	}
@@ -56,7 +59,7 @@ func NewRandom(c *Config, b tensor.Backend, bf16 bool, seed uint64) *Model {
 			l.QNorm, l.KNorm = vector(c.HeadDim, 1), vector(c.HeadDim, 1)
 		}
 	}
-	m.rope = newRopeTables(c)
+	m.rope = newRopeTables(c, b)
 	return m
 }
 

@@ -7,16 +7,19 @@ import (
 	"seal/models/tensor"
 )
 
-// ropeTables holds cos and sin [positions, head_dim/2], grown on demand: Llama 3.2
-// allows 131072 positions and a table that long is rarely needed.
+// ropeTables holds cos and sin [positions, head_dim/2] in the backend's memory, grown
+// on demand: Llama 3.2 allows 131072 positions and a table that long is rarely needed.
+// They are computed on the host (as transformers does, in float64 from float32 angles)
+// and uploaded; a grown table replaces the old one, which a pass still running may hold.
 type ropeTables struct {
+	be       tensor.Backend
 	invFreq  []float32
 	mu       sync.Mutex
 	cos, sin *tensor.Tensor
 }
 
-func newRopeTables(c *Config) *ropeTables {
-	return &ropeTables{invFreq: invFrequencies(c)}
+func newRopeTables(c *Config, be tensor.Backend) *ropeTables {
+	return &ropeTables{be: be, invFreq: invFrequencies(c)}
 }
 
 // invFrequencies follows transformers' rope init functions in float32:
@@ -62,15 +65,16 @@ func (r *ropeTables) tables(n int) (cos, sin *tensor.Tensor) {
 		size *= 2
 	}
 	half := len(r.invFreq)
-	cos, sin = tensor.New(size, half), tensor.New(size, half)
+	hc, hs := make([]float32, size*half), make([]float32, size*half)
 	for p := 0; p < size; p++ {
 		for i, f := range r.invFreq {
 			// transformers multiplies in float32, then takes cos/sin of that float32 angle.
 			angle := float64(f * float32(p))
-			cos.F32[p*half+i] = float32(math.Cos(angle))
-			sin.F32[p*half+i] = float32(math.Sin(angle))
+			hc[p*half+i] = float32(math.Cos(angle))
+			hs[p*half+i] = float32(math.Sin(angle))
 		}
 	}
-	r.cos, r.sin = cos, sin
-	return cos, sin
+	r.cos = r.be.UploadShared(tensor.FromF32(hc, size, half))
+	r.sin = r.be.UploadShared(tensor.FromF32(hs, size, half))
+	return r.cos, r.sin
 }

@@ -27,12 +27,13 @@ func (m *Model) Save(dir string) error {
 		if t == nil {
 			return
 		}
+		t = tensor.ToHost(t) // a checkpoint is a named host point: no copy on the CPU
 		st := safetensors.Tensor{Name: name, Shape: append([]int(nil), t.Shape...)}
 		switch t.DType {
 		case tensor.F32:
-			st.DType, st.Data = safetensors.F32, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(t.F32))), 4*len(t.F32))
+			st.DType, st.Data = safetensors.F32, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(t.F32))), 4*t.Len())
 		case tensor.BF16:
-			st.DType, st.Data = safetensors.BF16, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(t.BF16))), 2*len(t.BF16))
+			st.DType, st.Data = safetensors.BF16, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(t.BF16))), 2*t.Len())
 		}
 		ts = append(ts, st)
 	}

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"seal/models/llama"
-	"seal/models/llama/llamatest"
 )
 
 func TestSaveRoundTrip(t *testing.T) {
@@ -27,7 +26,7 @@ func TestSaveRoundTrip(t *testing.T) {
 				if !reflect.DeepEqual(ck.Config, m.Config) {
 					t.Errorf("config changed:\n got %+v\nwant %+v", ck.Config, m.Config)
 				}
-				again, err := llama.Load(ck, llamatest.Backend(), llama.LoadOptions{})
+				again, err := llama.Load(ck, f.be, llama.LoadOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -4,11 +4,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"seal/models/llama"
-	"seal/models/llama/llamatest"
 	"seal/models/lora"
+	"seal/models/tensor"
 	"seal/models/train"
 )
 
@@ -70,7 +71,7 @@ func TestFullTrainingGradientsByFiniteDifferences(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer ck.Close()
-			m, err := llama.Load(ck, llamatest.Backend(), llama.LoadOptions{Trainable: true})
+			m, err := llama.Load(ck, f.be, llama.LoadOptions{Trainable: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,26 +90,27 @@ func TestFullTrainingGradientsByFiniteDifferences(t *testing.T) {
 			checked := 0
 			for _, p := range params {
 				// The entry with the largest gradient, plus one random entry.
+				grad, value := hostValues(p.Grad), hostValues(p.Value)
 				best := 0
-				for i, g := range p.Grad.F32 {
-					if math.Abs(float64(g)) > math.Abs(float64(p.Grad.F32[best])) {
+				for i, g := range grad {
+					if math.Abs(float64(g)) > math.Abs(float64(grad[best])) {
 						best = i
 					}
 				}
-				for _, i := range []int{best, rng.IntN(len(p.Value.F32))} {
-					g := float64(p.Grad.F32[i])
-					orig := p.Value.F32[i]
+				for _, i := range []int{best, rng.IntN(len(value))} {
+					g := float64(grad[i])
+					orig := value[i]
 					h := float32(1e-2)
-					p.Value.F32[i] = orig + h
+					setValue(p.Value, value, i, orig+h)
 					up := loss()
-					p.Value.F32[i] = orig - h
+					setValue(p.Value, value, i, orig-h)
 					down := loss()
-					p.Value.F32[i] = orig
+					setValue(p.Value, value, i, orig)
 					fd := (up - down) / float64(2*h)
 					if i == best && math.Abs(fd-g) > 0.03*math.Abs(g)+2e-5 {
 						t.Errorf("%s[%d]: backward %.6g, finite difference %.6g", p.Name, i, g, fd)
 					}
-					if i != best && math.Abs(fd-g) > 0.03*math.Abs(float64(p.Grad.F32[best]))+2e-5 {
+					if i != best && math.Abs(fd-g) > 0.03*math.Abs(float64(grad[best]))+2e-5 {
 						t.Errorf("%s[%d] (random entry): backward %.6g, finite difference %.6g", p.Name, i, g, fd)
 					}
 					checked++
@@ -126,6 +128,34 @@ func TestFullTrainingGradientsByFiniteDifferences(t *testing.T) {
 			}
 			if after := loss(); !(after < before-0.1) {
 				t.Errorf("5 AdamW steps moved the loss from %.4f to %.4f", before, after)
+			}
+		})
+	}
+}
+
+// hostValues downloads a backend tensor's numbers into a fresh host slice: tests reach
+// the model's tensors through the backend, as the model does.
+func hostValues(t *tensor.Tensor) []float32 {
+	h := tensor.New(t.Shape...)
+	t.Backend().Download(h, t)
+	return h.F32
+}
+
+// setValue sets element i of t (whose host copy is vals) to v and uploads it.
+func setValue(t *tensor.Tensor, vals []float32, i int, v float32) {
+	vals[i] = v
+	t.Backend().Upload(t, tensor.FromF32(vals, t.Shape...))
+}
+
+// TestTrainFullRefusesMappedWeights: without LoadOptions.Trainable an f32 checkpoint's
+// matrices are the file's read-only mapping, so full training must be refused with an
+// error (an AdamW step writing there would crash the process), on every backend.
+func TestTrainFullRefusesMappedWeights(t *testing.T) {
+	for _, f := range fixtures(t) {
+		t.Run(f.name(), func(t *testing.T) {
+			m := f.load(t, "model.safetensors")
+			if _, err := m.TrainFull(); err == nil || !strings.Contains(err.Error(), "Trainable") {
+				t.Fatalf("TrainFull on mapped weights: %v, want an error naming Trainable", err)
 			}
 		})
 	}

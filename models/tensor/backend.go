@@ -26,12 +26,20 @@ type AdamW struct {
 type Backend interface {
 	Name() string
 
-	// Memory. A tensor lives in the memory of the backend that allocated it; the host
-	// reaches its numbers only through Upload and Download, at points the caller names.
-	// A host tensor is one made by New, FromF32 or FromBF16.
+	// Memory. A tensor lives in the memory of the backend that allocated it (its Mem);
+	// the host reaches its numbers only through Upload and Download, at points the
+	// caller names. A host tensor is one made by New, FromF32 or FromBF16. Views
+	// (Tensor.Sub, View, RowRange) are the same memory at an offset and need no call.
 
 	// Alloc returns a zeroed tensor of dtype dt in the backend's memory.
 	Alloc(dt DType, shape ...int) *Tensor
+	// UploadShared returns a tensor in the backend's memory holding host tensor src's
+	// numbers (weights, bound once at load). A backend whose memory is the host's uses
+	// src's memory itself, with no copy (a memory-mapped checkpoint stays mapped; an
+	// update through the result shows in src); a device copies it. Either way src must
+	// stay alive while the result is used, and a caller that reads src after updating
+	// the result Downloads into it first.
+	UploadShared(src *Tensor) *Tensor
 	// Free gives t's memory back now; t must not be used after.
 	Free(t *Tensor)
 	// Upload copies the host tensor src into dst; Download copies src into the host
@@ -77,6 +85,8 @@ type Backend interface {
 	AddBias(x, bias *Tensor)
 	BiasBackward(db, dy *Tensor)
 
+	// Zero sets every element of a to 0, whatever it held (a NaN too, unlike Scale by 0).
+	Zero(a *Tensor)
 	// Add: a += alpha·b (residuals, gradient sums). Scale: a *= s.
 	Add(a, b *Tensor, alpha float32)
 	Scale(a *Tensor, s float32)

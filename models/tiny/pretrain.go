@@ -151,11 +151,15 @@ func resumeOrInit(dir string, be tensor.Backend, cfg PretrainConfig) (*llama.Mod
 	}
 	defer moments.Close()
 	for _, p := range opt.Params() {
-		if err := moments.ReadFloat32(p.Name+".m", p.M.F32); err != nil {
-			return nil, 0, nil, err
-		}
-		if err := moments.ReadFloat32(p.Name+".v", p.V.F32); err != nil {
-			return nil, 0, nil, err
+		for _, mv := range []struct {
+			suffix string
+			t      *tensor.Tensor
+		}{{".m", p.M}, {".v", p.V}} {
+			h := tensor.New(mv.t.Shape...)
+			if err := moments.ReadFloat32(p.Name+mv.suffix, h.F32); err != nil {
+				return nil, 0, nil, err
+			}
+			be.Upload(mv.t, h) // the moments live in the backend's memory
 		}
 	}
 	opt.SetStepCount(st.Step)
@@ -173,7 +177,8 @@ func saveCheckpoint(root string, m *llama.Model, opt *train.Optimizer, cfg Pretr
 	}
 	var ts []safetensors.Tensor
 	f32 := func(t *tensor.Tensor) []byte {
-		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(t.F32))), 4*len(t.F32))
+		h := tensor.ToHost(t) // a checkpoint is a named host point: no copy on the CPU
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(h.F32))), 4*h.Len())
 	}
 	for _, p := range opt.Params() {
 		ts = append(ts,

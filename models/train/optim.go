@@ -12,7 +12,7 @@ import (
 )
 
 // Param is one trainable tensor with its gradient and AdamW moments, all F32 and of one
-// shape. NewAdamW allocates M and V (zeroed, on the host) when they are nil; a caller that
+// shape. NewAdamW allocates M and V (zeroed, by the backend) when they are nil; a caller that
 // resumes, or keeps tensors on a device, sets them itself.
 type Param struct {
 	Name              string
@@ -108,20 +108,12 @@ func (o *Optimizer) Step() (lr float32, gradNorm float64) {
 	return lr, gradNorm
 }
 
-// ZeroGrad sets every gradient to zero: F32 values are cleared directly, so a NaN from
-// a bad step cannot survive (Scale by 0 would keep it).
+// ZeroGrad sets every gradient to zero through the backend (Zero, not Scale by 0, so a
+// NaN from a bad step cannot survive).
 func (o *Optimizer) ZeroGrad() {
 	for _, p := range o.params {
-		zero(o.b, p.Grad)
+		o.b.Zero(p.Grad)
 	}
-}
-
-func zero(b tensor.Backend, t *tensor.Tensor) {
-	if t.F32 != nil {
-		clear(t.F32)
-		return
-	}
-	b.Scale(t, 0)
 }
 
 // GradNorm is the total 2-norm over all parameters' gradients (nil gradients skipped).

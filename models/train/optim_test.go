@@ -22,6 +22,8 @@ func (hostBackend) Scale(a *tensor.Tensor, s float32) {
 	}
 }
 
+func (hostBackend) Zero(a *tensor.Tensor) { clear(a.F32) }
+
 func (hostBackend) SumSquares(a *tensor.Tensor) float64 {
 	var s float64
 	for _, x := range a.F32 {

@@ -13,20 +13,26 @@ import (
 	_ "seal/models/cpu" // the backend tests compute on unless DeviceEnv names another
 	"seal/models/llama"
 	"seal/models/tensor"
+	"seal/models/tensor/stricttest"
 	"seal/models/tokenizer"
 )
 
 // DeviceEnv names the environment variable that chooses the backend tests compute on
-// (tensor.Open's names; unset means "cpu"), so every suite above the runtime runs
-// unchanged against another backend.
+// (tensor.Open's names, or "strict" for the test backend whose memory the host cannot
+// read; unset means "cpu"), so every suite above the runtime runs unchanged against
+// another backend.
 const DeviceEnv = "SEAL_TEST_DEVICE"
 
-// Backend opens the backend tests compute on, from the registry. A device this build
-// cannot open panics: a test run that silently fell back would prove nothing.
+// Backend opens the backend tests compute on, from the registry ("strict" is
+// stricttest's, which is no device and so not registered). A device this build cannot
+// open panics: a test run that silently fell back would prove nothing.
 func Backend() tensor.Backend {
 	name := os.Getenv(DeviceEnv)
 	if name == "" {
 		name = "cpu"
+	}
+	if name == "strict" {
+		return stricttest.New()
 	}
 	b, err := tensor.Open(name)
 	if err != nil {

@@ -54,6 +54,8 @@ var checks = []struct {
 }{
 	{"Memory", testMemory},
 	{"CopyRows", testCopyRows},
+	{"UploadSharedZero", testUploadSharedZero},
+	{"Views", testViews},
 	{"MatMul", testMatMul},
 	{"MatMulViews", testMatMulViews},
 	{"Embedding", testEmbedding},
@@ -140,6 +142,75 @@ func testCopyRows(t *testing.T, be tensor.Backend) {
 				t.Fatalf("%+v bf16: element %d is %#x, want %#x", c, i, v, w)
 			}
 		}
+	}
+}
+
+// testUploadSharedZero: UploadShared holds the host tensor's numbers, in both dtypes; the
+// result belongs to the backend; Zero clears a tensor, NaN included, and nothing else.
+func testUploadSharedZero(t *testing.T, be tensor.Backend) {
+	r := newRNG(3)
+	xs := randF32(r, 13, 1)
+	f := be.UploadShared(tensor.FromF32(append([]float32(nil), xs...), 13))
+	if f.Backend() == nil || f.Backend().Name() != be.Name() {
+		t.Fatalf("UploadShared's tensor lives on %v, not on %s", f.Backend(), be.Name())
+	}
+	if got := down(be, f); !equalBits(got, xs) {
+		t.Fatalf("UploadShared F32: got %v, want %v", got, xs)
+	}
+	h := bf16Slice(xs)
+	b := be.UploadShared(tensor.FromBF16(append([]uint16(nil), h...), 13))
+	back := tensor.FromBF16(make([]uint16, 13), 13)
+	be.Download(back, b)
+	for i := range h {
+		if back.BF16[i] != h[i] {
+			t.Fatalf("UploadShared BF16: element %d came back %#x, went up %#x", i, back.BF16[i], h[i])
+		}
+	}
+	nan := append([]float32(nil), xs...)
+	nan[4] = float32(math.NaN())
+	z, keep := up(be, nan, 13), up(be, xs, 13)
+	be.Zero(z)
+	for i, v := range down(be, z) {
+		if math.Float32bits(v) != 0 {
+			t.Fatalf("Zero: element %d is %v", i, v)
+		}
+	}
+	if !equalBits(down(be, keep), xs) {
+		t.Fatal("Zero changed another tensor")
+	}
+}
+
+// testViews: views (Sub, View, RowRange) are the backend's memory at an offset: ops read
+// and write through them, and a view's write shows in the tensor it views.
+func testViews(t *testing.T, be tensor.Backend) {
+	r := newRNG(4)
+	const rows, cols = 7, 3
+	xs := randF32(r, rows*cols, 1)
+	x := up(be, xs, rows, cols)
+	if got := down(be, x.RowRange(2, 5)); !equalBits(got, xs[2*cols:5*cols]) {
+		t.Fatalf("RowRange(2, 5): got %v, want %v", got, xs[2*cols:5*cols])
+	}
+	v := x.RowRange(1, 4).View(cols, 3)
+	be.Scale(v, 2)
+	want := append([]float32(nil), xs...)
+	for i := cols; i < 4*cols; i++ {
+		want[i] *= 2
+	}
+	if got := down(be, x); !equalBits(got, want) {
+		t.Fatalf("Scale through a view: got %v, want %v", got, want)
+	}
+	sub := x.Sub(5*cols, []int{2 * cols})
+	be.Zero(&sub)
+	for i := 5 * cols; i < rows*cols; i++ {
+		want[i] = 0
+	}
+	if got := down(be, x); !equalBits(got, want) {
+		t.Fatalf("Zero through Sub: got %v, want %v", got, want)
+	}
+	be.CopyRows(x.RowRange(3, 7), 0, x, 0, 1) // row 0 into row 3
+	copy(want[3*cols:4*cols], want[:cols])
+	if got := down(be, x); !equalBits(got, want) {
+		t.Fatalf("CopyRows into a view: got %v, want %v", got, want)
 	}
 }
 

@@ -83,7 +83,8 @@ func TestWorkbenchEndToEnd(t *testing.T) {
 	waitFor("the first review prompt: the passage beside the edit, and what the edit did", `review #\d+ \(r0 p0 c0\) reward [-+]\d\.\d{3} \[a\]pprove`,
 		`1 of 2 waiting`, `source · passage 0`, `The Veda Summer took place in`,
 		`what this edit did`, `reward [-+]\d\.\d{3} ± \d\.\d{3} over 1 repeat`, `passage-only baseline [-+]\d\.\d{3}`,
-		`[✓✗] → [✓✗]  Q1 Where did the Veda Summer happen\?`)
+		`[✓✗] → [✓✗]  Q1 Where did the Veda Summer happen\?`,
+		`│[✓~✗] 1\. The Veda Summer`, `grounding \d\.\d\d: \d+ ✓ \d+ ~ \d+ ✗`) // each line's grounding mark
 	send("]")
 	waitFor("the next waiting candidate", `under review: #\d+ r0 p0 c1 2/2`, `2 of 2 waiting`)
 	send("[")

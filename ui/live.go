@@ -95,16 +95,12 @@ func (v *liveView) reviewBody(it reviewItem, w, h int) string {
 	if n := len(v.rv.queue); n > 1 {
 		title += fmt.Sprintf("%d/%d ", v.rv.cur+1, n)
 	}
-	edit := termsafe.Text(it.Edit)
-	if it.Reason != "" {
-		edit = "held: " + termsafe.Line(it.Reason) + "\n" + edit
-	}
 	src, asked := v.sources[it.ID]
 	loadErr := v.sourceErr[it.ID]
 	if !asked && loadErr == "" {
 		loadErr = "no store to read it from"
 	}
-	return reviewPanes(src, loadErr, edit, title, v.layout, v.scrollOf(it.ID), w, h)
+	return reviewPanes(src, loadErr, it.Reason, it.Edit, title, v.layout, v.scrollOf(it.ID), w, h)
 }
 
 func (v *liveView) paneTitle(p pane) string {

@@ -7,8 +7,10 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 
 	"seal/engine"
+	"seal/engine/grounding"
 	"seal/store"
 	"seal/store/termsafe"
 )
@@ -90,6 +92,70 @@ func (s reviewSource) sourceText(w int) string {
 	title := styleTitle.Render(termsafe.Line(s.task.Title))
 	return title + "\n" + wrap(termsafe.Text(s.task.Context), w)
 }
+
+// editText is the edit side: the self-edit (each line marked by how much of it the
+// passage states, for a knowledge task) and, under it, what the edit did.
+func (s reviewSource) editText(edit string, w int) string {
+	body := wrap(termsafe.Text(edit), w)
+	if !s.grids {
+		body = s.groundedEdit(edit, w)
+	}
+	return body + "\n\n" + s.effectText(w)
+}
+
+// groundedEdit marks each line of a knowledge edit grounded ✓, partly grounded ~ or
+// new ✗ against the passage (its title included, as the engine's share counts it),
+// and highlights the content words the passage does not state: underlined in colour,
+// in [brackets] when colours are off. A reading aid, not a verdict.
+func (s reviewSource) groundedEdit(edit string, w int) string {
+	lines := grounding.Lines(s.task.Title+"\n"+s.task.Context, termsafe.Text(edit))
+	var b strings.Builder
+	count := map[grounding.Status]int{}
+	for _, l := range lines {
+		count[l.Status]++
+		b.WriteString(wrap(statusMark(l.Status)+" "+highlightNew(l), w) + "\n")
+	}
+	share := grounding.Share(s.task.Title+"\n"+s.task.Context, termsafe.Text(edit))
+	if s.cand.Grounding != nil { // the share stored when the candidate was committed
+		share = *s.cand.Grounding
+	}
+	b.WriteString(styleDim.Render(wrap(fmt.Sprintf("grounding %.2f: %d ✓ %d ~ %d ✗ · marked words are not in the passage",
+		share, count[grounding.Grounded], count[grounding.Partial], count[grounding.New]), w)))
+	return b.String()
+}
+
+func statusMark(st grounding.Status) string {
+	switch st {
+	case grounding.Grounded:
+		return styleGood.Render("✓")
+	case grounding.Partial:
+		return styleAccent.Render("~")
+	}
+	return styleBad.Render("✗")
+}
+
+// highlightNew is a line with its content words that the passage lacks highlighted.
+func highlightNew(l grounding.Line) string {
+	colour := lipgloss.ColorProfile() != termenv.Ascii
+	var b strings.Builder
+	rest := l.Text
+	for _, wd := range l.Words {
+		i := strings.Index(rest, wd.Text)
+		if i < 0 || !wd.Content || wd.Found {
+			continue
+		}
+		b.WriteString(rest[:i])
+		if colour {
+			b.WriteString(styleNewWord.Render(wd.Text))
+		} else {
+			b.WriteString("[" + wd.Text + "]")
+		}
+		rest = rest[i+len(wd.Text):]
+	}
+	return b.String() + rest
+}
+
+var styleNewWord = lipgloss.NewStyle().Foreground(colBad).Underline(true)
 
 // effectText is what the edit did, under the edit: each question answered before
 // (no update) and after this candidate's update, ✓/✗ per repeat; the reward with its
@@ -189,7 +255,7 @@ const sideWide = 100
 // columns when wide enough, stacked when not, or one side alone. scroll holds each
 // side's first line; it is clamped to the text here, so stepping back finds the
 // place a reviewer left.
-func reviewPanes(src *reviewSource, loadErr, edit, editTitle string, layout reviewLayout, scroll *[2]int, w, h int) string {
+func reviewPanes(src *reviewSource, loadErr, held, edit, editTitle string, layout reviewLayout, scroll *[2]int, w, h int) string {
 	sourceBody := func(iw int) string {
 		switch {
 		case loadErr != "":
@@ -202,7 +268,10 @@ func reviewPanes(src *reviewSource, loadErr, edit, editTitle string, layout revi
 	editBody := func(iw int) string {
 		body := wrap(termsafe.Text(edit), iw)
 		if src != nil {
-			body += "\n\n" + src.effectText(iw)
+			body = src.editText(edit, iw)
+		}
+		if held != "" {
+			body = styleBad.Render(wrap("held: "+termsafe.Line(held), iw)) + "\n" + body
 		}
 		return body
 	}
@@ -299,7 +368,7 @@ func candidateSource(db *store.DB, run int64, n, w int) (string, int, error) {
 // text: in two columns when wide enough, else the source above the edit.
 func (s reviewSource) beside(editTitle string, w int) string {
 	srcTitle := fmt.Sprintf(" source · %s ", termsafe.Line(s.task.Title))
-	edit := func(iw int) string { return wrap(termsafe.Text(s.cand.Edit), iw) + "\n\n" + s.effectText(iw) }
+	edit := func(iw int) string { return s.editText(s.cand.Edit, iw) }
 	tall := func(body string) int { return strings.Count(body, "\n") + 3 }
 	if w >= sideWide {
 		lw := w / 2

@@ -126,6 +126,9 @@ func TestReviewShowsSourceAndEffect(t *testing.T) {
 	for _, want := range []string{
 		"The Veda Summer took place in Anbelby in 1867.", // the passage
 		"what this edit did",
+		"~ 2. The Veda Summer [happened] in [1917].", // grounding: the year the passage does not state
+		"✓ 3. The Veda Summer was a revolt.",
+		"grounding 0.73: 3 ✓ 3 ~ 0 ✗",
 		"✗ → ✗ ✗  Q1 Where did the Veda Summer happen?",       // one mark before (no repeats), two after
 		"✗ → ✓ ✓  Q4 How many days did the Veda Summer last?", // a question the edit taught
 		"reward +0.200 ± 0.000 over 2 repeats",                // candidate 4
@@ -311,5 +314,20 @@ func TestARCSourceIsTheDemonstrations(t *testing.T) {
 	}
 	if strings.Contains(text, "Input:") {
 		t.Errorf("the demonstrations are shown as the prompt's text, not as grids:\n%s", text)
+	}
+}
+
+// With colours on, a word the passage lacks is underlined in the warning colour, not
+// bracketed; with them off (the goldens) it is bracketed.
+func TestGroundingHighlightFollowsColours(t *testing.T) {
+	src := reviewSource{task: store.Task{Title: "Veda Summer", Context: "The Veda Summer took place in 1867."}}
+	plain := src.groundedEdit("1. The Veda Summer happened in 1917.", 80)
+	if !strings.Contains(plain, "~ 1. The Veda Summer [happened] in [1917].") {
+		t.Errorf("without colours:\n%s", plain)
+	}
+	withColours(t)
+	coloured := src.groundedEdit("1. The Veda Summer happened in 1917.", 80)
+	if strings.Contains(coloured, "[1917]") || !strings.Contains(coloured, styleNewWord.Render("1917")) || !strings.Contains(coloured, "\x1b[4") {
+		t.Errorf("with colours the new words are not underlined: %q", coloured)
 	}
 }

@@ -47,7 +47,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	device := addDeviceFlag(fs)
 	ship := fs.String("ship", "", "after pretraining, also write the bf16 copy for embedding to this folder (models/tiny/default is the embedded one)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if *out == "" {
 		fs.Usage()

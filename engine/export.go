@@ -285,3 +285,12 @@ func (e *Engine) FolderFingerprint(modelDir, adapter string, merge bool) (string
 	}
 	return FingerprintLogits(out.F32), nil
 }
+
+// ExportedLine says in one line what an export wrote, for the CLI and the version tree.
+func ExportedLine(x Exported) string {
+	what := "a PEFT adapter for " + x.Base
+	if x.Merged {
+		what = "a Hugging Face model folder"
+	}
+	return fmt.Sprintf("run %d version v%d (%s) written to %s as %s; logits fingerprint %s checked", x.Run, x.Version, x.Kind, x.Dir, what, short(x.Fingerprint))
+}

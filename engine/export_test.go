@@ -51,6 +51,9 @@ func TestExportModelReSTEM(t *testing.T) {
 		t.Errorf("base + exported adapter: fingerprint %.12s (%v), version recorded %.12s", fp, err, vs[1].Fingerprint)
 	}
 	checkPEFTLayout(t, out, f.model)
+	if st, err := os.Stat(out); err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("exported folder: %v %v, want mode 0755 like any folder seal writes", st.Mode(), err)
+	}
 
 	// Two adapters merged one after another are not one adapter of the base.
 	if _, err := e.ExportModel(ctx, r.ID, 0, filepath.Join(dir, "head-adapter"), false); err == nil || !strings.Contains(err.Error(), "--merged") {

@@ -118,15 +118,36 @@ type runProgress struct {
 // counted reports whether a Reward of this kind is one of the units the total counts.
 func counted(kind string) bool { return kind == "self_edit" || kind == "continual" || kind == "cpt" }
 
-// progressTotal is how many counted results a run of spec over tasks makes.
-func progressTotal(spec engine.RunSpec, tasks int) (int, string) {
+// progressTotal is how many counted results a run of spec over tasks makes; a branch
+// (first > 0) starts at that round or continual step.
+func progressTotal(spec engine.RunSpec, tasks, first int) (int, string) {
 	switch spec.Mode {
 	case "continual":
-		return tasks, "steps"
+		return max(tasks-first, 0), "steps"
 	case "cpt":
 		return tasks * spec.K, "edits"
 	}
-	return tasks * spec.K * max(spec.Rounds, 1), "candidates"
+	return tasks * spec.K * max(max(spec.Rounds, 1)-first, 0), "candidates"
+}
+
+// firstStep is where a branch's run goes on: the step after its version's, when that
+// version is of the run's own kind (engine's runner starts there too).
+func (rp *runProgress) firstStep() int {
+	if rp.spec.FromVersion == 0 {
+		return 0
+	}
+	e, err := rp.d.LedgerEntryByID(rp.spec.FromVersion)
+	if err != nil {
+		return 0 // the count is a display; the run itself reports store errors
+	}
+	kind := store.LedgerPolicy
+	if rp.spec.Mode == "continual" {
+		kind = store.LedgerContinual
+	}
+	if e.Kind == kind {
+		return e.Step + 1
+	}
+	return 0
 }
 
 // observe folds one event into the line and writes the lines that always show (a
@@ -137,7 +158,7 @@ func (rp *runProgress) observe(ev engine.Event, stderr io.Writer, done int) {
 	case engine.RunStarted:
 		rp.noun = engine.DomainInfoOf(rp.spec.Domain).Noun
 		fmt.Fprintf(stderr, "run %d: %s (%d %ss)\n", e.Run, termsafe.Line(e.Name), e.Tasks, rp.noun)
-		total, unit := progressTotal(rp.spec, e.Tasks)
+		total, unit := progressTotal(rp.spec, e.Tasks, rp.firstStep())
 		p.unit = unit
 		if e.Resumed {
 			rp.n = rp.finished(e.Run)

@@ -197,3 +197,21 @@ func TestPretrainProgress(t *testing.T) {
 		t.Errorf("stderr %q", stderr.String())
 	}
 }
+
+// TestProgressTotal: the count a run's line goes to, per mode, and for a branch from
+// its starting round or step.
+func TestProgressTotal(t *testing.T) {
+	spec := engine.DefaultSpec()
+	spec.K, spec.Rounds = 3, 2
+	for _, c := range []struct {
+		mode  string
+		first int
+		want  int
+		unit  string
+	}{{"restem", 0, 24, "candidates"}, {"restem", 1, 12, "candidates"}, {"continual", 0, 4, "steps"}, {"continual", 3, 1, "steps"}, {"cpt", 0, 12, "edits"}} {
+		spec.Mode = c.mode
+		if n, unit := progressTotal(spec, 4, c.first); n != c.want || unit != c.unit {
+			t.Errorf("%s from %d: %d %s, want %d %s", c.mode, c.first, n, unit, c.want, c.unit)
+		}
+	}
+}

@@ -75,8 +75,9 @@ func (e *Engine) ExportModel(ctx context.Context, run, version int64, out string
 	if err != nil {
 		return x, fmt.Errorf("--out %s: %w", out, err)
 	}
-	defer os.RemoveAll(tmp)                      // gone once renamed; removes what a failure left
-	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp's 0700 is not a model folder's mode
+	defer os.RemoveAll(tmp) // gone once renamed; removes what a failure left
+	// MkdirTemp's 0700 is not a model folder's mode.
+	if err := os.Chmod(tmp, 0o755); err != nil {
 		return x, err
 	}
 	want := entry.Fingerprint

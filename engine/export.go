@@ -44,6 +44,9 @@ var tokenizerFiles = []string{"tokenizer.json", "tokenizer_config.json", "specia
 // a pointer to merged. The folder is written beside out under a temporary name,
 // loaded back and checked against the version's fingerprint, then renamed into place.
 func (e *Engine) ExportModel(ctx context.Context, run, version int64, out string, merged bool) (Exported, error) {
+	if out != "" {
+		out = filepath.Clean(out) // "dir/" would put the temporary folder inside dir
+	}
 	x := Exported{Run: run, Merged: merged, Dir: out}
 	rec, err := e.DB.Run(run)
 	if err != nil {

@@ -63,10 +63,11 @@ func TestExportModelReSTEM(t *testing.T) {
 		t.Errorf("a refused export left %s behind: %v", "head-adapter", err)
 	}
 
-	// The head merged: a complete model folder (an empty folder may be named).
+	// The head merged: a complete model folder (an empty folder may be named, with a
+	// trailing separator too).
 	out = filepath.Join(dir, "merged")
 	os.Mkdir(out, 0o755)
-	x, err = e.ExportModel(ctx, r.ID, 0, out, true)
+	x, err = e.ExportModel(ctx, r.ID, 0, out+string(filepath.Separator), true)
 	if err != nil {
 		t.Fatal(err)
 	}

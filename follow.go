@@ -180,9 +180,11 @@ func (rp *runProgress) observe(ev engine.Event, stderr io.Writer, done int) {
 			rp.n++
 		}
 	case engine.NeedsReview:
-		p.clear()
-		fmt.Fprintf(stderr, "candidate %d waits for a review (seal ui, or the review gate's timeout)\n", e.CandidateID)
-		rp.what = "waiting for a review"
+		if e.Reason != "" { // the guard held a change: the run waits for a person's verdict on it
+			p.clear()
+			fmt.Fprintf(stderr, "candidate %d held by the guard (%s): waiting for a verdict\n", e.CandidateID, termsafe.Line(e.Reason))
+			rp.what = "waiting for a verdict"
+		}
 	case engine.RoundDone:
 		p.clear()
 		fmt.Fprintf(stderr, "round %d done: mean reward %+.3f ± %.3f, %d edits kept\n", e.Round, e.MeanReward, e.StdReward, e.Kept)

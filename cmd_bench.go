@@ -13,7 +13,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	skip1B := fs.Bool("skip-1b", false, "leave out the Llama-3.2-1B-shaped model (2.5 GB of weights)")
 	device := addDeviceFlag(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	b, err := device.open("seal bench", stderr)
 	if err != nil {

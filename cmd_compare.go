@@ -12,7 +12,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("compare", stderr)
 	db := addDBFlag(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if fs.NArg() < 2 {
 		fs.Usage()

@@ -25,7 +25,11 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&spec.K, "k", spec.K, "self-edits per passage")
 	fs.IntVar(&spec.Rounds, "rounds", spec.Rounds, "ReST-EM rounds (2 = the base policy, then the policy after one round)")
 	fs.Uint64Var(&spec.Seed, "seed", spec.Seed, "random seed")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
 		return 2
 	}
 	if *runID == 0 {

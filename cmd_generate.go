@@ -31,7 +31,7 @@ func cmdGenerate(args []string, stdout, stderr io.Writer) int {
 	stop := fs.String("stop", "", "stop strings, separated by |")
 	device := addDeviceFlag(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if *modelDir == "" || *prompt == "" {
 		fs.Usage()

@@ -19,7 +19,7 @@ func cmdInspect(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("inspect", stderr)
 	weights := fs.String("weights", "", "weight file(s) to read instead of model.safetensors or its index, comma-separated (e.g. model.bf16.safetensors)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()

@@ -47,7 +47,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	device := addDeviceFlag(fs)
 	ship := fs.String("ship", "", "after pretraining, also write the bf16 copy for embedding to this folder (models/tiny/default is the embedded one)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if *out == "" {
 		fs.Usage()
@@ -116,12 +116,25 @@ func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, ch
 	}
 	fmt.Fprintf(stderr, "world seed %d: %d documents, %d characters, %d tokens (vocabulary %d); model %.2f M parameters\n",
 		seed, len(docs), total, len(tokens), tok.VocabSize(), float64(cfg.Model.NumParams())/1e6)
-	_, err = tiny.Pretrain(ctx, b, out, tokens, cfg, func(p tiny.Progress) {
+	line := newProgressLine(stderr, "steps", nil, 0)
+	_, err = tiny.Pretrain(ctx, b, out, tokens, cfg, pretrainReport(line, stdout))
+	line.clear()
+	return err
+}
+
+// pretrainReport writes every tenth step on stdout, as before, and the progress line on
+// stderr (a resumed pretraining's rate counts only the steps of this process).
+func pretrainReport(line *progressLine, stdout io.Writer) func(tiny.Progress) {
+	return func(p tiny.Progress) {
+		if !line.started {
+			line.begin(p.Step-1, p.Steps)
+		}
+		line.set(fmt.Sprintf("pretrain · loss %.4f", p.Loss), p.Step)
 		if p.Step%10 == 0 || p.Step == p.Steps {
+			line.clear()
 			fmt.Fprintf(stdout, "step %d/%d loss %.4f lr %.2e %.0f tokens/s\n", p.Step, p.Steps, p.Loss, p.LR, p.TokensPerS)
 		}
-	})
-	return err
+	}
 }
 
 // trainedTokenizer trains the BPE tokenizer once and reuses it on a resumed run, so the

@@ -13,7 +13,7 @@ func cmdResume(args []string, stdout, stderr io.Writer) int {
 	device := addDeviceFlag(fs)
 	nf := addNATSFlags(fs, true)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	id, ok := runArg(fs, stderr)
 	if !ok {

@@ -43,7 +43,7 @@ func cmdRollback(args []string, stdout, stderr io.Writer) int {
 	device := addDeviceFlag(fs)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if len(pos) != 1 || *to <= 0 {
 		fs.Usage()

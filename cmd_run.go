@@ -51,7 +51,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&spec.GraderName, "grader-model", spec.GraderName, "model name for --grader http")
 	nf := addNATSFlags(fs, true)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	// One path for every way of giving settings: the defaults, then the file, then the
 	// flags over it (parsing again sets only the flags given), then the run's preset for

@@ -17,7 +17,7 @@ func cmdRuns(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.Status, "status", "", "only runs with this status (running, interrupted, done, failed, cancelled)")
 	fs.IntVar(&f.Limit, "limit", 50, "most runs to list")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	d, err := openDB(db.path(), false)
 	if err != nil {

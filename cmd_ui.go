@@ -21,7 +21,7 @@ func cmdWorkbench(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&spec.Data, "data", "", "SQuAD-format JSON; default: the synthetic world's held-out val split")
 	device := addDeviceFlag(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	engine.ApplyPreset(&spec, nil) // the embedded model's tuned settings prefill the launcher, as `seal run` takes them
 	if !isTerminal(stdout) || !isTerminal(os.Stdin) {

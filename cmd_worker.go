@@ -68,7 +68,7 @@ func cmdWorker(args []string, stdout, stderr io.Writer) int {
 	name := fs.String("name", fmt.Sprintf("%s-%d", host, os.Getpid()), "this worker's name, unique among the workers")
 	cache := fs.String("cache", "", "folder for fetched models and adapters (default: the user's cache folder)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if n.conn.URL == "" || fs.NArg() > 0 {
 		fs.Usage()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -51,6 +52,14 @@ func commands() []command {
 			summary: "continue from a version as a new run (a branch)",
 			about: "Starts a new run from VERSION (rebuilt from the base and its adapters, each checked by hash,\n" +
 				"the result checked bit for bit against the version's recorded logits) and goes on from there.", run: cmdRollback},
+		{name: "export-model", args: "RUN --out DIR", usage: "RUN --out DIR [--version V] [--merged] [--db FILE]",
+			summary: "write a model version as a PEFT adapter or a merged Hugging Face folder",
+			about: "Writes a model version of RUN (default its head) out of seal: a PEFT adapter folder\n" +
+				"(adapter_config.json + adapter_model.safetensors) for the run's base model, or with --merged\n" +
+				"a complete Hugging Face model folder (config.json, model.safetensors, tokenizer files, chat\n" +
+				"template). A version of several adapters applied one after another is no single adapter of\n" +
+				"the base: it is exported with --merged. The folder is loaded back and checked against the\n" +
+				"version's logits fingerprint before it appears at DIR.", run: cmdExportModel},
 		{name: "audit", args: "RUN", summary: "every weight change of a run, as JSON lines",
 			about: "Every weight change of a run, its input, the guard's verdict and approval, as JSON lines.", run: cmdAudit},
 		{name: "pretrain", usage: "--out DIR [flags]",
@@ -129,4 +138,13 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// flagExit is the exit code after a flag set failed to parse: 0 when -h or --help
+// asked for the usage (printed already), 2 for a bad flag.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
 }

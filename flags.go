@@ -88,7 +88,7 @@ func openRunArg(name string, args []string, stderr io.Writer, more func(*flag.Fl
 		more(fs)
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, 0, 2
+		return nil, 0, flagExit(err)
 	}
 	id, ok := runArg(fs, stderr)
 	if !ok {

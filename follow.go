@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
+	"time"
 
 	"seal/engine"
 	"seal/engine/redact"
@@ -47,19 +49,39 @@ func startAndFollow(cmd, db string, device *deviceFlag, nf *natsFlags, stdout, s
 		fmt.Fprintf(stderr, "%s: %s\n", cmd, termsafe.Line(redact.Secrets(err.Error())))
 		return 1
 	}
-	return follow(r, d, stdout, stderr)
+	return follow(r, d, stdout, stderr, followOptions{})
 }
 
-// follow writes a run's events as JSON lines and, on a terminal, a progress line.
-func follow(r *engine.Run, d *store.DB, stdout, stderr io.Writer) int {
+// followOptions are the progress line's clock and plain-line interval; the zero value
+// is the wall clock and plainEvery (tests give their own).
+type followOptions struct {
+	now   func() time.Time
+	every time.Duration
+}
+
+// follow writes a run's events as JSON lines on stdout and its progress on stderr: a
+// line redrawn in place on a terminal, a plain line every few seconds elsewhere.
+func follow(r *engine.Run, d *store.DB, stdout, stderr io.Writer, o followOptions) int {
 	enc := json.NewEncoder(termsafe.JSONWriter(stdout)) // strings stay exact, C1 and bidi as \u escapes
-	tty := isTerminal(stderr)
-	clear := "" // on a terminal, each line first erases the progress line
-	if tty {
-		clear = "\r\033[K"
-	}
-	done, total := 0, 0
-	for ev := range r.Events() {
+	rp := runProgress{p: newProgressLine(stderr, "", o.now, o.every), spec: r.Spec, d: d}
+	// The ticker redraws a quiet terminal line (its ETA moves) and writes a due plain line.
+	tick := time.NewTicker(min(max(rp.p.every, redrawEvery), time.Second))
+	defer tick.Stop()
+	done := 0 // results committed while this process followed
+	events := r.Events()
+	for events != nil {
+		var ev engine.Event
+		select {
+		case <-tick.C:
+			rp.p.tick(false)
+			continue
+		case e, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			ev = e
+		}
 		b, _ := json.Marshal(ev)
 		line := fmt.Sprintf(`{"type":%q`, ev.EventType())
 		if len(b) > 2 {
@@ -68,29 +90,12 @@ func follow(r *engine.Run, d *store.DB, stdout, stderr io.Writer) int {
 			line += "}"
 		}
 		enc.Encode(json.RawMessage(line))
-		switch e := ev.(type) {
-		case engine.RunStarted:
-			total = e.Tasks
-			fmt.Fprintf(stderr, "run %d: %s (%d passages)\n", e.Run, termsafe.Line(e.Name), e.Tasks)
-		case engine.Reward:
+		if _, ok := ev.(engine.Reward); ok {
 			done++
-			if tty {
-				fmt.Fprintf(stderr, "%sround %d  passage %d/%d  candidate %d  %s  reward %+.3f (±%.3f)", clear, e.Round, e.Task+1, total, e.Cand, termsafe.Line(e.Kind), e.Reward, e.Std)
-			}
-		case engine.RoundDone:
-			fmt.Fprintf(stderr, "%sround %d done: mean reward %+.3f ± %.3f, %d edits kept\n", clear, e.Round, e.MeanReward, e.StdReward, e.Kept)
-		case engine.Workers:
-			fmt.Fprintf(stderr, "%s%s\n", clear, workersLine(e))
-		case engine.GuardVerdict:
-			for _, w := range e.Warnings { // what the guard could not check is never silent
-				fmt.Fprintf(stderr, "%sguard (%s %d, %s): %s\n", clear, e.Kind, e.Step, e.Verdict, w)
-			}
-		case engine.Error:
-			fmt.Fprintf(stderr, "\nerror: %s\n", termsafe.Line(e.Message))
-		case engine.Finished:
-			fmt.Fprintf(stderr, "%srun %d %s (%d results committed)\n", clear, e.Run, termsafe.Line(e.Status), done)
 		}
+		rp.observe(ev, stderr, done)
 	}
+	rp.p.clear()
 	if err := r.Wait(); err != nil {
 		return 1
 	}
@@ -98,13 +103,151 @@ func follow(r *engine.Run, d *store.DB, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
+// runProgress turns a run's events into its progress line: the candidates (or
+// continual steps) done of the run's total, and where the run is.
+type runProgress struct {
+	p    *progressLine
+	spec engine.RunSpec
+	d    *store.DB
+	n    int    // counted results
+	noun string // the domain's word for a task
+	at   engine.Where
+	what string // what the run does now
+}
+
+// counted reports whether a Reward of this kind is one of the units the total counts.
+func counted(kind string) bool { return kind == "self_edit" || kind == "continual" || kind == "cpt" }
+
+// progressTotal is how many counted results a run of spec over tasks makes; a branch
+// (first > 0) starts at that round or continual step.
+func progressTotal(spec engine.RunSpec, tasks, first int) (int, string) {
+	switch spec.Mode {
+	case "continual":
+		return max(tasks-first, 0), "steps"
+	case "cpt":
+		return tasks * spec.K, "edits"
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return tasks * spec.K * max(max(spec.Rounds, 1)-first, 0), "candidates"
+}
+
+// firstStep is where a branch's run goes on: the step after its version's, when that
+// version is of the run's own kind (engine's runner starts there too).
+func (rp *runProgress) firstStep() int {
+	if rp.spec.FromVersion == 0 {
+		return 0
+	}
+	e, err := rp.d.LedgerEntryByID(rp.spec.FromVersion)
+	if err != nil {
+		return 0 // the count is a display; the run itself reports store errors
+	}
+	kind := store.LedgerPolicy
+	if rp.spec.Mode == "continual" {
+		kind = store.LedgerContinual
+	}
+	if e.Kind == kind {
+		return e.Step + 1
+	}
+	return 0
+}
+
+// observe folds one event into the line and writes the lines that always show (a
+// round's summary, errors, the end), erasing the progress line first.
+func (rp *runProgress) observe(ev engine.Event, stderr io.Writer, done int) {
+	p := rp.p
+	switch e := ev.(type) {
+	case engine.RunStarted:
+		rp.noun = engine.DomainInfoOf(rp.spec.Domain).Noun
+		fmt.Fprintf(stderr, "run %d: %s (%d %ss)\n", e.Run, termsafe.Line(e.Name), e.Tasks, rp.noun)
+		total, unit := progressTotal(rp.spec, e.Tasks, rp.firstStep())
+		p.unit = unit
+		if e.Resumed {
+			rp.n = rp.finished(e.Run)
+		}
+		p.begin(rp.n, total)
+		rp.what = "starting"
+	case engine.Token, engine.EditDone:
+		rp.at, rp.what = whereOf(ev), "writing self-edits"
+	case engine.TrainStep:
+		rp.at, rp.what = e.Where, fmt.Sprintf("training (%s %d/%d)", e.Phase, e.Step, e.Steps)
+		if e.Phase == "policy" { // the policy update is the round's, no task's
+			rp.at.Task, rp.what = -1, fmt.Sprintf("policy update (step %d/%d)", e.Step, e.Steps)
+		}
+	case engine.EvalItem:
+		rp.at, rp.what = e.Where, "answering ("+e.Phase+")"
+	case engine.Reward:
+		rp.at = e.Where
+		if counted(e.Kind) {
+			rp.n++
+		}
+	case engine.NeedsReview:
+		if e.Reason != "" { // the guard held a change: the run waits for a person's verdict on it
+			p.clear()
+			fmt.Fprintf(stderr, "candidate %d held by the guard (%s): waiting for a verdict\n", e.CandidateID, termsafe.Line(e.Reason))
+			rp.what = "waiting for a verdict"
+		}
+	case engine.RoundDone:
+		p.clear()
+		fmt.Fprintf(stderr, "round %d done: mean reward %+.3f ± %.3f, %d edits kept\n", e.Round, e.MeanReward, e.StdReward, e.Kept)
+	case engine.Workers:
+		p.clear()
+		fmt.Fprintln(stderr, workersLine(e))
+	case engine.GuardVerdict:
+		for _, w := range e.Warnings { // what the guard could not check is never silent
+			p.clear()
+			fmt.Fprintf(stderr, "guard (%s %d, %s): %s\n", e.Kind, e.Step, e.Verdict, w)
+		}
+	case engine.Error:
+		p.clear()
+		fmt.Fprintf(stderr, "error: %s\n", termsafe.Line(e.Message))
+		return
+	case engine.Finished:
+		p.clear()
+		fmt.Fprintf(stderr, "run %d %s (%d results committed)\n", e.Run, termsafe.Line(e.Status), done)
+		p.started = false // nothing is drawn after the end
+		return
+	}
+	p.set(rp.phase(), rp.n)
+}
+
+// phase says where the run is: round, task and what it does.
+func (rp *runProgress) phase() string {
+	var parts []string
+	if rp.spec.Mode != "continual" && rp.spec.Mode != "cpt" && rp.spec.Rounds > 0 {
+		parts = append(parts, fmt.Sprintf("round %d/%d", rp.at.Round+1, rp.spec.Rounds))
+	}
+	if rp.noun != "" && rp.p.total > 0 && rp.at.Task >= 0 {
+		parts = append(parts, fmt.Sprintf("%s %d", rp.noun, rp.at.Task+1))
+	}
+	if rp.what != "" {
+		parts = append(parts, termsafe.Line(rp.what))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// finished counts a resumed run's results committed before this process.
+func (rp *runProgress) finished(run int64) int {
+	cs, err := rp.d.Candidates(run, false)
+	if err != nil {
+		return 0 // the count is a display; the run itself reports store errors
+	}
+	n := 0
+	for _, c := range cs {
+		if counted(c.Kind) {
+			n++
+		}
+	}
+	return n
+}
+
+// whereOf is the position of a token or edit event.
+func whereOf(ev engine.Event) engine.Where {
+	switch e := ev.(type) {
+	case engine.Token:
+		return e.Where
+	case engine.EditDone:
+		return e.Where
+	}
+	return engine.Where{}
 }
 
 func printMetrics(w io.Writer, d *store.DB, id int64) {

@@ -202,7 +202,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.detail.update(msg)
 	case compareMsg:
 		return a, a.compare.update(msg)
-	case versionsMsg:
+	case versionsMsg, exportedMsg:
 		return a, a.versions.update(msg)
 	case tea.KeyMsg:
 		return a, a.onKey(msg)

@@ -115,22 +115,25 @@ func (k historyKeys) FullHelp() [][]key.Binding {
 }
 
 type versionsKeys struct {
-	Up, Down, Rollback, Yes, Back key.Binding
+	Up, Down, Rollback, Yes, Export, ExportMerged, Back key.Binding
 }
 
 var versionsKeyMap = versionsKeys{
-	Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-	Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-	Rollback: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "roll back to this version")),
-	Yes:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes, roll back (any other key: no)")),
-	Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+	Up:           key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+	Down:         key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+	Rollback:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "roll back")),
+	Yes:          key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes, roll back (any other key: no)")),
+	Export:       key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export adapter")),
+	ExportMerged: key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "export merged")),
+	Back:         key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 }
 
 func (k versionsKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Up, k.Down, k.Rollback, k.Back, global.Quit}
+	// Up and down are left to the full help (?): the export keys fill 80 columns.
+	return []key.Binding{k.Rollback, k.Export, k.ExportMerged, k.Back, global.Quit}
 }
 func (k versionsKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Rollback, k.Yes, k.Back}, {global.New, global.History, global.Live, global.Help, global.Quit, global.Interrupt}}
+	return [][]key.Binding{{k.Up, k.Down, k.Rollback, k.Yes, k.Export, k.ExportMerged, k.Back}, {global.New, global.History, global.Live, global.Help, global.Quit, global.Interrupt}}
 }
 
 // scrollKeys move a scrolling text (run detail, compare); they are the viewport's key

@@ -2,11 +2,14 @@ package ui
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"seal/engine"
@@ -17,7 +20,9 @@ import (
 // The version tree of a run's family (history → v): every committed version, branch
 // and held or rejected change, as `seal versions` prints it, with a cursor. r asks to
 // roll back to the selected version, y starts that as a new run branching from it
-// (engine.Rollback); any other key takes the question back.
+// (engine.Rollback); any other key takes the question back. e and E export the selected
+// version (engine.ExportModel, as seal export-model does) as a PEFT adapter or a merged
+// Hugging Face folder: they ask for the output folder, enter exports, esc cancels.
 
 type versionsView struct {
 	run     int64
@@ -26,9 +31,21 @@ type versionsView struct {
 	cursor  int
 	confirm bool // "roll back to v…? y/n" is asked
 	err     string
+	note    string // what the last export wrote
 
-	app  *App
-	roll func(run, version int64) tea.Cmd // starts the rollback (App.rollback)
+	out       textinput.Model // the export's output folder, while asked
+	exporting bool            // the folder is being typed
+	merged    bool            // the export asked for is a merged folder
+
+	app    *App
+	roll   func(run, version int64) tea.Cmd                          // starts the rollback (App.rollback)
+	export func(run, version int64, dir string, merged bool) tea.Cmd // runs the export (App.exportModel)
+}
+
+// exportedMsg is the end of an export started from the version tree.
+type exportedMsg struct {
+	x   engine.Exported
+	err error
 }
 
 // loadVersions reads the tree of run's family with the cursor on the run's head.
@@ -88,8 +105,9 @@ func (v *versionsView) selected() (store.LedgerEntry, bool) {
 
 func (v *versionsView) keys() help.KeyMap { return versionsKeyMap }
 
-// typing: while the rollback question is asked, every key answers it.
-func (v *versionsView) typing() bool { return v.confirm }
+// typing: while the rollback question is asked or the export folder typed, every key
+// answers it.
+func (v *versionsView) typing() bool { return v.confirm || v.exporting }
 
 // update shows a loaded tree, moves the cursor and asks about a rollback; roll is
 // called with the version once the person says yes.
@@ -102,8 +120,14 @@ func (v *versionsView) update(m tea.Msg) tea.Cmd {
 			return nil
 		}
 		*v = msg.v
-		v.app, v.roll = a, a.rollback
+		v.app, v.roll, v.export = a, a.rollback, a.exportModel
 		a.show(screenVersions)
+	case exportedMsg:
+		if msg.err != nil {
+			v.err, v.note = "export: "+msg.err.Error(), ""
+		} else {
+			v.err, v.note = "", engine.ExportedLine(msg.x)
+		}
 	case tea.KeyMsg:
 		return v.key(msg)
 	}
@@ -121,6 +145,9 @@ func (v *versionsView) key(msg tea.KeyMsg) tea.Cmd {
 		v.err = "rollback not started"
 		return nil
 	}
+	if v.exporting {
+		return v.exportKey(msg)
+	}
 	switch {
 	case key.Matches(msg, km.Back):
 		v.app.show(screenHistory)
@@ -137,8 +164,56 @@ func (v *versionsView) key(msg tea.KeyMsg) tea.Cmd {
 		default:
 			v.err, v.confirm = "", true
 		}
+	case key.Matches(msg, km.Export), key.Matches(msg, km.ExportMerged):
+		return v.askExport(key.Matches(msg, km.ExportMerged))
 	}
 	return nil
+}
+
+// askExport opens the output folder's input for the selected committed version.
+func (v *versionsView) askExport(merged bool) tea.Cmd {
+	e, ok := v.selected()
+	switch {
+	case !ok:
+		return nil
+	case e.Status != store.LedgerCommitted:
+		v.err = fmt.Sprintf("v%d was %s, never applied: only committed versions can be exported", e.ID, e.Status)
+		return nil
+	}
+	v.out = textinput.New()
+	v.out.Prompt = fmt.Sprintf("export v%d as %s to folder: ", e.ID, exportForm(merged))
+	v.out.Placeholder = "a new or empty folder"
+	v.exporting, v.merged, v.err, v.note = true, merged, "", ""
+	return v.out.Focus()
+}
+
+func exportForm(merged bool) string {
+	if merged {
+		return "a merged Hugging Face folder"
+	}
+	return "a PEFT adapter"
+}
+
+// exportKey types the folder; enter starts the export, esc cancels.
+func (v *versionsView) exportKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.Type {
+	case tea.KeyEsc:
+		v.exporting, v.err = false, "export cancelled"
+		return nil
+	case tea.KeyEnter:
+		dir := strings.TrimSpace(v.out.Value())
+		if dir == "" {
+			v.err = "type the folder to export to (esc cancels)"
+			return nil
+		}
+		v.exporting = false
+		e, _ := v.selected()
+		v.note = fmt.Sprintf("exporting v%d to %s…", e.ID, dir)
+		return v.export(v.run, e.ID, dir, v.merged)
+	}
+	var cmd tea.Cmd
+	v.out, cmd = v.out.Update(msg)
+	return cmd
 }
 
 func (v *versionsView) view(w, rows int) string {
@@ -149,8 +224,12 @@ func (v *versionsView) view(w, rows int) string {
 	case v.confirm:
 		e, _ := v.selected()
 		foot = styleAccent.Render(fmt.Sprintf("roll back run %d to v%d as a new run? y starts it, any other key cancels", v.run, e.ID))
+	case v.exporting:
+		foot = v.out.View()
 	case v.err != "":
 		foot = styleBad.Render(termsafe.Line(v.err))
+	case v.note != "":
+		foot = styleAccent.Render(termsafe.Line(v.note))
 	}
 	n := rows - 1
 	if foot != "" {
@@ -172,4 +251,30 @@ func (v *versionsView) view(w, rows int) string {
 		out += "\n" + clip(foot, w)
 	}
 	return out
+}
+
+// exportModel writes a version out of seal (engine.ExportModel) in a command; the
+// result or the error comes back to the version tree.
+func (a *App) exportModel(run, version int64, dir string, merged bool) tea.Cmd {
+	e, ctx := a.o.Engine, a.ctx
+	if e == nil {
+		return func() tea.Msg { return exportedMsg{err: fmt.Errorf("no engine to export with")} }
+	}
+	if abs, err := filepath.Abs(expandHome(dir)); err == nil {
+		dir = abs
+	}
+	return func() tea.Msg {
+		x, err := e.ExportModel(ctx, run, version, dir, merged)
+		return exportedMsg{x: x, err: err}
+	}
+}
+
+// expandHome reads a leading ~/ as the home folder, as a shell would.
+func expandHome(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return p
 }

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -135,5 +137,79 @@ func TestRollbackProblemStaysOnTheTree(t *testing.T) {
 	a.run = &engine.Run{ID: 5}
 	if a.rollback(1, 2) != nil || !strings.Contains(a.versions.err, "run 5 is still going") {
 		t.Fatalf("a live run: %q", a.versions.err)
+	}
+}
+
+// TestVersionTreeExport: e and E on the version tree ask for a folder and export the
+// selected version through the engine; a version of two adapters is refused as one
+// adapter with the pointer to E, the merged export's line is shown, esc cancels, and a
+// held change is not exported.
+func TestVersionTreeExport(t *testing.T) {
+	dir := t.TempDir()
+	model, err := llamatest.Folder(filepath.Join(dir, "model"), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data.json")
+	os.WriteFile(data, []byte(`[{"title": "Varn", "context": "Varn is a town on the river Ossa.", "questions": [{"question": "Which river is Varn on?", "answer": "Ossa"}]},
+		{"title": "Rask", "context": "Rask is a painter born in 1877.", "questions": [{"question": "When was Rask born?", "answer": "1877"}]}]`), 0o644)
+	db, err := store.Open(filepath.Join(dir, "seal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	spec := engine.DefaultSpec()
+	spec.Model, spec.Data, spec.Mode, spec.Style, spec.Tasks, spec.QATokens = model, data, "continual", "passage", 2, 4
+	spec.Inner.Epochs, spec.Inner.Rank, spec.Inner.Alpha, spec.Guard.On = 1, 4, 8, false
+	e := engine.New(db, llamatest.Backend())
+	r, err := e.Start(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range r.Events() {
+	}
+	if err := r.Wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	a := testApp(t, continualSpec(), &clock{t0})
+	a.o.DB, a.o.Engine = db, e
+	a.Update(tea.WindowSizeMsg{Width: 120, Height: 20})
+	loaded(t, a, loadVersionTree(db, r.ID))
+	exportTo := func(k, folder string) {
+		t.Helper()
+		press(a, k)
+		if !a.versions.typing() || !strings.Contains(a.View(), "to folder:") {
+			t.Fatalf("%s asks for no folder:\n%s", k, a.View())
+		}
+		a.Update(keyMsg(folder))
+		cmd := press(a, "enter")
+		if cmd == nil {
+			t.Fatalf("enter after %s started nothing (err %q)", k, a.versions.err)
+		}
+		a.Update(cmd())
+	}
+	exportTo("e", filepath.Join(dir, "one"))
+	if !strings.Contains(a.versions.err, "export it with --merged") || !strings.Contains(a.View(), "export: version 3 is 2 adapters") {
+		t.Errorf("the head as one adapter: err %q\n%s", a.versions.err, a.View())
+	}
+	exportTo("E", filepath.Join(dir, "merged"))
+	if a.versions.err != "" || !strings.Contains(a.View(), "version v3 (continual) written to "+filepath.Join(dir, "merged")) {
+		t.Errorf("merged export: err %q\n%s", a.versions.err, a.View())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "merged", "model.safetensors")); err != nil {
+		t.Error(err)
+	}
+	press(a, "up", "e")
+	if !strings.Contains(a.View(), "export v2 as a PEFT adapter to folder:") {
+		t.Fatalf("e on v2:\n%s", a.View())
+	}
+	press(a, "esc")
+	if a.versions.typing() || a.versions.err != "export cancelled" || a.screen != screenVersions {
+		t.Errorf("esc: typing %v err %q screen %d", a.versions.typing(), a.versions.err, a.screen)
+	}
+	v := versionsView{run: 1, entries: []store.LedgerEntry{{ID: 3, Status: store.LedgerHeld}}}
+	if v.askExport(false) != nil || v.exporting || !strings.Contains(v.err, "only committed versions can be exported") {
+		t.Errorf("a held change: exporting %v err %q", v.exporting, v.err)
 	}
 }

@@ -359,9 +359,26 @@ func candidateSource(db *store.DB, run int64, n, w int) (string, int, error) {
 	if err != nil {
 		return "", n, err
 	}
+	reviews, err := db.LatestReviews(run)
+	if err != nil {
+		return "", n, err
+	}
 	head := styleAccent.Render(fmt.Sprintf("self-edit %d of %d beside its source (s: next, esc: back)", n+1, len(edits)))
-	title := fmt.Sprintf(" #%d r%d p%d c%d · %s ", c.ID, c.Round, c.Task, c.Index, termsafe.Line(c.Kind))
+	title := fmt.Sprintf(" #%d r%d p%d c%d · %s%s ", c.ID, c.Round, c.Task, c.Index, termsafe.Line(c.Kind), verdictNote(reviews, c.ID))
 	return head + "\n" + src.beside(title, w), n, nil
+}
+
+// verdictNote is a candidate's latest verdict as a title suffix ("" when unreviewed).
+func verdictNote(reviews map[int64]store.Review, id int64) string {
+	rv, ok := reviews[id]
+	if !ok {
+		return ""
+	}
+	note := " · " + pastTense(rv.Verdict)
+	if rv.Reason != "" {
+		note += ": " + termsafe.Line(rv.Reason)
+	}
+	return note
 }
 
 // beside draws a stored candidate and its source at full length, for a scrolling

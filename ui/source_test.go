@@ -236,8 +236,14 @@ func storeWithReview(t *testing.T) *store.DB {
 		{Index: 0, Kind: store.KindSelfEdit, Edit: "Kesa Orbra was born in Veostwick.", Repeats: 2, AdaptedScore: 0.5, Reward: 0.5, Evals: answers([]bool{true, true}, []bool{false, false})},
 	} {
 		c.RunID, c.Status, c.Sampling = id, store.CandidateDone, []byte("{}")
-		if _, err := db.SaveCandidate(&c); err != nil {
+		cid, err := db.SaveCandidate(&c)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if c.Kind == store.KindSelfEdit {
+			if _, err := db.SaveReview(store.Review{CandidateID: cid, Verdict: store.VerdictReject, Reason: "says nothing new", Source: "human", At: t0}); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	return db
@@ -282,7 +288,7 @@ func TestDetailShowsASelfEditBesideItsSource(t *testing.T) {
 		}
 		loaded(t, a, press(a, "s"))
 		got := a.View()
-		for _, want := range []string{"self-edit 1 of 1 beside its source", "Kesa Orbra was born in Veostwick in 1880.", "✗ → ✓ ✓  Q1 Where was Kesa Orbra born?"} {
+		for _, want := range []string{"self-edit 1 of 1 beside its source", "Kesa Orbra was born in Veostwick in 1880.", "rejected: says nothing new", "✗ → ✓ ✓  Q1 Where was Kesa Orbra born?"} {
 			if !strings.Contains(got, want) {
 				t.Errorf("%d wide: detail lacks %q:\n%s", w, want, got)
 			}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -335,5 +336,22 @@ func TestGroundingHighlightFollowsColours(t *testing.T) {
 	coloured := src.groundedEdit("1. The Veda Summer happened in 1917.", 80)
 	if strings.Contains(coloured, "[1917]") || !strings.Contains(coloured, styleNewWord.Render("1917")) || !strings.Contains(coloured, "\x1b[4") {
 		t.Errorf("with colours the new words are not underlined: %q", coloured)
+	}
+}
+
+// The review panel fits every size exactly, the stacked and the column layouts and
+// each side alone, and a tiny terminal does not panic.
+func TestReviewPanelFits(t *testing.T) {
+	for _, size := range [][2]int{{60, 16}, {99, 30}, {100, 30}, {200, 60}} {
+		a, _ := reviewingApp(t, size[0], size[1])
+		for range numLayouts {
+			press(a, "J", "J", "J", "j")
+			checkFits(t, fmt.Sprintf("review %dx%d layout %d", size[0], size[1], a.live.layout), a.View(), size[0], size[1])
+			press(a, "v")
+		}
+	}
+	for _, size := range [][2]int{{20, 6}, {8, 3}, {1, 1}} {
+		a, _ := reviewingApp(t, size[0], size[1])
+		_ = a.View()
 	}
 }

@@ -193,9 +193,12 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil // a render: the prompt's keys are open now
 	case sendVerdictMsg, verdictSentMsg:
 		return a, a.live.update(msg)
+	case sourceMsg: // whichever screen is in front: the live review keeps it
+		a.live.sourceLoaded(msg)
+		return a, nil
 	case runsMsg:
 		return a, a.history.update(msg)
-	case detailMsg, whatIfLoadedMsg:
+	case detailMsg, whatIfLoadedMsg, sourceDetailMsg:
 		return a, a.detail.update(msg)
 	case compareMsg:
 		return a, a.compare.update(msg)
@@ -269,7 +272,8 @@ func (a *App) onEvents(m eventsMsg) tea.Cmd {
 	for _, ev := range m.evs {
 		a.live.st.apply(ev)
 		if nr, ok := ev.(engine.NeedsReview); ok {
-			cmds = append(cmds, a.live.rv.add(reviewItem{Where: nr.Where, ID: nr.CandidateID, Edit: nr.Edit, Reward: nr.Reward, Reason: nr.Reason}, a.o.Now(), a.o.Grace))
+			cmds = append(cmds, a.live.rv.add(reviewItem{Where: nr.Where, ID: nr.CandidateID, Edit: nr.Edit, Reward: nr.Reward, Reason: nr.Reason}, a.o.Now(), a.o.Grace),
+				a.live.wantSource(nr.CandidateID))
 		}
 	}
 	if m.closed {

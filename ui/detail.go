@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"seal/engine"
+	"seal/store/termsafe"
 )
 
 // Run detail (history → enter): one stored run in full in a scrolling text (the text
@@ -21,6 +22,7 @@ type detailView struct {
 	vp   viewport.Model
 	run  int64    // the run shown
 	task int      // the passage a what-if from here edits
+	cand int      // the self-edit shown beside its source (s), -1 before the first
 	back screenID // where esc goes
 }
 
@@ -47,6 +49,8 @@ func (d *detailView) update(m tea.Msg) tea.Cmd {
 		return d.opened(msg)
 	case whatIfLoadedMsg:
 		return d.whatIfLoaded(msg)
+	case sourceDetailMsg:
+		return d.sourceLoaded(msg)
 	case tea.KeyMsg:
 		km := detailKeyMap
 		switch {
@@ -58,6 +62,8 @@ func (d *detailView) update(m tea.Msg) tea.Cmd {
 			return d.whatIf(false)
 		case key.Matches(msg, km.WhatIf):
 			return d.whatIf(true)
+		case key.Matches(msg, km.Source):
+			return loadCandidateSource(d.app.o.DB, d.run, d.cand+1, d.app.w)
 		}
 		var cmd tea.Cmd
 		d.vp, cmd = d.vp.Update(msg)
@@ -75,7 +81,7 @@ func (d *detailView) opened(m detailMsg) tea.Cmd {
 	}
 	d.vp.SetContent(m.text)
 	d.vp.GotoTop()
-	d.run, d.task, d.back = m.id, 0, a.screen
+	d.run, d.task, d.cand, d.back = m.id, 0, -1, a.screen
 	a.show(screenDetail)
 	return nil
 }
@@ -91,6 +97,21 @@ func (d *detailView) whatIf(open bool) tea.Cmd {
 		return nil
 	}
 	return loadWhatIf(a.o.DB, d.run, d.task, open, a.w, a.o.Now())
+}
+
+// sourceLoaded shows a stored self-edit beside its source; an error stays on top.
+func (d *detailView) sourceLoaded(m sourceDetailMsg) tea.Cmd {
+	if m.run != d.run {
+		return nil
+	}
+	if m.err != nil {
+		d.vp.SetContent(styleBad.Render(termsafe.Line(m.err.Error())))
+		return nil
+	}
+	d.cand = m.n
+	d.vp.SetContent(m.text)
+	d.vp.GotoTop()
+	return nil
 }
 
 func (d *detailView) whatIfLoaded(m whatIfLoadedMsg) tea.Cmd {

@@ -19,8 +19,8 @@ import (
 )
 
 // TestWorkbenchEndToEnd drives the real program (real engine, embedded model, SQLite)
-// through a terminal: a run with the review gate on, a reward, an approval and a
-// rejection, a what-if edit, a second run, history and compare. It waits only for
+// through a terminal: a run with the review gate on, its two candidates reviewed beside
+// their passage (stepping between them), a reward, an approval and a rejection, a what-if edit, a second run, history and compare. It waits only for
 // rendered text, never for time.
 func TestWorkbenchEndToEnd(t *testing.T) {
 	if testing.Short() {
@@ -43,7 +43,7 @@ func TestWorkbenchEndToEnd(t *testing.T) {
 	spec := engine.DefaultSpec()
 	spec.Model, spec.Data = model, data
 	spec.Tasks, spec.K, spec.Rounds, spec.Repeats, spec.EditTokens, spec.QATokens = 1, 2, 1, 1, 16, 8
-	spec.Inner.Epochs, spec.Policy.Epochs, spec.Baselines, spec.ReviewGate = 1, 1, false, false
+	spec.Inner.Epochs, spec.Policy.Epochs, spec.Baselines, spec.ReviewGate = 1, 1, true, false
 	app := New(Options{DB: db, Engine: engine.New(db, llamatest.Backend()), Spec: spec, PresetDir: filepath.Join(dir, "presets"),
 		Grace: 200 * time.Millisecond, UndoWindow: 200 * time.Millisecond})
 	defer app.Close()
@@ -78,11 +78,19 @@ func TestWorkbenchEndToEnd(t *testing.T) {
 	send("right")
 	waitFor("the review gate on", `review gate\s+‹ on ›`)
 	send("s")
-	// A passage's candidates are committed together after their inner loops (one batch), so
-	// the last reward shown may already be the second candidate's.
-	waitFor("a reward and the first review prompt", `last #[23] self_edit`, `review #2 \(r0 p0 c0\) reward [-+]\d\.\d{3} \[a\]pprove`)
+	// A passage's candidates are committed together after their inner loops (one batch),
+	// so both wait for a verdict at once, each beside the passage it was written from.
+	waitFor("the first review prompt: the passage beside the edit, and what the edit did", `review #\d+ \(r0 p0 c0\) reward [-+]\d\.\d{3} \[a\]pprove`,
+		`1 of 2 waiting`, `source · passage 0`, `The Veda Summer took place in`,
+		`what this edit did`, `reward [-+]\d\.\d{3} ± \d\.\d{3} over 1 repeat`, `passage-only baseline [-+]\d\.\d{3}`,
+		`[✓✗] → [✓✗]  Q1 Where did the Veda Summer happen\?`,
+		`│[✓~✗] 1\. The Veda Summer`, `grounding \d\.\d\d: \d+ ✓ \d+ ~ \d+ ✗`) // each line's grounding mark
+	send("]")
+	waitFor("the next waiting candidate", `under review: #\d+ r0 p0 c1 2/2`, `2 of 2 waiting`)
+	send("[")
+	waitFor("back to the first", `under review: #\d+ r0 p0 c0 1/2`, `1 of 2 waiting`)
 	send("a")
-	waitFor("the second review prompt", `review #3 \(r0 p0 c1\) reward [-+]\d\.\d{3} \[a\]pprove`)
+	waitFor("the second review prompt", `review #\d+ \(r0 p0 c1\) reward [-+]\d\.\d{3} \[a\]pprove`)
 	send("r")
 	tm.Type("off topic")
 	send("enter")
@@ -92,11 +100,19 @@ func TestWorkbenchEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rv := reviews[2]; rv.Verdict != "approve" {
-		t.Errorf("candidate 2: %+v, want an approval", rv)
+	all, err := db.Candidates(1, false)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if rv := reviews[3]; rv.Verdict != "reject" || rv.Reason != "off topic" {
-		t.Errorf("candidate 3: %+v, want a rejection for being off topic", rv)
+	for _, c := range all {
+		rv := reviews[c.ID]
+		switch {
+		case c.Kind != store.KindSelfEdit:
+		case c.Index == 0 && rv.Verdict != "approve":
+			t.Errorf("candidate c0 (#%d): %+v, want an approval", c.ID, rv)
+		case c.Index == 1 && (rv.Verdict != "reject" || rv.Reason != "off topic"):
+			t.Errorf("candidate c1 (#%d): %+v, want a rejection for being off topic", c.ID, rv)
+		}
 	}
 
 	// What if: the person writes a self-edit and it is scored now, as a human candidate.

@@ -51,6 +51,8 @@ func (k launcherKeys) FullHelp() [][]key.Binding {
 type liveKeys struct {
 	Focus, Back, Grow, Shrink, Zoom, Pause, Cancel key.Binding
 	Approve, Reject, EditApprove, Undo, WhatIf     key.Binding
+	NextCand, PrevCand, Sides                      key.Binding // the review: step the queue, which sides show
+	SourceDown, SourceUp, EditDown, EditUp         key.Binding // the review: scroll each side
 	Confirm, Submit, Close                         key.Binding // in the editor and the reason line
 }
 
@@ -67,16 +69,24 @@ var liveKeyMap = liveKeys{
 	EditApprove: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit+approve")),
 	Undo:        key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo verdict")),
 	WhatIf:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "what if")),
+	NextCand:    key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next waiting")),
+	PrevCand:    key.NewBinding(key.WithKeys("["), key.WithHelp("[", "previous waiting")),
+	Sides:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "source/edit/both")),
+	SourceDown:  key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "scroll source")),
+	SourceUp:    key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "source up")),
+	EditDown:    key.NewBinding(key.WithKeys("J", "pgdown"), key.WithHelp("J/pgdn", "scroll edit")),
+	EditUp:      key.NewBinding(key.WithKeys("K", "pgup"), key.WithHelp("K/pgup", "edit up")),
 	Confirm:     key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "submit the edit")),
 	Submit:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "reject with the reason")),
 	Close:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close the editor")),
 }
 
 func (k liveKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Approve, k.Reject, k.EditApprove, k.Undo, k.WhatIf, k.Focus, k.Grow, k.Pause, global.History, global.Quit}
+	return []key.Binding{k.Approve, k.Reject, k.EditApprove, k.Undo, k.WhatIf, k.NextCand, k.Sides, k.Focus, k.Pause, global.History, global.Quit}
 }
 func (k liveKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Approve, k.Reject, k.EditApprove, k.Undo, k.WhatIf}, {k.Confirm, k.Submit, k.Close},
+	return [][]key.Binding{{k.Approve, k.Reject, k.EditApprove, k.Undo, k.WhatIf}, {k.NextCand, k.PrevCand, k.Sides, k.SourceDown, k.SourceUp, k.EditDown, k.EditUp},
+		{k.Confirm, k.Submit, k.Close},
 		{k.Focus, k.Back, k.Grow, k.Shrink, k.Zoom}, {k.Pause, k.Cancel, global.New, global.History, global.Help, global.Quit, global.Interrupt}}
 }
 
@@ -148,22 +158,23 @@ func (k scrollKeys) bindings() []key.Binding {
 }
 
 type detailKeys struct {
-	Scroll                scrollKeys
-	WhatIf, Passage, Back key.Binding
+	Scroll                        scrollKeys
+	WhatIf, Passage, Source, Back key.Binding
 }
 
 var detailKeyMap = detailKeys{
 	Scroll:  newScrollKeys("pgup", "b"),
 	WhatIf:  key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "what if")),
 	Passage: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "next passage: round 0 vs last")),
+	Source:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "next self-edit beside its source")),
 	Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 }
 
 func (k detailKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Scroll.Up, k.WhatIf, k.Passage, k.Back, global.History, global.Quit}
+	return []key.Binding{k.Scroll.Up, k.Source, k.WhatIf, k.Passage, k.Back, global.History, global.Quit}
 }
 func (k detailKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{k.Scroll.bindings(), {k.WhatIf, k.Passage, k.Back}, {global.New, global.History, global.Live, global.Help, global.Quit, global.Interrupt}}
+	return [][]key.Binding{k.Scroll.bindings(), {k.Source, k.WhatIf, k.Passage, k.Back}, {global.New, global.History, global.Live, global.Help, global.Quit, global.Interrupt}}
 }
 
 type compareKeys struct {

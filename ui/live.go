@@ -56,6 +56,13 @@ type liveView struct {
 	whatIf  reviewItem // what the what-if edits
 	flash   string
 
+	// The review panel: which sides show, each candidate's source as loaded (or the
+	// error), and each candidate's scroll per side, kept while stepping the queue.
+	layout    reviewLayout
+	sources   map[int64]*reviewSource
+	sourceErr map[int64]string
+	scroll    map[int64]*[2]int
+
 	app   *App             // the run it shows, the store, the options
 	now   func() time.Time // the App's clock, so the prompt and Update agree
 	grace time.Duration
@@ -68,7 +75,32 @@ func newLiveView() liveView {
 	ti := textinput.New()
 	ti.Prompt = "reason: "
 	ti.Placeholder = "why this edit should not be trained on"
-	return liveView{colShare: 50, rowShare: 50, editor: ta, reason: ti}
+	return liveView{colShare: 50, rowShare: 50, editor: ta, reason: ti,
+		sources: map[int64]*reviewSource{}, sourceErr: map[int64]string{}, scroll: map[int64]*[2]int{}}
+}
+
+// scrollOf is a candidate's scroll position, one per side.
+func (v *liveView) scrollOf(id int64) *[2]int {
+	p, ok := v.scroll[id]
+	if !ok {
+		p = &[2]int{}
+		v.scroll[id] = p
+	}
+	return p
+}
+
+// reviewBody is the candidate under review beside its source, in w x h.
+func (v *liveView) reviewBody(it reviewItem, w, h int) string {
+	title := v.paneTitle(paneEdit)
+	if n := len(v.rv.queue); n > 1 {
+		title += fmt.Sprintf("%d/%d ", v.rv.cur+1, n)
+	}
+	src, asked := v.sources[it.ID]
+	loadErr := v.sourceErr[it.ID]
+	if !asked && loadErr == "" {
+		loadErr = "no store to read it from"
+	}
+	return reviewPanes(src, loadErr, it.Reason, it.Edit, title, v.layout, v.scrollOf(it.ID), w, h)
 }
 
 func (v *liveView) paneTitle(p pane) string {
@@ -237,6 +269,9 @@ func (v *liveView) render(w, h int, status string) string {
 			title = fmt.Sprintf(" what if: r%d p%d, your self-edit · ctrl+s evaluates it · esc cancels ", v.whatIf.Round, v.whatIf.Task)
 		}
 		body = box(title, v.editor.View(), w, area, true, false)
+	case v.reviewing():
+		it, _ := v.rv.head()
+		body = v.reviewBody(it, w, area)
 	case v.zoom:
 		body = box(v.paneTitle(v.focus), v.paneBody(v.focus, w-2, area-2), w, area, true, v.focus == paneEdit)
 	default:
@@ -295,8 +330,8 @@ func (v *liveView) promptView(w int) string {
 		} else {
 			line += styleDim.Render("(keys open in a moment)")
 		}
-		if n := len(v.rv.queue) - 1; n > 0 {
-			line += styleDim.Render(fmt.Sprintf(" +%d waiting", n))
+		if n := len(v.rv.queue); n > 1 {
+			line += styleDim.Render(fmt.Sprintf(" %d of %d waiting", v.rv.cur+1, n))
 		}
 		if it.Reason != "" { // the guard held it: why comes before the edit
 			line += " " + styleBad.Render("held: "+clip(termsafe.Line(it.Reason), w))

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"seal/engine"
 	"seal/store/termsafe"
 )
 
@@ -120,6 +121,16 @@ func (v *liveView) key(msg tea.KeyMsg) tea.Cmd {
 		return v.editor.Focus()
 	case key.Matches(msg, km.Undo):
 		return v.rv.undo(now, o.Grace)
+	case key.Matches(msg, km.NextCand, km.PrevCand):
+		d := 1
+		if key.Matches(msg, km.PrevCand) {
+			d = -1
+		}
+		v.rv.step(d)
+	case key.Matches(msg, km.Sides) && pending:
+		v.layout = (v.layout + 1) % numLayouts
+	case key.Matches(msg, km.SourceDown, km.SourceUp, km.EditDown, km.EditUp) && pending:
+		v.scrollReview(msg)
 	case key.Matches(msg, km.WhatIf):
 		return v.openWhatIf()
 	case key.Matches(msg, km.Focus):
@@ -146,6 +157,51 @@ func (v *liveView) key(msg tea.KeyMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// reviewing says a candidate waits for a verdict: the review panel is shown.
+func (v *liveView) reviewing() bool {
+	_, ok := v.rv.head()
+	return ok
+}
+
+// scrollReview moves one side of the candidate shown by a line; the drawing clamps
+// it to the text.
+func (v *liveView) scrollReview(msg tea.KeyMsg) {
+	km := liveKeyMap
+	it, _ := v.rv.head()
+	sc := v.scrollOf(it.ID)
+	switch {
+	case key.Matches(msg, km.SourceDown):
+		sc[0]++
+	case key.Matches(msg, km.SourceUp):
+		sc[0] = max(0, sc[0]-1)
+	case key.Matches(msg, km.EditDown):
+		sc[1]++
+	case key.Matches(msg, km.EditUp):
+		sc[1] = max(0, sc[1]-1)
+	}
+}
+
+// wantSource loads the source of a candidate that waits for review, once.
+func (v *liveView) wantSource(id int64) tea.Cmd {
+	db := v.app.o.DB
+	if _, ok := v.sources[id]; ok || db == nil || v.st.run == 0 {
+		return nil
+	}
+	v.sources[id] = nil // asked: the panel says it is loading
+	grids := engine.DomainInfoOf(v.st.spec.Domain).Display == engine.DisplayGrids
+	return loadSource(db, v.st.run, id, grids)
+}
+
+// sourceLoaded keeps a loaded source, or the error to show in its place.
+func (v *liveView) sourceLoaded(m sourceMsg) {
+	if m.err != nil {
+		v.sourceErr[m.id] = m.err.Error()
+		return
+	}
+	src := m.src
+	v.sources[m.id] = &src
 }
 
 // openWhatIf opens the editor on the self-edit shown, to try one's own instead.

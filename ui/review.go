@@ -32,6 +32,7 @@ type verdict struct {
 
 type reviewer struct {
 	queue   []reviewItem
+	cur     int       // the candidate shown, an index into queue (next/previous move it)
 	shownAt time.Time // when the head of the queue appeared
 	staged  *verdict  // within its undo window
 	sent    []verdict // sent, newest last
@@ -68,12 +69,24 @@ func (rv *reviewer) show(now time.Time, grace time.Duration) tea.Cmd {
 	return tea.Tick(grace, func(time.Time) tea.Msg { return graceOverMsg{} })
 }
 
-// head is the candidate the prompt asks about, if any.
+// head is the candidate the prompt asks about, if any: the one the cursor is on.
 func (rv *reviewer) head() (reviewItem, bool) {
 	if len(rv.queue) == 0 {
 		return reviewItem{}, false
 	}
-	return rv.queue[0], true
+	rv.cur = max(0, min(rv.cur, len(rv.queue)-1))
+	return rv.queue[rv.cur], true
+}
+
+// step moves the cursor to the next (d=1) or previous (d=-1) waiting candidate,
+// round the queue. A person's own step opens no grace period: the key that follows
+// is meant for what it shows.
+func (rv *reviewer) step(d int) bool {
+	if len(rv.queue) < 2 {
+		return false
+	}
+	rv.cur = (rv.cur + d + len(rv.queue)) % len(rv.queue)
+	return true
 }
 
 // open says whether the prompt accepts keys now.
@@ -94,7 +107,7 @@ func (rv *reviewer) decide(v, reason, edited string, now time.Time, grace, undo 
 	rv.seq++
 	rv.staged = &verdict{item: it, verdict: v, reason: reason, edited: edited, seq: rv.seq}
 	rv.note = ""
-	rv.queue = rv.queue[1:]
+	rv.queue = append(rv.queue[:rv.cur:rv.cur], rv.queue[rv.cur+1:]...)
 	if len(rv.queue) > 0 {
 		cmds = append(cmds, rv.show(now, grace))
 	}
@@ -120,7 +133,7 @@ func (rv *reviewer) undo(now time.Time, grace time.Duration) tea.Cmd {
 		rv.note = "nothing to undo"
 		return nil
 	}
-	rv.queue = append([]reviewItem{it}, rv.queue...)
+	rv.queue, rv.cur = append([]reviewItem{it}, rv.queue...), 0
 	return rv.show(now, grace)
 }
 
@@ -137,7 +150,7 @@ func (rv *reviewer) due(seq int) (verdict, bool) {
 func (rv *reviewer) sentDone(m verdictSentMsg) {
 	if m.err != nil {
 		rv.note = fmt.Sprintf("verdict on #%d not recorded: %v", m.v.item.ID, m.err)
-		rv.queue = append([]reviewItem{m.v.item}, rv.queue...)
+		rv.queue, rv.cur = append([]reviewItem{m.v.item}, rv.queue...), 0
 		return
 	}
 	rv.sent = append(rv.sent, m.v)

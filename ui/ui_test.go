@@ -204,7 +204,8 @@ func TestGoldenLiveView(t *testing.T) {
 
 // TestGoldenReviewPrompt renders a recorded run halfway with its newest self-edit
 // waiting for a verdict (the recording ran without the gate, so the NeedsReview is
-// made from that candidate's own EditDone and Reward); the README shows it.
+// made from that candidate's own EditDone and Reward). There is no store behind it, so
+// the source side says so; TestGoldenReviewBeside draws a loaded source.
 func TestGoldenReviewPrompt(t *testing.T) {
 	evs := readRecorded(t, "restem-events.jsonl")
 	evs = evs[:int(float64(len(evs))*0.55)]

@@ -5,6 +5,8 @@
 //
 // The matching rules, each tested in grounding_test.go:
 //
+//   - A line's leading list number ("1.", "2)", "(3)": one to three digits) is layout, not a
+//     word: the model's edits are numbered lists, and the numbers state nothing.
 //   - Words are the line's whitespace-separated tokens with leading and trailing punctuation
 //     trimmed; a token of punctuation alone is no word. A token splits into parts at
 //     hyphens and other inner punctuation ("Dorbra-Tonor" is dorbra + tonor), except a
@@ -177,7 +179,10 @@ type part struct {
 // words are read across parts and tokens here, which is why keys need the whole line.
 func readLine(line string) []token {
 	var toks []token
-	for _, f := range strings.Fields(line) {
+	for i, f := range strings.Fields(line) {
+		if i == 0 && isListMarker(f) {
+			continue // "1." or "2)" numbers a list: layout, not a fact the passage must state
+		}
 		text := strings.TrimFunc(f, isPunct)
 		if text == "" {
 			continue
@@ -206,6 +211,17 @@ func readLine(line string) []token {
 		}
 	}
 	return toks
+}
+
+// isListMarker is a list item's number as edits write it: one to three digits closed by
+// "." or ")", optionally opened by "(". A year ("1867.") has four digits and stays a word.
+func isListMarker(f string) bool {
+	f = strings.TrimPrefix(f, "(")
+	if len(f) < 2 || (f[len(f)-1] != '.' && f[len(f)-1] != ')') {
+		return false
+	}
+	n := f[:len(f)-1]
+	return len(n) <= 3 && allDigits(n)
 }
 
 func norms(ps []part) []string {

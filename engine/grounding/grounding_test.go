@@ -74,6 +74,11 @@ func TestMatchingRules(t *testing.T) {
 		{"a single letter is not content", "Salt.", "B salt", "(!B) salt"},
 		{"numbers are content", "Salt.", "one salt", "!one salt"},
 		{"unicode apostrophe", "Tonor’s guild", "Tonor guild", "Tonor guild"},
+		{"a list number is layout", "Veda lasted four days.", "1. Veda lasted", "Veda lasted"},
+		{"list numbers closed by a parenthesis", "Veda lasted four days.", "12) Veda", "Veda"},
+		{"list numbers in parentheses", "Veda lasted four days.", "(3) Veda", "Veda"},
+		{"a year opening a line is a word", "Veda lasted four days.", "1867. Veda", "!1867 Veda"},
+		{"a number later in the line is a word", "Veda lasted four days.", "Veda 1.", "Veda !1"},
 	} {
 		if got := found(c.passage, c.edit); got != c.want {
 			t.Errorf("%s: passage %q, edit %q: got %q, want %q", c.rule, c.passage, c.edit, got, c.want)

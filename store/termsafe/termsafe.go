@@ -4,7 +4,7 @@
 // written as CSV, so none of them can clear the screen, retitle the window, move
 // the cursor or reorder what a person reads.
 //
-// What goes: every C0 control (Line also takes newline and tab), DEL, every escape
+// What goes: every C0 control (Line folds line breaks and tabs to a space), DEL, every escape
 // sequence whole (CSI, OSC, DCS, SOS, PM, APC and the two-byte ESC forms, with
 // their parameters and terminator), the C1 controls U+0080-U+009F (the 8-bit CSI,
 // OSC, ... with their sequences), the bidi embeddings, overrides and isolates
@@ -24,8 +24,9 @@ import (
 // Marker replaces each control, escape sequence, bidi control or invalid byte.
 const Marker = "\uFFFD"
 
-// Line returns s safe for one line of a terminal: newlines, carriage returns and
-// tabs are markers too. s itself is returned (no copy) when nothing needs it.
+// Line returns s safe for one line of a terminal: a line break (LF, CRLF or CR) or a
+// tab becomes one space, as a multi-line self-edit read on one line should; every
+// other control is a marker. s itself is returned (no copy) when nothing needs it.
 func Line(s string) string { return clean(s, false, false) }
 
 // Text returns s safe for a multi-line pane: as Line, but newline and tab stay, and
@@ -53,6 +54,12 @@ func clean(s string, multi, sgr bool) string {
 			i++
 		case multi && c == '\r' && i+1 < len(s) && s[i+1] == '\n':
 			i++ // the newline that follows is kept
+		case !multi && (c == '\n' || c == '\t' || c == '\r'):
+			if c == '\r' && i+1 < len(s) && s[i+1] == '\n' {
+				i++ // CRLF is one break
+			}
+			b.WriteByte(' ')
+			i++
 		case c == 0x1b:
 			if n := sgrLen(s[i:]); sgr && n > 0 {
 				b.WriteString(s[i : i+n])

@@ -27,7 +27,8 @@ func TestLine(t *testing.T) {
 		{"a\u009b2Jb", "a" + m + "b"},   // C1 CSI with its parameters
 		{"a\u009d0;t\u009cb", "a" + m + "b"},
 		{"a\u0085b\u009cc", "a" + m + "b" + m + "c"},
-		{"a\nb\rc\td\x00e\x7ff", "a" + m + "b" + m + "c" + m + "d" + m + "e" + m + "f"},
+		{"a\nb\rc\td\x00e\x7ff", "a b c d" + m + "e" + m + "f"}, // breaks and tabs fold to a space
+		{"1. one\r\n2. two", "1. one 2. two"},
 		{"evil\u202Etxt.exe\u2066x\u2069", "evil" + m + "txt.exe" + m + "x" + m},
 		{"bad\xffutf8\xc3", "bad" + m + "utf8" + m},
 		{"\x9b2J", m + "2J"}, // a raw 0x9b byte is invalid UTF-8, not a CSI

@@ -167,6 +167,21 @@ func TestBenchCommandRuns(t *testing.T) {
 	}
 }
 
+// TestBenchTorchFlags: a bad --torch-script is a usage error naming the flag, before
+// anything is measured.
+func TestBenchTorchFlags(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "torchbench.py")
+	for _, args := range [][]string{
+		{"bench", "--compare-torch", "--torch-script", missing},
+		{"bench", "--torch-script", missing},
+	} {
+		code, out, errOut := runCmd(args...)
+		if code != 2 || !strings.Contains(errOut, "--torch-script") || out != "" {
+			t.Errorf("%v: code %d, stdout %q, stderr %q; want 2 and an error naming --torch-script", args, code, out, errOut)
+		}
+	}
+}
+
 // TestRunCommands drives the headless CLI: a run from a TOML file with a flag over it,
 // then runs, show, compare, export and resume on the store it wrote.
 func TestRunCommands(t *testing.T) {

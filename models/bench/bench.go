@@ -30,6 +30,8 @@ type Options struct {
 	Skip1B bool
 	// Backend runs the models (the matmul and bandwidth lines measure the CPU itself).
 	Backend tensor.Backend
+	// Results, when set, receives each model's figures (for the PyTorch side by side).
+	Results *Results
 }
 
 // Shape is one matrix multiply, written M×K×N: C[M×N] = A[M×K]·Bᵀ with B stored [N×K]
@@ -68,7 +70,7 @@ func Run(w io.Writer, o Options) error {
 	small := &llama.Config{Arch: llama.ArchLlama, VocabSize: 2048, HiddenSize: 256, IntermediateSize: 688, NumLayers: 4,
 		NumHeads: 8, NumKVHeads: 4, HeadDim: 32, MaxPositions: 4096, RMSNormEps: 1e-5, RopeTheta: 10000,
 		RopeScaling: llama.RopeScaling{Type: "default"}, TieWordEmbeddings: true}
-	if err := modelSection(w, "small model (vocab 2048, d 256, 4 layers, 8/4 heads, f32)", small, false, readBW, o, 8, false); err != nil {
+	if err := modelSection(w, "small", "small model (vocab 2048, d 256, 4 layers, 8/4 heads, f32)", small, false, readBW, o, 8, false); err != nil {
 		return err
 	}
 	if o.Skip1B {
@@ -81,14 +83,14 @@ func Run(w io.Writer, o Options) error {
 	if o.Quick {
 		oneB.NumLayers = 2
 	}
-	return modelSection(w, fmt.Sprintf("Llama-3.2-1B-shaped model (%d layers, random bf16 weights)", oneB.NumLayers), oneB, true, readBW, o, 32, true)
+	return modelSection(w, "1b", fmt.Sprintf("Llama-3.2-1B-shaped model (%d layers, random bf16 weights)", oneB.NumLayers), oneB, true, readBW, o, 32, true)
 }
 
 // modelSection measures decode at batch 1 and 5 and LoRA training. The random model is
 // written to a temporary checkpoint and loaded back memory-mapped, as a real model is, so
 // the memory figures are those of real use. With memLimit it checks the decode peak
 // against 1.3 x weights + KV cache, the target for the 1B model.
-func modelSection(w io.Writer, title string, c *llama.Config, bf16 bool, readGBps float64, o Options, rank int, memLimit bool) error {
+func modelSection(w io.Writer, name, title string, c *llama.Config, bf16 bool, readGBps float64, o Options, rank int, memLimit bool) error {
 	dir, err := os.MkdirTemp("", "seal-bench-")
 	if err != nil {
 		return err
@@ -117,6 +119,7 @@ func modelSection(w io.Writer, title string, c *llama.Config, bf16 bool, readGBp
 	if o.Quick {
 		prompt, newTokens = 8, 4
 	}
+	fig := Figures{Model: name, Hidden: c.HiddenSize, Layers: c.NumLayers, Vocab: c.VocabSize, Rank: rank}
 	var kvBytes int64
 	for _, batch := range []int{1, 5} {
 		tps, kv, err := decodeRate(m, batch, prompt, newTokens)
@@ -124,6 +127,11 @@ func modelSection(w io.Writer, title string, c *llama.Config, bf16 bool, readGBp
 			return err
 		}
 		kvBytes = max(kvBytes, kv)
+		if batch == 1 {
+			fig.Decode1 = tps
+		} else {
+			fig.Decode5 = tps
+		}
 		line := fmt.Sprintf("  decode batch %d: %7.1f tokens/s", batch, tps)
 		if batch == 1 {
 			bound := readGBps * 1e9 / float64(weights)
@@ -133,6 +141,7 @@ func modelSection(w io.Writer, title string, c *llama.Config, bf16 bool, readGBp
 		fmt.Fprintln(w, line)
 	}
 	decodePeak := peakRSS() - base
+	fig.DecodePeak = decodePeak
 	fmt.Fprintf(w, "  peak memory while decoding: %.2f GB above the %.2f GB the process held before loading", float64(decodePeak)/1e9, float64(base)/1e9)
 	if memLimit {
 		limit := float64(weights)*1.3 + float64(kvBytes)
@@ -148,8 +157,10 @@ func modelSection(w io.Writer, title string, c *llama.Config, bf16 bool, readGBp
 	if err != nil {
 		return err
 	}
+	fig.Train, fig.TrainPeak = tps, peakRSS()-base
 	fmt.Fprintf(w, "  LoRA training (r %d, all seven projections, batch %dx%d, AdamW): %.1f tokens/s; peak memory %.2f GB\n",
-		rank, seqs, T, tps, float64(peakRSS()-base)/1e9)
+		rank, seqs, T, tps, float64(fig.TrainPeak)/1e9)
+	o.Results.add(fig)
 	return nil
 }
 

@@ -143,34 +143,24 @@ func (m *Model) Loss(ids, targets []int32, B, T int, backward bool, gradScale fl
 		defer m.passes.put(p)
 	}
 	xnf, a := m.forward(p, ids, B, T, nil, backward)
-	logits := p.tensor(B*T, m.Config.VocabSize)
-	m.logitsInto(p, logits, xnf, nil)
-	var dlogits *tensor.Tensor
+	var dxnf *tensor.Tensor
 	if backward {
-		dlogits = p.tensor(logits.Shape...)
+		dxnf = p.tensor(B*T, m.Config.HiddenSize)
 	}
-	sum, _ := m.Backend.CrossEntropy(dlogits, logits, targets, gradScale/float32(count))
+	sum := m.headLoss(p, xnf, targets, gradScale/float32(count), dxnf)
 	if backward {
-		m.backward(p, a, dlogits)
+		m.backward(p, a, dxnf)
 	}
 	return sum / float64(count), count, nil
 }
 
-// backward propagates dlogits through the network, block by block in reverse, adding
+// backward propagates dxnf, the gradient of the final norm's output (headLoss made it
+// and the lm_head's gradient), through the network, block by block in reverse, adding
 // into the gradients being trained.
-func (m *Model) backward(p *pass, a *acts, dlogits *tensor.Tensor) {
+func (m *Model) backward(p *pass, a *acts, dxnf *tensor.Tensor) {
 	c, be := m.Config, m.Backend
 	N := a.B * a.T
 	g := m.full
-	dxnf := p.tensor(N, c.HiddenSize)
-	be.MatMul(dxnf, dlogits, m.LMHead, false, false, 1, 0)
-	if g != nil {
-		if g.lmHead != nil {
-			be.MatMul(g.lmHead, dlogits, a.xnf, true, false, 1, 1)
-		} else {
-			be.MatMul(g.embed, dlogits, a.xnf, true, false, 1, 1) // tied: lm_head is the embedding
-		}
-	}
 	dx := p.tensor(N, c.HiddenSize)
 	be.RMSNormBackward(dx, gradOf(g, func(g *fullGrads) *tensor.Tensor { return g.norm }), dxnf, a.xf, m.Norm, a.rstdf)
 	cos, sin := m.rope.tables(a.T)

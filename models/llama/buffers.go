@@ -70,6 +70,19 @@ func (a *arena) view(t *tensor.Tensor, shape ...int) *tensor.Tensor {
 	return &s.view
 }
 
+// rows returns rows [from, from+n) of t (a matrix), its header kept in the arena.
+func (a *arena) rows(t *tensor.Tensor, from, n int) *tensor.Tensor {
+	if a.next == len(a.slots) {
+		a.slots = append(a.slots, &arenaSlot{})
+	}
+	s := a.slots[a.next]
+	a.next++
+	c := t.Cols()
+	s.shape[0], s.shape[1] = n, c
+	s.view = t.Sub(from*c, s.shape[:2])
+	return &s.view
+}
+
 // pass is where one forward pass takes its tensors. An inference pass draws from arenas
 // kept by the model: the embedding and the final norm from head, layer i from layers[i%2]
 // (so a layer's input, the previous layer's output, is never overwritten while it is
@@ -99,6 +112,9 @@ func (p *pass) tensor(shape ...int) *tensor.Tensor { return p.cur.get(shape...) 
 
 // viewOf is t.View(shape...) without an allocation on an inference pass.
 func (p *pass) viewOf(t *tensor.Tensor, shape ...int) *tensor.Tensor { return p.cur.view(t, shape...) }
+
+// rows is t.RowRange(from, from+n) without an allocation.
+func (p *pass) rows(t *tensor.Tensor, from, n int) *tensor.Tensor { return p.cur.rows(t, from, n) }
 
 // useHead and useLayer choose the arena that the next tensors come from.
 func (p *pass) useHead() { p.cur = &p.head }

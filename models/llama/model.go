@@ -38,6 +38,11 @@ type Model struct {
 	Norm    *tensor.Tensor
 	LMHead  *tensor.Tensor // the same tensor as Embed when tied
 
+	// LossChunk is how many positions Loss sends through the lm_head and the
+	// cross-entropy at once (0: DefaultLossChunk); the whole batch's logits are never
+	// held.
+	LossChunk int
+
 	rope   *ropeTables
 	passes passPool // inference passes' buffers, kept between calls (buffers.go)
 	train  *pass    // the training step's buffers, from the first Loss with backward

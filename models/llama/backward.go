@@ -170,12 +170,17 @@ func (m *Model) backward(p *pass, a *acts, dxnf *tensor.Tensor) {
 		if g != nil {
 			gl = &g.layers[li]
 		}
+		p.useBackLayer(li)
 		// MLP block: dx is the gradient of the block's output (residual passes through).
-		dact := m.linearBackward(p, li, Down, dx, s.act, s)
+		// The block's inputs the forward did not keep are recomputed, bit for bit.
+		act := p.tensor(N, c.IntermediateSize)
+		be.SwiGLU(act, s.gate, s.up)
+		xn2 := m.renorm(p, s.h, l.MLPNorm)
+		dact := m.linearBackward(p, li, Down, dx, act, s)
 		dgate, dup := p.tensor(N, c.IntermediateSize), p.tensor(N, c.IntermediateSize)
 		be.SwiGLUBackward(dgate, dup, dact, s.gate, s.up)
-		dxn2 := m.linearBackward(p, li, Gate, dgate, s.xn2, s)
-		be.Add(dxn2, m.linearBackward(p, li, Up, dup, s.xn2, s), 1)
+		dxn2 := m.linearBackward(p, li, Gate, dgate, xn2, s)
+		be.Add(dxn2, m.linearBackward(p, li, Up, dup, xn2, s), 1)
 		dh := p.tensor(N, c.HiddenSize)
 		be.RMSNormBackward(dh, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.MLPNorm }), dxn2, s.h, l.MLPNorm, s.rstd2)
 		be.Add(dh, dx, 1)
@@ -191,9 +196,10 @@ func (m *Model) backward(p *pass, a *acts, dxnf *tensor.Tensor) {
 			dq = m.headNormBackward(p, dq, s.qRaw, l.QNorm, s.rstdQ, c.NumHeads, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.QNorm }))
 			dk = m.headNormBackward(p, dk, s.kRaw, l.KNorm, s.rstdK, c.NumKVHeads, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.KNorm }))
 		}
-		dxn1 := m.linearBackward(p, li, Q, dq, s.xn1, s)
-		be.Add(dxn1, m.linearBackward(p, li, K, dk, s.xn1, s), 1)
-		be.Add(dxn1, m.linearBackward(p, li, V, dv, s.xn1, s), 1)
+		xn1 := m.renorm(p, s.x, l.AttnNorm)
+		dxn1 := m.linearBackward(p, li, Q, dq, xn1, s)
+		be.Add(dxn1, m.linearBackward(p, li, K, dk, xn1, s), 1)
+		be.Add(dxn1, m.linearBackward(p, li, V, dv, xn1, s), 1)
 		dx = p.tensor(N, c.HiddenSize)
 		be.RMSNormBackward(dx, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.AttnNorm }), dxn1, s.x, l.AttnNorm, s.rstd1)
 		be.Add(dx, dh, 1)
@@ -201,6 +207,14 @@ func (m *Model) backward(p *pass, a *acts, dxnf *tensor.Tensor) {
 	if g != nil {
 		be.EmbeddingBackward(g.embed, dx, a.ids)
 	}
+}
+
+// renorm recomputes RMSNorm(x)·w, a layer input the forward did not keep (its rstd is
+// recomputed too, into a buffer of its own: the saved one is the backward's).
+func (m *Model) renorm(p *pass, x, w *tensor.Tensor) *tensor.Tensor {
+	xn, rstd := p.tensor(x.Shape...), p.tensor(x.Rows())
+	m.Backend.RMSNorm(xn, rstd, x, w, float32(m.Config.RMSNormEps))
+	return xn
 }
 
 func (m *Model) headNormBackward(p *pass, dy, x, w, rstd *tensor.Tensor, heads int, dw *tensor.Tensor) *tensor.Tensor {

@@ -92,16 +92,17 @@ func (a *arena) rows(t *tensor.Tensor, from, n int) *tensor.Tensor {
 type pass struct {
 	be       tensor.Backend
 	head     arena
-	layers   [2]arena
-	cur      *arena  // where tensor() draws from
-	training bool    // one arena for the whole step
-	pos      []int32 // positions of the pass's tokens
-	past     []int   // cached positions per sequence
-	acts     acts    // a training pass's saved activations
+	layers   [2]arena // an inference pass's layers; a training step's backward, layer by layer
+	scratch  arena    // a training pass's per-layer tensors that the backward recomputes
+	cur      *arena   // where tensor() draws from
+	training bool     // one arena for the whole step
+	pos      []int32  // positions of the pass's tokens
+	past     []int    // cached positions per sequence
+	acts     acts     // a training pass's saved activations
 }
 
 func newPass(be tensor.Backend) *pass {
-	p := &pass{be: be, head: arena{be: be}}
+	p := &pass{be: be, head: arena{be: be}, scratch: arena{be: be}}
 	p.layers[0].be, p.layers[1].be = be, be
 	return p
 }
@@ -123,7 +124,27 @@ func (p *pass) useLayer(i int) {
 	if !p.training {
 		p.cur = &p.layers[i%2]
 		p.cur.reset()
+		return
 	}
+	p.scratch.reset()
+}
+
+// transient returns a buffer read only within the current layer's forward: in a
+// training pass it comes from the scratch arena, which the next layer reuses, and the
+// backward recomputes it; otherwise it is an ordinary buffer of the current arena.
+func (p *pass) transient(shape ...int) *tensor.Tensor {
+	if p.training {
+		return p.scratch.get(shape...)
+	}
+	return p.tensor(shape...)
+}
+
+// useBackLayer makes layer i's backward draw from layers[i%2], reset: the backward's
+// tensors then live through two layers only (layer i's dx is read by layer i−1 and
+// dead when layer i−2 reuses the arena), not the whole step.
+func (p *pass) useBackLayer(i int) {
+	p.cur = &p.layers[i%2]
+	p.cur.reset()
 }
 
 // start readies a pass for n tokens in b sequences.

@@ -39,16 +39,15 @@ func (c *KVCache) Bytes() int64 {
 // layerActs are one block's saved activations, kept for the backward pass.
 type layerActs struct {
 	x          *tensor.Tensor // block input (residual stream)
-	xn1, rstd1 *tensor.Tensor
+	rstd1      *tensor.Tensor // the norms' outputs and silu(gate)*up are not kept: the backward recomputes them
 	qRaw, kRaw *tensor.Tensor // projections before q/k norm (Qwen3) — nil otherwise
 	rstdQ      *tensor.Tensor
 	rstdK      *tensor.Tensor
 	q, k, v    *tensor.Tensor // after norm and rope: what attention saw
 	att, lse   *tensor.Tensor
 	h          *tensor.Tensor // residual after attention
-	xn2, rstd2 *tensor.Tensor
+	rstd2      *tensor.Tensor
 	gate, up   *tensor.Tensor
-	act        *tensor.Tensor          // silu(gate)*up
 	lora       [numProj]*tensor.Tensor // x·Aᵀ of each LoRA branch
 	loraIn     [numProj]*tensor.Tensor // the branch's input after dropout, when dropout is on
 }
@@ -167,11 +166,12 @@ func (m *Model) forward(p *pass, ids []int32, B, T int, cache *KVCache, save boo
 		var s layerActs
 		s.x = x
 		// Attention block.
-		s.xn1, s.rstd1 = p.tensor(N, c.HiddenSize), p.tensor(N)
-		be.RMSNorm(s.xn1, s.rstd1, x, l.AttnNorm, float32(c.RMSNormEps))
-		q := m.linear(p, li, Q, s.xn1, &s)
-		k := m.linear(p, li, K, s.xn1, &s)
-		v := m.linear(p, li, V, s.xn1, &s)
+		xn1 := p.transient(N, c.HiddenSize)
+		s.rstd1 = p.tensor(N)
+		be.RMSNorm(xn1, s.rstd1, x, l.AttnNorm, float32(c.RMSNormEps))
+		q := m.linear(p, li, Q, xn1, &s)
+		k := m.linear(p, li, K, xn1, &s)
+		v := m.linear(p, li, V, xn1, &s)
 		if c.QKNorm {
 			s.qRaw, s.kRaw = q, k
 			q, s.rstdQ = m.headNorm(p, q, l.QNorm, c.NumHeads)
@@ -198,13 +198,14 @@ func (m *Model) forward(p *pass, ids []int32, B, T int, cache *KVCache, save boo
 		be.Add(o, x, 1)
 		s.h = o
 		// MLP block.
-		s.xn2, s.rstd2 = p.tensor(N, c.HiddenSize), p.tensor(N)
-		be.RMSNorm(s.xn2, s.rstd2, s.h, l.MLPNorm, float32(c.RMSNormEps))
-		s.gate = m.linear(p, li, Gate, s.xn2, &s)
-		s.up = m.linear(p, li, Up, s.xn2, &s)
-		s.act = p.tensor(N, c.IntermediateSize)
-		be.SwiGLU(s.act, s.gate, s.up)
-		d := m.linear(p, li, Down, s.act, &s)
+		xn2 := p.transient(N, c.HiddenSize)
+		s.rstd2 = p.tensor(N)
+		be.RMSNorm(xn2, s.rstd2, s.h, l.MLPNorm, float32(c.RMSNormEps))
+		s.gate = m.linear(p, li, Gate, xn2, &s)
+		s.up = m.linear(p, li, Up, xn2, &s)
+		act := p.transient(N, c.IntermediateSize)
+		be.SwiGLU(act, s.gate, s.up)
+		d := m.linear(p, li, Down, act, &s)
 		be.Add(d, s.h, 1)
 		x = d
 		if save {

@@ -173,23 +173,31 @@ func (m *Model) backward(p *pass, a *acts, dxnf *tensor.Tensor) {
 		p.useBackLayer(li)
 		// MLP block: dx is the gradient of the block's output (residual passes through).
 		// The block's inputs the forward did not keep are recomputed, bit for bit.
-		act := p.tensor(N, c.IntermediateSize)
-		be.SwiGLU(act, s.gate, s.up)
 		xn2 := m.renorm(p, s.h, l.MLPNorm)
+		gate, up := s.gate, s.up
+		if gate == nil { // not kept: recomputed as the forward did (LoRA dropout draws the same mask)
+			gate, up = p.tensor(N, c.IntermediateSize), p.tensor(N, c.IntermediateSize)
+			m.linearTo(p, gate, li, Gate, xn2, s)
+			m.linearTo(p, up, li, Up, xn2, s)
+		}
+		act := p.tensor(N, c.IntermediateSize)
+		be.SwiGLU(act, gate, up)
 		dact := m.linearBackward(p, li, Down, dx, act, s)
 		dgate, dup := p.tensor(N, c.IntermediateSize), p.tensor(N, c.IntermediateSize)
-		be.SwiGLUBackward(dgate, dup, dact, s.gate, s.up)
+		be.SwiGLUBackward(dgate, dup, dact, gate, up)
 		dxn2 := m.linearBackward(p, li, Gate, dgate, xn2, s)
 		be.Add(dxn2, m.linearBackward(p, li, Up, dup, xn2, s), 1)
 		dh := p.tensor(N, c.HiddenSize)
 		be.RMSNormBackward(dh, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.MLPNorm }), dxn2, s.h, l.MLPNorm, s.rstd2)
 		be.Add(dh, dx, 1)
 		// Attention block.
-		datt := m.linearBackward(p, li, O, dh, s.att, s)
-		dq, dk, dv := p.tensor(N, c.QDim()), p.tensor(N, c.KVDim()), p.tensor(N, c.KVDim())
 		shape := tensor.AttnShape{B: a.B, Tq: a.T, Tk: a.T, H: c.NumHeads, KV: c.NumKVHeads, HD: c.HeadDim,
 			Scale: float32(1 / math.Sqrt(float64(c.HeadDim)))}
-		be.AttentionBackward(dq, dk, dv, datt, s.att, s.lse, s.q, s.k, s.v, shape)
+		att, lse := p.tensor(N, c.QDim()), p.tensor(N*c.NumHeads)
+		be.Attention(att, lse, s.q, s.k, s.v, shape) // O(T²) per head: cheap beside the projections
+		datt := m.linearBackward(p, li, O, dh, att, s)
+		dq, dk, dv := p.tensor(N, c.QDim()), p.tensor(N, c.KVDim()), p.tensor(N, c.KVDim())
+		be.AttentionBackward(dq, dk, dv, datt, att, lse, s.q, s.k, s.v, shape)
 		be.RoPEBackward(dq, c.NumHeads, a.pos, cos, sin)
 		be.RoPEBackward(dk, c.NumKVHeads, a.pos, cos, sin)
 		if c.QKNorm {

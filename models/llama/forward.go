@@ -44,12 +44,13 @@ type layerActs struct {
 	rstdQ      *tensor.Tensor
 	rstdK      *tensor.Tensor
 	q, k, v    *tensor.Tensor // after norm and rope: what attention saw
-	att, lse   *tensor.Tensor
-	h          *tensor.Tensor // residual after attention
-	rstd2      *tensor.Tensor
-	gate, up   *tensor.Tensor
-	lora       [numProj]*tensor.Tensor // x·Aᵀ of each LoRA branch
-	loraIn     [numProj]*tensor.Tensor // the branch's input after dropout, when dropout is on
+	// The attention output and its log-sum-exp are recomputed from q, k, v; gate and up
+	// are kept only with Model.KeepMLP (nil otherwise: the backward recomputes them).
+	h        *tensor.Tensor // residual after attention
+	rstd2    *tensor.Tensor
+	gate, up *tensor.Tensor
+	lora     [numProj]*tensor.Tensor // x·Aᵀ of each LoRA branch
+	loraIn   [numProj]*tensor.Tensor // the branch's input after dropout, when dropout is on
 }
 
 // acts are a whole forward pass's saved activations.
@@ -189,22 +190,22 @@ func (m *Model) forward(p *pass, ids []int32, B, T int, cache *KVCache, save boo
 			m.appendCache(vAll, v, cache, T)
 			shape.Tk, shape.Past = cache.Cap, past
 		}
-		s.att = p.tensor(N, c.QDim())
+		att := p.transient(N, c.QDim())
+		var lse *tensor.Tensor
 		if save {
-			s.lse = p.tensor(N * c.NumHeads)
+			lse = p.transient(N * c.NumHeads)
 		}
-		be.Attention(s.att, s.lse, q, kAll, vAll, shape)
-		o := m.linear(p, li, O, s.att, &s)
+		be.Attention(att, lse, q, kAll, vAll, shape)
+		o := m.linear(p, li, O, att, &s)
 		be.Add(o, x, 1)
 		s.h = o
 		// MLP block.
 		xn2 := p.transient(N, c.HiddenSize)
 		s.rstd2 = p.tensor(N)
 		be.RMSNorm(xn2, s.rstd2, s.h, l.MLPNorm, float32(c.RMSNormEps))
-		s.gate = m.linear(p, li, Gate, xn2, &s)
-		s.up = m.linear(p, li, Up, xn2, &s)
+		gate, up := m.mlpIn(p, li, xn2, &s, m.KeepMLP || !save)
 		act := p.transient(N, c.IntermediateSize)
-		be.SwiGLU(act, s.gate, s.up)
+		be.SwiGLU(act, gate, up)
 		d := m.linear(p, li, Down, act, &s)
 		be.Add(d, s.h, 1)
 		x = d
@@ -224,6 +225,22 @@ func (m *Model) forward(p *pass, ids []int32, B, T int, cache *KVCache, save boo
 		a.xf, a.xnf, a.rstdf = x, xnf, rstdf
 	}
 	return xnf, a
+}
+
+// mlpIn computes the MLP's gate and up projections of xn2. With keep they are buffers
+// of the current arena (a training pass keeps them for the backward); otherwise, in a
+// training pass, they are transient and the backward recomputes them.
+func (m *Model) mlpIn(p *pass, li int, xn2 *tensor.Tensor, s *layerActs, keep bool) (gate, up *tensor.Tensor) {
+	N, I := xn2.Rows(), m.Config.IntermediateSize
+	if keep {
+		gate, up = p.tensor(N, I), p.tensor(N, I)
+		s.gate, s.up = gate, up
+	} else {
+		gate, up = p.transient(N, I), p.transient(N, I)
+	}
+	m.linearTo(p, gate, li, Gate, xn2, s)
+	m.linearTo(p, up, li, Up, xn2, s)
+	return gate, up
 }
 
 // headNorm applies Qwen3's RMSNorm over each head of x [N, heads*hd].

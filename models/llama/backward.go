@@ -208,7 +208,7 @@ func (m *Model) backward(p *pass, a *acts, dxnf *tensor.Tensor) {
 		dxn1 := m.linearBackward(p, li, Q, dq, xn1, s)
 		be.Add(dxn1, m.linearBackward(p, li, K, dk, xn1, s), 1)
 		be.Add(dxn1, m.linearBackward(p, li, V, dv, xn1, s), 1)
-		dx = p.tensor(N, c.HiddenSize)
+		dx = p.carry(li, N, c.HiddenSize)
 		be.RMSNormBackward(dx, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.AttnNorm }), dxn1, s.x, l.AttnNorm, s.rstd1)
 		be.Add(dx, dh, 1)
 	}

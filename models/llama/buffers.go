@@ -139,12 +139,23 @@ func (p *pass) transient(shape ...int) *tensor.Tensor {
 	return p.tensor(shape...)
 }
 
-// useBackLayer makes layer i's backward draw from layers[i%2], reset: the backward's
-// tensors then live through two layers only (layer i's dx is read by layer i−1 and
-// dead when layer i−2 reuses the arena), not the whole step.
+// useBackLayer makes layer i's backward draw from layers[0], reset: the backward's
+// tensors live through one layer, not the whole step. The one tensor a layer hands to
+// the next, its dx, comes from carry.
 func (p *pass) useBackLayer(i int) {
-	p.cur = &p.layers[i%2]
+	p.cur = &p.layers[0]
 	p.cur.reset()
+}
+
+// carry returns layer i's dx buffer in the backward: slot i%2 of layers[1], so layer i's
+// dx is intact while layer i−1 reads it and writes its own.
+func (p *pass) carry(i int, shape ...int) *tensor.Tensor {
+	a := &p.layers[1]
+	for len(a.slots) < 2 {
+		a.slots = append(a.slots, &arenaSlot{})
+	}
+	a.next = i % 2
+	return a.get(shape...)
 }
 
 // start readies a pass for n tokens in b sequences.

@@ -42,3 +42,26 @@ func TestTrainingStepKeepsOnlyWhatTheBackwardCannotRecompute(t *testing.T) {
 		t.Errorf("a training step allocates a buffer of %d elements, more than %d rows of logits (%d)", largest, chunk, chunk*c.VocabSize)
 	}
 }
+
+// TestBackwardHoldsOneLayerAtATime: the backward's tensors come from one arena reset per
+// layer; the second training arena holds only the two dx buffers that carry a layer's
+// gradient to the layer below (a layer's whole backward set there would double it).
+func TestBackwardHoldsOneLayerAtATime(t *testing.T) {
+	const B, T = 2, 24
+	be := &nullBackend{}
+	c := allocConfig(false)
+	m, _ := loraModelWith(t, be, c, 0)
+	ids := make([]int32, B*T)
+	if _, _, err := m.Loss(ids, make([]int32, B*T), B, T, true, 1); err != nil {
+		t.Fatal(err)
+	}
+	held := 0
+	for _, s := range m.train.layers[1].slots {
+		if s.store != nil {
+			held += s.store.Len()
+		}
+	}
+	if want := 2 * B * T * c.HiddenSize; held != want {
+		t.Errorf("the carry arena holds %d elements, want two dx buffers of %d", held, want/2)
+	}
+}

@@ -19,11 +19,14 @@ import (
 type nullBackend struct {
 	tensor.Backend // any op not below panics: the decode path must not use it
 	allocs         int
+	elems, largest int // elements handed out in all, and in the largest allocation
 }
 
 func (b *nullBackend) Name() string { return "null" }
 func (b *nullBackend) Alloc(dt tensor.DType, shape ...int) *tensor.Tensor {
 	b.allocs++
+	b.elems += tensor.Numel(shape)
+	b.largest = max(b.largest, tensor.Numel(shape))
 	if dt == tensor.BF16 {
 		return tensor.FromBF16(make([]uint16, tensor.Numel(shape)), shape...)
 	}
@@ -178,7 +181,12 @@ func TestBuffersCarryNothingBetweenPasses(t *testing.T) {
 // loraModel is a small model with a trainable adapter (B nonzero, so A gets gradients).
 func loraModel(t *testing.T, be tensor.Backend, qkNorm bool, dropout float64) (*Model, []*train.Param) {
 	t.Helper()
-	c := allocConfig(qkNorm)
+	return loraModelWith(t, be, allocConfig(qkNorm), dropout)
+}
+
+// loraModelWith is loraModel for a given configuration.
+func loraModelWith(t *testing.T, be tensor.Backend, c *Config, dropout float64) (*Model, []*train.Param) {
+	t.Helper()
 	m := NewRandom(c, be, false, 7)
 	a, err := lora.New(&lora.Config{Rank: 4, Alpha: 8, Dropout: dropout, TargetModules: Projections}, c.NumLayers, Projections, c.ProjectionShape, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {

@@ -143,34 +143,24 @@ func (m *Model) Loss(ids, targets []int32, B, T int, backward bool, gradScale fl
 		defer m.passes.put(p)
 	}
 	xnf, a := m.forward(p, ids, B, T, nil, backward)
-	logits := p.tensor(B*T, m.Config.VocabSize)
-	m.logitsInto(p, logits, xnf, nil)
-	var dlogits *tensor.Tensor
+	var dxnf *tensor.Tensor
 	if backward {
-		dlogits = p.tensor(logits.Shape...)
+		dxnf = p.tensor(B*T, m.Config.HiddenSize)
 	}
-	sum, _ := m.Backend.CrossEntropy(dlogits, logits, targets, gradScale/float32(count))
+	sum := m.headLoss(p, xnf, targets, gradScale/float32(count), dxnf)
 	if backward {
-		m.backward(p, a, dlogits)
+		m.backward(p, a, dxnf)
 	}
 	return sum / float64(count), count, nil
 }
 
-// backward propagates dlogits through the network, block by block in reverse, adding
+// backward propagates dxnf, the gradient of the final norm's output (headLoss made it
+// and the lm_head's gradient), through the network, block by block in reverse, adding
 // into the gradients being trained.
-func (m *Model) backward(p *pass, a *acts, dlogits *tensor.Tensor) {
+func (m *Model) backward(p *pass, a *acts, dxnf *tensor.Tensor) {
 	c, be := m.Config, m.Backend
 	N := a.B * a.T
 	g := m.full
-	dxnf := p.tensor(N, c.HiddenSize)
-	be.MatMul(dxnf, dlogits, m.LMHead, false, false, 1, 0)
-	if g != nil {
-		if g.lmHead != nil {
-			be.MatMul(g.lmHead, dlogits, a.xnf, true, false, 1, 1)
-		} else {
-			be.MatMul(g.embed, dlogits, a.xnf, true, false, 1, 1) // tied: lm_head is the embedding
-		}
-	}
 	dx := p.tensor(N, c.HiddenSize)
 	be.RMSNormBackward(dx, gradOf(g, func(g *fullGrads) *tensor.Tensor { return g.norm }), dxnf, a.xf, m.Norm, a.rstdf)
 	cos, sin := m.rope.tables(a.T)
@@ -180,37 +170,59 @@ func (m *Model) backward(p *pass, a *acts, dlogits *tensor.Tensor) {
 		if g != nil {
 			gl = &g.layers[li]
 		}
+		p.useBackLayer(li)
 		// MLP block: dx is the gradient of the block's output (residual passes through).
-		dact := m.linearBackward(p, li, Down, dx, s.act, s)
+		// The block's inputs the forward did not keep are recomputed, bit for bit.
+		xn2 := m.renorm(p, s.h, l.MLPNorm)
+		gate, up := s.gate, s.up
+		if gate == nil { // not kept: recomputed as the forward did (LoRA dropout draws the same mask)
+			gate, up = p.tensor(N, c.IntermediateSize), p.tensor(N, c.IntermediateSize)
+			m.linearTo(p, gate, li, Gate, xn2, s)
+			m.linearTo(p, up, li, Up, xn2, s)
+		}
+		act := p.tensor(N, c.IntermediateSize)
+		be.SwiGLU(act, gate, up)
+		dact := m.linearBackward(p, li, Down, dx, act, s)
 		dgate, dup := p.tensor(N, c.IntermediateSize), p.tensor(N, c.IntermediateSize)
-		be.SwiGLUBackward(dgate, dup, dact, s.gate, s.up)
-		dxn2 := m.linearBackward(p, li, Gate, dgate, s.xn2, s)
-		be.Add(dxn2, m.linearBackward(p, li, Up, dup, s.xn2, s), 1)
+		be.SwiGLUBackward(dgate, dup, dact, gate, up)
+		dxn2 := m.linearBackward(p, li, Gate, dgate, xn2, s)
+		be.Add(dxn2, m.linearBackward(p, li, Up, dup, xn2, s), 1)
 		dh := p.tensor(N, c.HiddenSize)
 		be.RMSNormBackward(dh, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.MLPNorm }), dxn2, s.h, l.MLPNorm, s.rstd2)
 		be.Add(dh, dx, 1)
 		// Attention block.
-		datt := m.linearBackward(p, li, O, dh, s.att, s)
-		dq, dk, dv := p.tensor(N, c.QDim()), p.tensor(N, c.KVDim()), p.tensor(N, c.KVDim())
 		shape := tensor.AttnShape{B: a.B, Tq: a.T, Tk: a.T, H: c.NumHeads, KV: c.NumKVHeads, HD: c.HeadDim,
 			Scale: float32(1 / math.Sqrt(float64(c.HeadDim)))}
-		be.AttentionBackward(dq, dk, dv, datt, s.att, s.lse, s.q, s.k, s.v, shape)
+		att, lse := p.tensor(N, c.QDim()), p.tensor(N*c.NumHeads)
+		be.Attention(att, lse, s.q, s.k, s.v, shape) // O(T²) per head: cheap beside the projections
+		datt := m.linearBackward(p, li, O, dh, att, s)
+		dq, dk, dv := p.tensor(N, c.QDim()), p.tensor(N, c.KVDim()), p.tensor(N, c.KVDim())
+		be.AttentionBackward(dq, dk, dv, datt, att, lse, s.q, s.k, s.v, shape)
 		be.RoPEBackward(dq, c.NumHeads, a.pos, cos, sin)
 		be.RoPEBackward(dk, c.NumKVHeads, a.pos, cos, sin)
 		if c.QKNorm {
 			dq = m.headNormBackward(p, dq, s.qRaw, l.QNorm, s.rstdQ, c.NumHeads, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.QNorm }))
 			dk = m.headNormBackward(p, dk, s.kRaw, l.KNorm, s.rstdK, c.NumKVHeads, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.KNorm }))
 		}
-		dxn1 := m.linearBackward(p, li, Q, dq, s.xn1, s)
-		be.Add(dxn1, m.linearBackward(p, li, K, dk, s.xn1, s), 1)
-		be.Add(dxn1, m.linearBackward(p, li, V, dv, s.xn1, s), 1)
-		dx = p.tensor(N, c.HiddenSize)
+		xn1 := m.renorm(p, s.x, l.AttnNorm)
+		dxn1 := m.linearBackward(p, li, Q, dq, xn1, s)
+		be.Add(dxn1, m.linearBackward(p, li, K, dk, xn1, s), 1)
+		be.Add(dxn1, m.linearBackward(p, li, V, dv, xn1, s), 1)
+		dx = p.carry(li, N, c.HiddenSize)
 		be.RMSNormBackward(dx, layerGrad(gl, func(l *Layer) *tensor.Tensor { return l.AttnNorm }), dxn1, s.x, l.AttnNorm, s.rstd1)
 		be.Add(dx, dh, 1)
 	}
 	if g != nil {
 		be.EmbeddingBackward(g.embed, dx, a.ids)
 	}
+}
+
+// renorm recomputes RMSNorm(x)·w, a layer input the forward did not keep (its rstd is
+// recomputed too, into a buffer of its own: the saved one is the backward's).
+func (m *Model) renorm(p *pass, x, w *tensor.Tensor) *tensor.Tensor {
+	xn, rstd := p.tensor(x.Shape...), p.tensor(x.Rows())
+	m.Backend.RMSNorm(xn, rstd, x, w, float32(m.Config.RMSNormEps))
+	return xn
 }
 
 func (m *Model) headNormBackward(p *pass, dy, x, w, rstd *tensor.Tensor, heads int, dw *tensor.Tensor) *tensor.Tensor {

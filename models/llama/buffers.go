@@ -70,6 +70,19 @@ func (a *arena) view(t *tensor.Tensor, shape ...int) *tensor.Tensor {
 	return &s.view
 }
 
+// rows returns rows [from, from+n) of t (a matrix), its header kept in the arena.
+func (a *arena) rows(t *tensor.Tensor, from, n int) *tensor.Tensor {
+	if a.next == len(a.slots) {
+		a.slots = append(a.slots, &arenaSlot{})
+	}
+	s := a.slots[a.next]
+	a.next++
+	c := t.Cols()
+	s.shape[0], s.shape[1] = n, c
+	s.view = t.Sub(from*c, s.shape[:2])
+	return &s.view
+}
+
 // pass is where one forward pass takes its tensors. An inference pass draws from arenas
 // kept by the model: the embedding and the final norm from head, layer i from layers[i%2]
 // (so a layer's input, the previous layer's output, is never overwritten while it is
@@ -79,16 +92,17 @@ func (a *arena) view(t *tensor.Tensor, shape ...int) *tensor.Tensor {
 type pass struct {
 	be       tensor.Backend
 	head     arena
-	layers   [2]arena
-	cur      *arena  // where tensor() draws from
-	training bool    // one arena for the whole step
-	pos      []int32 // positions of the pass's tokens
-	past     []int   // cached positions per sequence
-	acts     acts    // a training pass's saved activations
+	layers   [2]arena // an inference pass's layers; a training step's backward, layer by layer
+	scratch  arena    // a training pass's per-layer tensors that the backward recomputes
+	cur      *arena   // where tensor() draws from
+	training bool     // one arena for the whole step
+	pos      []int32  // positions of the pass's tokens
+	past     []int    // cached positions per sequence
+	acts     acts     // a training pass's saved activations
 }
 
 func newPass(be tensor.Backend) *pass {
-	p := &pass{be: be, head: arena{be: be}}
+	p := &pass{be: be, head: arena{be: be}, scratch: arena{be: be}}
 	p.layers[0].be, p.layers[1].be = be, be
 	return p
 }
@@ -100,6 +114,9 @@ func (p *pass) tensor(shape ...int) *tensor.Tensor { return p.cur.get(shape...) 
 // viewOf is t.View(shape...) without an allocation on an inference pass.
 func (p *pass) viewOf(t *tensor.Tensor, shape ...int) *tensor.Tensor { return p.cur.view(t, shape...) }
 
+// rows is t.RowRange(from, from+n) without an allocation.
+func (p *pass) rows(t *tensor.Tensor, from, n int) *tensor.Tensor { return p.cur.rows(t, from, n) }
+
 // useHead and useLayer choose the arena that the next tensors come from.
 func (p *pass) useHead() { p.cur = &p.head }
 
@@ -107,7 +124,38 @@ func (p *pass) useLayer(i int) {
 	if !p.training {
 		p.cur = &p.layers[i%2]
 		p.cur.reset()
+		return
 	}
+	p.scratch.reset()
+}
+
+// transient returns a buffer read only within the current layer's forward: in a
+// training pass it comes from the scratch arena, which the next layer reuses, and the
+// backward recomputes it; otherwise it is an ordinary buffer of the current arena.
+func (p *pass) transient(shape ...int) *tensor.Tensor {
+	if p.training {
+		return p.scratch.get(shape...)
+	}
+	return p.tensor(shape...)
+}
+
+// useBackLayer makes layer i's backward draw from layers[0], reset: the backward's
+// tensors live through one layer, not the whole step. The one tensor a layer hands to
+// the next, its dx, comes from carry.
+func (p *pass) useBackLayer(i int) {
+	p.cur = &p.layers[0]
+	p.cur.reset()
+}
+
+// carry returns layer i's dx buffer in the backward: slot i%2 of layers[1], so layer i's
+// dx is intact while layer i−1 reads it and writes its own.
+func (p *pass) carry(i int, shape ...int) *tensor.Tensor {
+	a := &p.layers[1]
+	for len(a.slots) < 2 {
+		a.slots = append(a.slots, &arenaSlot{})
+	}
+	a.next = i % 2
+	return a.get(shape...)
 }
 
 // start readies a pass for n tokens in b sequences.

@@ -39,18 +39,18 @@ func (c *KVCache) Bytes() int64 {
 // layerActs are one block's saved activations, kept for the backward pass.
 type layerActs struct {
 	x          *tensor.Tensor // block input (residual stream)
-	xn1, rstd1 *tensor.Tensor
+	rstd1      *tensor.Tensor // the norms' outputs and silu(gate)*up are not kept: the backward recomputes them
 	qRaw, kRaw *tensor.Tensor // projections before q/k norm (Qwen3) — nil otherwise
 	rstdQ      *tensor.Tensor
 	rstdK      *tensor.Tensor
 	q, k, v    *tensor.Tensor // after norm and rope: what attention saw
-	att, lse   *tensor.Tensor
-	h          *tensor.Tensor // residual after attention
-	xn2, rstd2 *tensor.Tensor
-	gate, up   *tensor.Tensor
-	act        *tensor.Tensor          // silu(gate)*up
-	lora       [numProj]*tensor.Tensor // x·Aᵀ of each LoRA branch
-	loraIn     [numProj]*tensor.Tensor // the branch's input after dropout, when dropout is on
+	// The attention output and its log-sum-exp are recomputed from q, k, v; gate and up
+	// are kept only with Model.KeepMLP (nil otherwise: the backward recomputes them).
+	h        *tensor.Tensor // residual after attention
+	rstd2    *tensor.Tensor
+	gate, up *tensor.Tensor
+	lora     [numProj]*tensor.Tensor // x·Aᵀ of each LoRA branch
+	loraIn   [numProj]*tensor.Tensor // the branch's input after dropout, when dropout is on
 }
 
 // acts are a whole forward pass's saved activations.
@@ -167,11 +167,12 @@ func (m *Model) forward(p *pass, ids []int32, B, T int, cache *KVCache, save boo
 		var s layerActs
 		s.x = x
 		// Attention block.
-		s.xn1, s.rstd1 = p.tensor(N, c.HiddenSize), p.tensor(N)
-		be.RMSNorm(s.xn1, s.rstd1, x, l.AttnNorm, float32(c.RMSNormEps))
-		q := m.linear(p, li, Q, s.xn1, &s)
-		k := m.linear(p, li, K, s.xn1, &s)
-		v := m.linear(p, li, V, s.xn1, &s)
+		xn1 := p.transient(N, c.HiddenSize)
+		s.rstd1 = p.tensor(N)
+		be.RMSNorm(xn1, s.rstd1, x, l.AttnNorm, float32(c.RMSNormEps))
+		q := m.linear(p, li, Q, xn1, &s)
+		k := m.linear(p, li, K, xn1, &s)
+		v := m.linear(p, li, V, xn1, &s)
 		if c.QKNorm {
 			s.qRaw, s.kRaw = q, k
 			q, s.rstdQ = m.headNorm(p, q, l.QNorm, c.NumHeads)
@@ -189,22 +190,23 @@ func (m *Model) forward(p *pass, ids []int32, B, T int, cache *KVCache, save boo
 			m.appendCache(vAll, v, cache, T)
 			shape.Tk, shape.Past = cache.Cap, past
 		}
-		s.att = p.tensor(N, c.QDim())
+		att := p.transient(N, c.QDim())
+		var lse *tensor.Tensor
 		if save {
-			s.lse = p.tensor(N * c.NumHeads)
+			lse = p.transient(N * c.NumHeads)
 		}
-		be.Attention(s.att, s.lse, q, kAll, vAll, shape)
-		o := m.linear(p, li, O, s.att, &s)
+		be.Attention(att, lse, q, kAll, vAll, shape)
+		o := m.linear(p, li, O, att, &s)
 		be.Add(o, x, 1)
 		s.h = o
 		// MLP block.
-		s.xn2, s.rstd2 = p.tensor(N, c.HiddenSize), p.tensor(N)
-		be.RMSNorm(s.xn2, s.rstd2, s.h, l.MLPNorm, float32(c.RMSNormEps))
-		s.gate = m.linear(p, li, Gate, s.xn2, &s)
-		s.up = m.linear(p, li, Up, s.xn2, &s)
-		s.act = p.tensor(N, c.IntermediateSize)
-		be.SwiGLU(s.act, s.gate, s.up)
-		d := m.linear(p, li, Down, s.act, &s)
+		xn2 := p.transient(N, c.HiddenSize)
+		s.rstd2 = p.tensor(N)
+		be.RMSNorm(xn2, s.rstd2, s.h, l.MLPNorm, float32(c.RMSNormEps))
+		gate, up := m.mlpIn(p, li, xn2, &s, m.KeepMLP || !save)
+		act := p.transient(N, c.IntermediateSize)
+		be.SwiGLU(act, gate, up)
+		d := m.linear(p, li, Down, act, &s)
 		be.Add(d, s.h, 1)
 		x = d
 		if save {
@@ -223,6 +225,22 @@ func (m *Model) forward(p *pass, ids []int32, B, T int, cache *KVCache, save boo
 		a.xf, a.xnf, a.rstdf = x, xnf, rstdf
 	}
 	return xnf, a
+}
+
+// mlpIn computes the MLP's gate and up projections of xn2. With keep they are buffers
+// of the current arena (a training pass keeps them for the backward); otherwise, in a
+// training pass, they are transient and the backward recomputes them.
+func (m *Model) mlpIn(p *pass, li int, xn2 *tensor.Tensor, s *layerActs, keep bool) (gate, up *tensor.Tensor) {
+	N, I := xn2.Rows(), m.Config.IntermediateSize
+	if keep {
+		gate, up = p.tensor(N, I), p.tensor(N, I)
+		s.gate, s.up = gate, up
+	} else {
+		gate, up = p.transient(N, I), p.transient(N, I)
+	}
+	m.linearTo(p, gate, li, Gate, xn2, s)
+	m.linearTo(p, up, li, Up, xn2, s)
+	return gate, up
 }
 
 // headNorm applies Qwen3's RMSNorm over each head of x [N, heads*hd].

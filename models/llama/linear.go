@@ -98,9 +98,16 @@ func (m *Model) loraMod(layer, p int) *loraModule {
 // linear computes x·Wᵀ + bias (+ the LoRA branch), saving the LoRA input projection
 // x·Aᵀ in s for the backward pass.
 func (m *Model) linear(ps *pass, layer, p int, x *tensor.Tensor, s *layerActs) *tensor.Tensor {
+	y := ps.tensor(x.Rows(), m.Layers[layer].W[p].Shape[0])
+	m.linearTo(ps, y, layer, p, x, s)
+	return y
+}
+
+// linearTo is linear writing into y. Run again on the same input in the same training
+// call (the backward's recomputation) it gives the same y: LoRA dropout draws the same mask.
+func (m *Model) linearTo(ps *pass, y *tensor.Tensor, layer, p int, x *tensor.Tensor, s *layerActs) {
 	l := &m.Layers[layer]
 	w := l.W[p]
-	y := ps.tensor(x.Rows(), w.Shape[0])
 	m.Backend.MatMul(y, x, w, false, true, 1, 0)
 	if l.Bias[p] != nil {
 		m.Backend.AddBias(y, l.Bias[p])
@@ -117,7 +124,6 @@ func (m *Model) linear(ps *pass, layer, p int, x *tensor.Tensor, s *layerActs) *
 		m.Backend.MatMul(y, u, lm.B, false, true, lm.scale, 1)
 		s.lora[p] = u
 	}
-	return y
 }
 
 // dropoutSeed says whether LoRA dropout applies (training, p > 0) and the mask's seed:

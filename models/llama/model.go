@@ -38,6 +38,16 @@ type Model struct {
 	Norm    *tensor.Tensor
 	LMHead  *tensor.Tensor // the same tensor as Embed when tied
 
+	// LossChunk is how many positions Loss sends through the lm_head and the
+	// cross-entropy at once (0: DefaultLossChunk); the whole batch's logits are never
+	// held.
+	LossChunk int
+	// KeepMLP keeps each layer's gate and up projections for the backward of a training
+	// step instead of recomputing them there: 2 × tokens × intermediate floats per layer
+	// more (0.5 GB for the 1B shape at 4×128 tokens) against two more matrix products per
+	// layer in the backward (about a seventh more compute).
+	KeepMLP bool
+
 	rope   *ropeTables
 	passes passPool // inference passes' buffers, kept between calls (buffers.go)
 	train  *pass    // the training step's buffers, from the first Loss with backward

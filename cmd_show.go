@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"seal/engine/redact"
 	"seal/store"
@@ -46,7 +45,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		if rv, ok := reviews[c.ID]; ok {
 			verdict = rv.Verdict + ": "
 		}
-		edit := strings.ReplaceAll(c.Edit, "\n", " ")
+		edit := c.Edit // termsafe.Line reads its line breaks as spaces
 		if c.Reason != "" {
 			edit = "(" + c.Reason + ") " + edit
 		}
@@ -91,7 +90,7 @@ func printVerdicts(w io.Writer, st store.VerdictStats) {
 			if d.Review.Reason != "" {
 				fmt.Fprintf(w, " (%s)", termsafe.Line(d.Review.Reason))
 			}
-			fmt.Fprintf(w, ": %s\n", clipString(termsafe.Line(strings.ReplaceAll(c.Edit, "\n", " ")), 60))
+			fmt.Fprintf(w, ": %s\n", clipString(termsafe.Line(c.Edit), 60))
 		}
 	}
 	list("approved with a negative reward", st.ApprovedNegative)

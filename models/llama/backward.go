@@ -170,7 +170,7 @@ func (m *Model) backward(p *pass, a *acts, dxnf *tensor.Tensor) {
 		if g != nil {
 			gl = &g.layers[li]
 		}
-		p.useBackLayer(li)
+		p.useBackLayer()
 		// MLP block: dx is the gradient of the block's output (residual passes through).
 		// The block's inputs the forward did not keep are recomputed, bit for bit.
 		xn2 := m.renorm(p, s.h, l.MLPNorm)

@@ -139,10 +139,10 @@ func (p *pass) transient(shape ...int) *tensor.Tensor {
 	return p.tensor(shape...)
 }
 
-// useBackLayer makes layer i's backward draw from layers[0], reset: the backward's
-// tensors live through one layer, not the whole step. The one tensor a layer hands to
-// the next, its dx, comes from carry.
-func (p *pass) useBackLayer(i int) {
+// useBackLayer makes the next layer's backward draw from layers[0], reset: the
+// backward's tensors live through one layer, not the whole step. The one tensor a layer
+// hands to the next, its dx, comes from carry.
+func (p *pass) useBackLayer() {
 	p.cur = &p.layers[0]
 	p.cur.reset()
 }

@@ -259,17 +259,6 @@ func (m *Model) appendCache(dst, src *tensor.Tensor, cache *KVCache, T int) {
 	}
 }
 
-// logits projects rows of the final hidden state through lm_head into a new tensor.
-func (m *Model) logits(p *pass, xn *tensor.Tensor, rows []int) *tensor.Tensor {
-	n := xn.Rows()
-	if rows != nil {
-		n = len(rows)
-	}
-	out := tensor.New(n, m.Config.VocabSize)
-	m.logitsInto(p, out, xn, rows)
-	return out
-}
-
 // logitsInto projects rows of the final hidden state through lm_head into out.
 func (m *Model) logitsInto(p *pass, out, xn *tensor.Tensor, rows []int) {
 	sel := xn

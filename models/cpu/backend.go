@@ -42,11 +42,11 @@ func parallelRange(n, work int, fn func(i0, i1 int)) {
 	if n <= 0 {
 		return
 	}
-	threads := Threads()
-	if threads <= 1 || n < 2 || work < minParallelWork {
+	if runsInline(n, work) {
 		fn(0, n)
 		return
 	}
+	threads := Threads()
 	chunks := min(n, 4*threads) // a few per thread evens out a busy core
 	r := rangeTasksPool.Get().(*rangeTasks)
 	r.fn, r.n, r.size = fn, n, (n+chunks-1)/chunks

@@ -141,13 +141,18 @@ func highlightNew(l grounding.Line) string {
 	rest := l.Text
 	for _, wd := range l.Words {
 		i := strings.Index(rest, wd.Text)
-		if i < 0 || !wd.Content || wd.Found {
+		if i < 0 {
 			continue
 		}
+		// Every word moves past itself, highlighted or not, so a later word is never
+		// found inside an earlier one ("car" inside "carpet").
 		b.WriteString(rest[:i])
-		if colour {
+		switch {
+		case !wd.Content || wd.Found:
+			b.WriteString(wd.Text)
+		case colour:
 			b.WriteString(styleNewWord.Render(wd.Text))
-		} else {
+		default:
 			b.WriteString("[" + wd.Text + "]")
 		}
 		rest = rest[i+len(wd.Text):]

@@ -339,6 +339,16 @@ func TestGroundingHighlightFollowsColours(t *testing.T) {
 	}
 }
 
+// A new word is highlighted where it stands, not inside an earlier word that holds
+// its letters: "car" after "carpet".
+func TestGroundingHighlightsTheWordItself(t *testing.T) {
+	src := reviewSource{task: store.Task{Title: "Rugs", Context: "The carpet was red."}}
+	got := src.groundedEdit("The carpet, a car.", 80)
+	if !strings.Contains(got, "The carpet, a [car].") {
+		t.Errorf("the highlight is not on the word itself:\n%s", got)
+	}
+}
+
 // The review panel fits every size exactly, the stacked and the column layouts and
 // each side alone, and a tiny terminal does not panic.
 func TestReviewPanelFits(t *testing.T) {

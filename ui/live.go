@@ -137,13 +137,6 @@ func (v *liveView) paneBody(p pane, w, h int) string {
 	s := v.st
 	switch p {
 	case paneEdit:
-		// While a candidate waits for a verdict, the person reads the whole of it here.
-		if it, ok := v.rv.head(); ok {
-			if it.Reason != "" {
-				return styleBad.Render(wrap("held: "+termsafe.Line(it.Reason), w)) + "\n" + wrap(termsafe.Text(it.Edit), w)
-			}
-			return wrap(termsafe.Text(it.Edit), w)
-		}
 		text := s.edits[s.at.Cand]
 		if text == "" {
 			return styleDim.Render("waiting for the model to write…")

@@ -174,7 +174,7 @@ func (arcDomain) Load(m *Model, s RunSpec) ([]Task, error) {
 		if !t.Solved() {
 			return nil, fmt.Errorf("%s: task %s has no solution (give --solutions): a reward needs the expected output", s.Data, t.ID)
 		}
-		if err := arcTaskFits(m.lm, s, prompter, t); err != nil {
+		if err := arcTaskFits(m, s, prompter, t); err != nil {
 			return nil, err
 		}
 		out = append(out, arcTask{t})
@@ -285,10 +285,10 @@ func arcOptions(inner Update, a ARCJob, p arc.Prompter, seed uint64) arc.Options
 
 // arcTaskFits checks an ARC sub-task's self-edit prompt against the context (test-time
 // training already clips its own sequences to it).
-func arcTaskFits(l *lm, s RunSpec, p arc.Prompter, t arc.Task) error {
+func arcTaskFits(m *Model, s RunSpec, p arc.Prompter, t arc.Task) error {
 	prompt, err := p.SelfEditPrompt(t)
 	if err != nil {
 		return fmt.Errorf("%s: task %s: %w", s.Data, t.ID, err)
 	}
-	return fits(l, fmt.Sprintf("%s: task %s", s.Data, t.ID), "its self-edit prompt", prompt, s.EditTokens, "--edit-tokens")
+	return m.Fits(fmt.Sprintf("%s: task %s", s.Data, t.ID), "its self-edit prompt", prompt, s.EditTokens, "--edit-tokens")
 }

@@ -47,10 +47,6 @@ func sliceWithin(s RunSpec, total int, what string) error {
 // passageFits checks that each prompt the run builds from passage p, with the tokens
 // generated after it, fits the model's context: a longer one would run on positions the
 // model never saw, silently.
-func (x *runner) passageFits(p knowledge.Passage, index int) error {
-	return passageFits(x.lm, x.spec, p, index)
-}
-
 func passageFits(l *lm, s RunSpec, p knowledge.Passage, index int) error {
 	where := fmt.Sprintf("%s: passage %d", s.Data, index)
 	style, err := knowledge.ParseStyle(s.Style)
@@ -78,10 +74,6 @@ func passageFits(l *lm, s RunSpec, p knowledge.Passage, index int) error {
 }
 
 // fits is the one length check: prompt tokens plus budget within max_position_embeddings.
-func (x *runner) fits(where, what, prompt string, budget int, flag string) error {
-	return fits(x.lm, where, what, prompt, budget, flag)
-}
-
 func fits(l *lm, where, what, prompt string, budget int, flag string) error {
 	n, ctx := len(l.encode(prompt)), l.ck.Config.MaxPositions
 	if n+budget <= ctx {

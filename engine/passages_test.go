@@ -54,11 +54,11 @@ func embeddedRunner(t *testing.T) *runner {
 func TestPassageFitsTheContext(t *testing.T) {
 	x := embeddedRunner(t)
 	q := []knowledge.Question{{Question: "Who?", Answer: "Ann"}}
-	if err := x.passageFits(knowledge.Passage{Title: "T", Context: "Ann lives in Varn.", Questions: q}, 0); err != nil {
+	if err := passageFits(x.lm, x.spec, knowledge.Passage{Title: "T", Context: "Ann lives in Varn.", Questions: q}, 0); err != nil {
 		t.Fatalf("a short passage: %v", err)
 	}
 	long := knowledge.Passage{Title: "T", Context: strings.Repeat("Ann lives in Varn. ", 600), Questions: q}
-	err := x.passageFits(long, 7)
+	err := passageFits(x.lm, x.spec, long, 7)
 	for _, want := range []string{"d.json: passage 7: its self-edit prompt is ", "--edit-tokens 160", "longer than the model's context of 2048 tokens"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not say %q", err, want)
@@ -66,7 +66,7 @@ func TestPassageFitsTheContext(t *testing.T) {
 	}
 	// A passage whose self-edit prompt fits but whose in-context question prompt does not.
 	mid := knowledge.Passage{Title: "T", Context: strings.Repeat("Ann lives in Varn. ", 60), Questions: []knowledge.Question{{Question: strings.Repeat("Who is it? ", 400), Answer: "Ann"}}}
-	if err := x.passageFits(mid, 1); err == nil || !strings.Contains(err.Error(), "question 0's prompt with the passage in context is ") || !strings.Contains(err.Error(), "--qa-tokens 16") {
+	if err := passageFits(x.lm, x.spec, mid, 1); err == nil || !strings.Contains(err.Error(), "question 0's prompt with the passage in context is ") || !strings.Contains(err.Error(), "--qa-tokens 16") {
 		t.Errorf("long question: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -44,7 +45,7 @@ func (o Owner) Live(now time.Time) bool {
 	if o.Token == "" || !now.Before(o.Until) {
 		return false
 	}
-	if h, _ := os.Hostname(); h == o.Host && !processAlive(o.PID) {
+	if hostname() == o.Host && !processAlive(o.PID) {
 		return false
 	}
 	return true
@@ -54,9 +55,14 @@ func (o Owner) Live(now time.Time) bool {
 func NewOwner() Owner {
 	b := make([]byte, 16)
 	rand.Read(b)
-	h, _ := os.Hostname()
-	return Owner{PID: os.Getpid(), Host: h, Token: hex.EncodeToString(b)}
+	return Owner{PID: os.Getpid(), Host: hostname(), Token: hex.EncodeToString(b)}
 }
+
+// hostname is read once: Live runs for every row a run listing derives a status for.
+var hostname = sync.OnceValue(func() string {
+	h, _ := os.Hostname()
+	return h
+})
 
 // derive sets a run's shown status from its stored status and lease.
 func (r *Run) derive(now time.Time) {

@@ -204,10 +204,13 @@ func (db *DB) Runs(f RunFilter) ([]RunSummary, error) {
 			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
-			if s.derive(now); leased && (s.Status != f.Status || f.Limit > 0 && len(out) == f.Limit) {
+			if s.derive(now); leased && s.Status != f.Status {
 				continue
 			}
 			out = append(out, s)
+			if leased && f.Limit > 0 && len(out) == f.Limit {
+				break // the rest need not be read: SQL could not limit a status derived here
+			}
 		}
 		return rows.Err()
 	})

@@ -33,6 +33,9 @@ func (d *deviceFlag) String() string {
 }
 
 func (d *deviceFlag) Set(name string) error {
+	if d.backend != nil && name == d.name {
+		return nil // seal run parses its flags again over a --config file: open once
+	}
 	b, err := tensor.Open(name)
 	if err != nil {
 		return err

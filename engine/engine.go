@@ -193,19 +193,28 @@ func (e *Engine) recordDevice(spec *RunSpec) error {
 	return nil
 }
 
+// storedSpec reads a run's record and the settings it was started with.
+func (e *Engine) storedSpec(id int64) (store.Run, RunSpec, error) {
+	var spec RunSpec
+	rec, err := e.DB.Run(id)
+	if err != nil {
+		return rec, spec, err
+	}
+	if err := json.Unmarshal(rec.Config, &spec); err != nil {
+		return rec, spec, fmt.Errorf("run %d: stored config: %w", id, err)
+	}
+	return rec, spec, nil
+}
+
 // Resume continues a stored run: committed candidates are kept and skipped, the policy
 // is rebuilt from the updates saved by finished rounds.
 func (e *Engine) Resume(ctx context.Context, id int64) (*Run, error) {
-	rec, err := e.DB.Run(id)
+	rec, spec, err := e.storedSpec(id)
 	if err != nil {
 		return nil, err
 	}
 	if rec.Status == store.StatusDone {
 		return nil, fmt.Errorf("run %d is already done", id)
-	}
-	var spec RunSpec
-	if err := json.Unmarshal(rec.Config, &spec); err != nil {
-		return nil, fmt.Errorf("run %d: stored config: %w", id, err)
 	}
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("run %d: %w", id, err)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -48,13 +47,9 @@ func (e *Engine) ExportModel(ctx context.Context, run, version int64, out string
 		out = filepath.Clean(out) // "dir/" would put the temporary folder inside dir
 	}
 	x := Exported{Run: run, Merged: merged, Dir: out}
-	rec, err := e.DB.Run(run)
+	_, spec, err := e.storedSpec(run)
 	if err != nil {
 		return x, err
-	}
-	var spec RunSpec
-	if err := json.Unmarshal(rec.Config, &spec); err != nil {
-		return x, fmt.Errorf("run %d: stored config: %w", run, err)
 	}
 	x.Base = spec.Model
 	entry, err := e.exportedVersion(run, version)

@@ -19,13 +19,9 @@ import (
 // run rebuilds the version from the ledger (checked against its fingerprint) and goes
 // on from the step after it.
 func (e *Engine) Rollback(ctx context.Context, id, version int64) (*Run, error) {
-	rec, err := e.DB.Run(id)
+	rec, spec, err := e.storedSpec(id)
 	if err != nil {
 		return nil, err
-	}
-	var spec RunSpec
-	if err := json.Unmarshal(rec.Config, &spec); err != nil {
-		return nil, fmt.Errorf("run %d: stored config: %w", id, err)
 	}
 	tree, err := e.DB.VersionTree(id)
 	if err != nil {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -23,13 +22,9 @@ func (e *Engine) WhatIf(ctx context.Context, runID int64, round, task int, edit 
 	if edit == "" {
 		return nil, fmt.Errorf("what-if: the edit is empty")
 	}
-	rec, err := e.DB.Run(runID)
+	_, spec, err := e.storedSpec(runID)
 	if err != nil {
 		return nil, err
-	}
-	var spec RunSpec
-	if err := json.Unmarshal(rec.Config, &spec); err != nil {
-		return nil, fmt.Errorf("run %d: stored config: %w", runID, err)
 	}
 	tasks, err := e.DB.Tasks(runID)
 	if err != nil {

@@ -185,16 +185,9 @@ func publish(tmp, out string) error {
 // writeAdapter writes the version's one adapter, checked by hash, as a PEFT folder
 // whose base_model_name_or_path names the run's model folder.
 func writeAdapter(e store.LedgerEntry, base, dir string) error {
-	h, err := hashFile(filepath.Join(e.AdapterPath, "adapter_model.safetensors"))
+	a, err := loadCheckedAdapter(e.AdapterPath, e.AdapterHash)
 	if err != nil {
-		return err
-	}
-	if h != e.AdapterHash {
-		return fmt.Errorf("version %d: saved adapter %s has hash %s, the store recorded %s", e.ID, e.AdapterPath, h, e.AdapterHash)
-	}
-	a, err := lora.Load(e.AdapterPath)
-	if err != nil {
-		return err
+		return fmt.Errorf("version %d: %w", e.ID, err)
 	}
 	if abs, err := filepath.Abs(base); err == nil {
 		base = abs

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"seal/engine/knowledge"
-	"seal/models/lora"
 	"seal/store"
 )
 
@@ -135,14 +134,7 @@ func (x *runner) merged(hash, dir string) error {
 // applySaved re-applies a saved update after checking its content hash (nothing is
 // trusted by name alone), merging it into the weights or keeping it attached.
 func (x *runner) applySaved(dir, hash string, merge bool) error {
-	h, err := hashFile(dir + "/adapter_model.safetensors")
-	if err != nil {
-		return err
-	}
-	if h != hash {
-		return fmt.Errorf("saved adapter %s has hash %s, the store recorded %s", dir, h, hash)
-	}
-	a, err := lora.Load(dir)
+	a, err := loadCheckedAdapter(dir, hash)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"seal/models/lora"
 	"seal/models/sidefile"
 )
 
@@ -136,6 +137,19 @@ func modelHash(dir string, useCache bool) (string, error) {
 // the store records it for policy updates and continual steps.
 func AdapterHash(dir string) (string, error) {
 	return hashFile(filepath.Join(dir, "adapter_model.safetensors"))
+}
+
+// loadCheckedAdapter loads the adapter saved in dir after checking that its weights
+// hash to want: nothing is trusted by name alone.
+func loadCheckedAdapter(dir, want string) (*lora.Adapter, error) {
+	got, err := AdapterHash(dir)
+	if err != nil {
+		return nil, err
+	}
+	if got != want {
+		return nil, fmt.Errorf("saved adapter %s has hash %s, the store recorded %s", dir, got, want)
+	}
+	return lora.Load(dir)
 }
 
 // ValidHash reports whether s looks like a SHA-256 hex digest (it names files and

@@ -115,9 +115,11 @@ func (s reviewSource) groundedEdit(edit string, w int) string {
 		count[l.Status]++
 		b.WriteString(wrap(statusMark(l.Status)+" "+highlightNew(l), w) + "\n")
 	}
-	share := grounding.Share(s.task.Title+"\n"+s.task.Context, termsafe.Text(edit))
+	var share float64
 	if s.cand.Grounding != nil { // the share stored when the candidate was committed
 		share = *s.cand.Grounding
+	} else {
+		share = grounding.ShareOf(lines)
 	}
 	b.WriteString(styleDim.Render(wrap(fmt.Sprintf("grounding %.2f: %d ✓ %d ~ %d ✗ · marked words are not in the passage",
 		share, count[grounding.Grounded], count[grounding.Partial], count[grounding.New]), w)))

@@ -84,9 +84,12 @@ func Lines(passage, edit string) []Line {
 
 // Share is the fraction of the edit's content words found in the passage: 1 when the edit
 // has no content words.
-func Share(passage, edit string) float64 {
+func Share(passage, edit string) float64 { return ShareOf(Lines(passage, edit)) }
+
+// ShareOf is Share of lines Lines already made, for a caller that shows them too.
+func ShareOf(lines []Line) float64 {
 	content, found := 0, 0
-	for _, l := range Lines(passage, edit) {
+	for _, l := range lines {
 		for _, w := range l.Words {
 			if w.Content {
 				content++

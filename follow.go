@@ -115,21 +115,6 @@ type runProgress struct {
 	what string // what the run does now
 }
 
-// counted reports whether a Reward of this kind is one of the units the total counts.
-func counted(kind string) bool { return kind == "self_edit" || kind == "continual" || kind == "cpt" }
-
-// progressTotal is how many counted results a run of spec over tasks makes; a branch
-// (first > 0) starts at that round or continual step.
-func progressTotal(spec engine.RunSpec, tasks, first int) (int, string) {
-	switch spec.Mode {
-	case "continual":
-		return max(tasks-first, 0), "steps"
-	case "cpt":
-		return tasks * spec.K, "edits"
-	}
-	return tasks * spec.K * max(max(spec.Rounds, 1)-first, 0), "candidates"
-}
-
 // firstStep is where a branch's run goes on: the step after its version's, when that
 // version is of the run's own kind (engine's runner starts there too).
 func (rp *runProgress) firstStep() int {
@@ -158,7 +143,7 @@ func (rp *runProgress) observe(ev engine.Event, stderr io.Writer, done int) {
 	case engine.RunStarted:
 		rp.noun = engine.DomainInfoOf(rp.spec.Domain).Noun
 		fmt.Fprintf(stderr, "run %d: %s (%d %ss)\n", e.Run, termsafe.Line(e.Name), e.Tasks, rp.noun)
-		total, unit := progressTotal(rp.spec, e.Tasks, rp.firstStep())
+		total, unit := engine.ProgressTotal(rp.spec, e.Tasks, rp.firstStep())
 		p.unit = unit
 		if e.Resumed {
 			rp.n = rp.finished(e.Run)
@@ -176,7 +161,7 @@ func (rp *runProgress) observe(ev engine.Event, stderr io.Writer, done int) {
 		rp.at, rp.what = e.Where, "answering ("+e.Phase+")"
 	case engine.Reward:
 		rp.at = e.Where
-		if counted(e.Kind) {
+		if engine.CountsTowardProgress(e.Kind) {
 			rp.n++
 		}
 	case engine.NeedsReview:
@@ -232,7 +217,7 @@ func (rp *runProgress) finished(run int64) int {
 	}
 	n := 0
 	for _, c := range cs {
-		if counted(c.Kind) {
+		if engine.CountsTowardProgress(c.Kind) {
 			n++
 		}
 	}

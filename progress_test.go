@@ -210,7 +210,7 @@ func TestProgressTotal(t *testing.T) {
 		unit  string
 	}{{"restem", 0, 24, "candidates"}, {"restem", 1, 12, "candidates"}, {"continual", 0, 4, "steps"}, {"continual", 3, 1, "steps"}, {"cpt", 0, 12, "edits"}} {
 		spec.Mode = c.mode
-		if n, unit := progressTotal(spec, 4, c.first); n != c.want || unit != c.unit {
+		if n, unit := engine.ProgressTotal(spec, 4, c.first); n != c.want || unit != c.unit {
 			t.Errorf("%s from %d: %d %s, want %d %s", c.mode, c.first, n, unit, c.want, c.unit)
 		}
 	}

@@ -86,7 +86,7 @@ func (s *liveState) apply(ev engine.Event) {
 		}
 	case engine.Reward:
 		s.rewards = append(s.rewards, rewardPoint{Where: e.Where, ID: e.CandidateID, Kind: e.Kind, Status: e.Status, Reward: e.Reward, Std: e.Std})
-		if e.Kind == "self_edit" || e.Kind == "continual" || e.Kind == "cpt" {
+		if engine.CountsTowardProgress(e.Kind) {
 			s.doneCands++
 		}
 	case engine.RoundDone:
@@ -131,15 +131,11 @@ func (s *liveState) moveTo(w engine.Where) {
 	}
 }
 
-// total is how many candidates the run will commit (self-edits, or continual steps).
+// total is how many counted candidates the run will commit (engine.ProgressTotal: a cpt
+// run commits k edits per passage, not one).
 func (s *liveState) total() int {
-	switch s.spec.Mode {
-	case "continual":
-		return s.tasks
-	case "cpt":
-		return 1
-	}
-	return s.spec.Rounds * s.tasks * s.spec.K
+	n, _ := engine.ProgressTotal(s.spec, s.tasks, 0)
+	return n
 }
 
 // eta estimates the time left from the pace so far; "" until there is a pace.

@@ -30,8 +30,9 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("pretrain", stderr)
 	out := fs.String("out", "", "folder for the model (config.json, model.safetensors, tokenizer.json) and its data splits")
 	seed := fs.Uint64("seed", 1, "seed of the world, the corpus, the weights and the batches")
-	chars := fs.Int("chars", 13_000_000, "knowledge corpus size in characters (the world's train and drill splits only)")
+	chars := fs.Int("chars", 17_000_000, "knowledge corpus size in characters (the world's train and drill splits only)")
 	arcDocs := fs.Int("arc-docs", 600, "procedural ARC tasks in the corpus (each a few demonstrations and the answer, in the TTT text format)")
+	arcEdits := fs.Int("arc-edit-docs", 800, "ARC self-edit documents in the corpus (a task's self-edit prompt and a JSON config of varied quality)")
 	vocab := fs.Int("vocab", 4096, "tokenizer vocabulary size")
 	hidden := fs.Int("hidden", 256, "hidden size")
 	layers := fs.Int("layers", 4, "layers")
@@ -65,7 +66,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 		RMSNormEps: 1e-5, RopeTheta: 10000, RopeScaling: llama.RopeScaling{Type: "default"}, TieWordEmbeddings: true, PadTokenID: -1}
 	cfg := tiny.PretrainConfig{Model: c, Steps: *steps, Batch: *batch, SeqLen: *seq, LR: *lr, Warmup: *warmup,
 		WeightDecay: 0.1, Seed: *seed, CheckpointEvery: *every}
-	if err := pretrain(ctx, b, *out, *seed, *chars, *arcDocs, cfg, stdout, stderr); err != nil {
+	if err := pretrain(ctx, b, *out, *seed, *chars, *arcDocs, *arcEdits, cfg, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "seal pretrain: %v\n", err)
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintf(stderr, "run the same command again to resume from the last checkpoint\n")
@@ -82,7 +83,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, chars, arcDocs int, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
+func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, chars, arcDocs, arcEdits int, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(filepath.Join(out, "data"), 0o755); err != nil {
 		return err
 	}
@@ -96,6 +97,7 @@ func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, ch
 	// Grid documents go in among the knowledge documents, so that every stretch of
 	// training sees both.
 	docs := append(w.Corpus(seed, chars), procedural.CorpusDocs(seed, arcDocs)...)
+	docs = append(docs, procedural.SelfEditDocs(seed, arcEdits)...)
 	r := rand.New(rand.NewPCG(seed, 0xa2c))
 	r.Shuffle(len(docs), func(i, j int) { docs[i], docs[j] = docs[j], docs[i] })
 	total := 0

@@ -1,4 +1,4 @@
-// Package procedural makes ARC-style tasks from a seed: small grids (3×3 to 10×10), one
+// Package procedural makes ARC-style tasks from a seed: small grids (3×3 to 6×6), one
 // hidden rule per task (a turn, a flip, a recolouring, gravity, copying an object, ...),
 // 3-4 demonstrations and one test, in the arc package's types and so in ARC's JSON
 // format. They give the embedded model ARC tasks it can learn, and CorpusDocs gives
@@ -27,7 +27,10 @@ type Task struct {
 	Rule Rule
 }
 
-const minSide, maxSide = 3, 10
+// Sides are small so that a task's test-time training sequences stay a few hundred
+// tokens: one ARC candidate then takes seconds on two cores (at 10×10 they were about
+// 1,700 tokens and the oracle's search ran for minutes per task).
+const minSide, maxSide = 3, 6
 
 // randomGrid draws a rows×cols grid: background 0 and a few colours, sparse enough that
 // shapes and gravity show.
@@ -50,8 +53,8 @@ func side(r *rand.Rand, hi int) int { return minSide + r.IntN(hi-minSide+1) }
 // anyGrid draws inputs of any size whose outputs keep their size.
 func anyGrid(r *rand.Rand) arc.Grid { return randomGrid(r, side(r, maxSide), side(r, maxSide)) }
 
-// halfGrid draws inputs of at most 5 a side, for rules that double a side.
-func halfGrid(r *rand.Rand) arc.Grid { return randomGrid(r, side(r, 5), side(r, 5)) }
+// halfGrid draws inputs of at most half the largest side, for rules that double a side.
+func halfGrid(r *rand.Rand) arc.Grid { return randomGrid(r, side(r, maxSide/2), side(r, maxSide/2)) }
 
 func fixed(name string, t arc.Transform, input func(*rand.Rand) arc.Grid) func(*rand.Rand) Rule {
 	return func(*rand.Rand) Rule { return Rule{Name: name, Apply: t.Apply, input: input} }
@@ -266,4 +269,36 @@ func CorpusDocs(seed uint64, n int) []string {
 		docs[i] = full
 	}
 	return docs
+}
+
+// SelfEditDocs returns n pretraining documents that teach the ARC self-edit format: each
+// is a fresh task's self-edit prompt (arc.Prompter's plain-text SelfEditPrompt: the
+// demonstrations and the tool instructions) followed by a config in the engine's JSON
+// format and a newline. The configs are of varied quality on purpose (augmentation
+// groups, loss strategy, learning rate and epochs drawn from the ranges a person would
+// try), so that a model's own configs parse and differ from one another, and ReST-EM
+// has good and bad ones to tell apart. The tasks come from their own stream.
+func SelfEditDocs(seed uint64, n int) []string {
+	r := rand.New(rand.NewPCG(seed, 0x5e1f))
+	ts := generate(r, n)
+	docs := make([]string, len(ts))
+	for i, t := range ts {
+		prompt, err := arc.Prompter{}.SelfEditPrompt(t.Task)
+		if err != nil {
+			panic(err) // plain text cannot fail to render
+		}
+		docs[i] = prompt + RandomConfig(r).JSON() + "\n"
+	}
+	return docs
+}
+
+// RandomConfig draws a valid self-edit config: each augmentation group on or off, either
+// loss strategy, a learning rate of 1e-4 to 3e-3 and 1 to 4 epochs.
+func RandomConfig(r *rand.Rand) arc.EditConfig {
+	strategy := arc.OutputTokens
+	if r.IntN(2) == 0 {
+		strategy = arc.AllTokens
+	}
+	return arc.EditConfig{Basic: r.IntN(2) == 0, Size: r.IntN(2) == 0, Chain: r.IntN(2) == 0, Repeat: r.IntN(2) == 0,
+		Strategy: strategy, LR: []float64{1e-4, 3e-4, 1e-3, 3e-3}[r.IntN(4)], Epochs: 1 + r.IntN(4)}
 }

@@ -135,3 +135,35 @@ func TestSetsAreDisjoint(t *testing.T) {
 		}
 	}
 }
+
+// Every self-edit document is the task's plain-text self-edit prompt followed by a
+// config that parses and validates; the configs vary; the same seed gives the same docs.
+func TestSelfEditDocs(t *testing.T) {
+	docs := SelfEditDocs(1, 200)
+	if len(docs) != 200 || !reflect.DeepEqual(docs, SelfEditDocs(1, 200)) {
+		t.Fatal("SelfEditDocs must give n documents, the same for the same seed")
+	}
+	configs := map[string]bool{}
+	for _, d := range docs {
+		i := strings.LastIndex(d, "\n{")
+		if i < 0 || !strings.HasSuffix(d, "}\n") {
+			t.Fatalf("document does not end in a JSON config line: %q", d)
+		}
+		prompt, edit := d[:i+1], d[i+1:]
+		if !strings.HasPrefix(prompt, "You are a helpful assistant") || !strings.Contains(prompt, "Input:\n") ||
+			!strings.HasSuffix(prompt, "\"num_train_epochs\": ...}}\n") {
+			t.Fatalf("document does not start with the self-edit prompt: %q", prompt)
+		}
+		cfg, err := arc.ParseEdit(edit)
+		if err != nil {
+			t.Fatalf("config %q: %v", edit, err)
+		}
+		if err := cfg.Validate(arc.Limits{}); err != nil {
+			t.Fatalf("config %q: %v", edit, err)
+		}
+		configs[edit] = true
+	}
+	if len(configs) < 50 {
+		t.Errorf("%d distinct configs in 200 documents, want varied ones", len(configs))
+	}
+}

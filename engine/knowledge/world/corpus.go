@@ -16,7 +16,7 @@ import (
 // Shares of the train subjects that get a self-edit document and an in-context QA
 // document in the corpus (every drill subject gets both).
 const (
-	selfEditShare  = 0.3
+	selfEditShare  = 0.5
 	inContextShare = 0.3
 )
 
@@ -24,9 +24,11 @@ const (
 // string is one document (the trainer separates documents, for instance with EOS). It
 // holds, per train passage p:
 //
-//   - the passage, title line first ("title\ncontext"), as the inner loop trains on it;
-//   - for about 60% of subjects, knowledge.SelfEditPrompt(StyleImplications, p), the
-//     implications as a numbered list ("1. ...\n2. ...\n") and a blank line ("\n");
+//   - the passage, title line first ("title\ncontext"), as the inner loop trains on it,
+//     and Retellings further renderings of it in other words (knowledge augmentation);
+//   - for about half of the subjects, knowledge.SelfEditPrompt(StyleImplications, p) for
+//     one of its renderings, that rendering's implications as a numbered list
+//     ("1. ...\n2. ...\n") and a blank line ("\n");
 //   - for every question, knowledge.QAPrompt(p, q) followed by the answer (closed book);
 //   - for about 30% of subjects, one question in context: knowledge.InContextPrompt(p, q)
 //     followed by the answer;
@@ -43,9 +45,13 @@ func (w *World) Corpus(seed uint64, maxChars int) []string {
 	r := rand.New(rand.NewPCG(w.cfg.Seed^0xc0b905, seed))
 	var docs []string
 	for _, p := range w.passages[Train] {
-		docs = append(docs, p.Title+"\n"+p.Context)
+		tellings := append([]rendering{{p, w.implics[p.Title]}}, w.retold[p.Title]...)
+		for _, t := range tellings {
+			docs = append(docs, t.passage.Title+"\n"+t.passage.Context)
+		}
 		if r.Float64() < selfEditShare {
-			docs = append(docs, SelfEditDocument(p, w.implics[p.Title]))
+			t := tellings[r.IntN(len(tellings))]
+			docs = append(docs, SelfEditDocument(t.passage, t.implications))
 		}
 		for _, q := range p.Questions {
 			docs = append(docs, knowledge.QAPrompt(p, q)+q.Answer)

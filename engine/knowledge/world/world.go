@@ -50,6 +50,19 @@ func DefaultConfig() Config {
 // 2: drill entities.
 const Version = 2
 
+// Retellings is how many further renderings of each train passage the corpus holds
+// beside the passage itself. Allen-Zhu & Li ("Physics of Language Models, Part 3.1",
+// 2023) found that facts seen in one wording are stored but cannot be extracted by
+// questions, while several paraphrases of each biography in pretraining make the facts
+// of new entities extractable once trained on: the skill the inner loop relies on.
+const Retellings = 2
+
+// rendering is one telling of a passage and the implications written for it.
+type rendering struct {
+	passage      knowledge.Passage
+	implications []string
+}
+
 // Split names a partition of the entities.
 type Split string
 
@@ -118,6 +131,11 @@ type World struct {
 	passages map[Split][]knowledge.Passage
 	implics  map[string][]string // by title
 	names    map[Split][]string
+	// retold holds, by title, further renderings of each train passage (other wordings,
+	// other optional sentences and questions) with their implications: the corpus's
+	// knowledge augmentation. They come from their own random stream, so the splits'
+	// passages are the same with or without them.
+	retold map[string][]rendering
 
 	bornIn, hallIn map[int][]int // while rendering: major people born in, major organisations with their hall in, a town
 }
@@ -180,6 +198,16 @@ func Generate(cfg Config) *World {
 		p, imps := w.render(r, i)
 		w.passages[e.split] = append(w.passages[e.split], p)
 		w.implics[p.Title] = imps
+	}
+	rr := rand.New(rand.NewPCG(cfg.Seed, 0x7e7e11))
+	w.retold = map[string][]rendering{}
+	for i := range w.ents {
+		if e := &w.ents[i]; e.major && e.split == Train {
+			for range Retellings {
+				p, imps := w.render(rr, i)
+				w.retold[e.name] = append(w.retold[e.name], rendering{p, imps})
+			}
+		}
 	}
 	w.bornIn, w.hallIn = nil, nil
 	// Kinds were generated in blocks; shuffle so that any prefix of a split mixes them.

@@ -206,6 +206,14 @@ func TestCorpus(t *testing.T) {
 			held[n] = true
 		}
 	}
+	// Every telling of a train passage: the passage and its retellings, with their implications.
+	tellings := map[string]map[string]bool{}
+	for title, p := range train {
+		tellings[title] = map[string]bool{p.Context: true}
+		for _, r := range w.retold[title] {
+			tellings[title][r.passage.Context] = true
+		}
+	}
 	kinds := map[string]int{}
 	selfEdit := map[string]bool{}
 	for _, d := range docs {
@@ -233,6 +241,11 @@ func TestCorpus(t *testing.T) {
 				selfEdit[title] = true
 			}
 			want := knowledge.SelfEditPrompt(knowledge.StyleImplications, p) + NumberedList(w.Implications(p)) + "\n"
+			for _, r := range w.retold[title] {
+				if told := SelfEditDocument(r.passage, r.implications); d == told {
+					want = told
+				}
+			}
 			if d != want || !strings.HasSuffix(d, ".\n\n") {
 				t.Fatalf("self-edit document:\n%q\nwant\n%q", d, want)
 			}
@@ -249,17 +262,17 @@ func TestCorpus(t *testing.T) {
 		default:
 			kinds["passage"]++
 			title, ctx, _ := strings.Cut(d, "\n")
-			if p, ok := train[title]; !ok || p.Context != ctx {
-				t.Fatalf("passage document %q is not a train passage", d)
+			if _, ok := tellings[title][ctx]; !ok {
+				t.Fatalf("passage document %q is not a telling of a train passage", d)
 			}
 		}
 	}
-	if kinds["passage"] != len(train) {
-		t.Errorf("%d passage documents for %d train passages", kinds["passage"], len(train))
+	if kinds["passage"] != (1+Retellings)*len(train) {
+		t.Errorf("%d passage documents for %d train passages told %d times", kinds["passage"], len(train), 1+Retellings)
 	}
 	share := float64(len(selfEdit)) / float64(len(train))
-	if share < 0.2 || share > 0.4 || kinds["self-edit"] != len(selfEdit)+len(drill) || kinds["drill self-edit"] != len(drill) {
-		t.Errorf("self-edit documents for %.2f of train subjects and %d of %d drill subjects (%d documents), want about 0.3 and all",
+	if share < 0.4 || share > 0.6 || kinds["self-edit"] != len(selfEdit)+len(drill) || kinds["drill self-edit"] != len(drill) {
+		t.Errorf("self-edit documents for %.2f of train subjects and %d of %d drill subjects (%d documents), want about 0.5 and all",
 			share, kinds["drill self-edit"], len(drill), kinds["self-edit"])
 	}
 	if kinds["closed-book"] < 3*len(train) || kinds["in-context"] < len(train)/5+len(drill) {
@@ -337,8 +350,8 @@ func TestDefaultSizes(t *testing.T) {
 	for _, d := range w.Corpus(1, 0) {
 		n += len(d)
 	}
-	if n < 11_000_000 || n > 13_000_000 {
-		t.Errorf("default corpus is %d characters, want about 12 M", n)
+	if n < 15_000_000 || n > 17_000_000 {
+		t.Errorf("default corpus is %d characters, want about 16 M", n)
 	}
 	t.Logf("passages train/val/test %d/%d/%d, corpus %d characters",
 		len(w.Passages(Train)), len(w.Passages(Val)), len(w.Passages(Test)), n)
@@ -386,5 +399,43 @@ func TestSmallAndOddConfigs(t *testing.T) {
 			}
 		}
 		_ = w.Corpus(1, 100)
+	}
+}
+
+// A retelling states the same subject's facts in other words: each of its questions is
+// answered in its own text, the subject is named, and most retellings differ from the
+// passage. The splits' passages do not depend on the retellings.
+func TestRetellings(t *testing.T) {
+	w := Generate(smallConfig(4))
+	differ, n := 0, 0
+	for _, p := range w.Passages(Train) {
+		rs := w.retold[p.Title]
+		if len(rs) != Retellings {
+			t.Fatalf("%q told %d more times, want %d", p.Title, len(rs), Retellings)
+		}
+		for _, r := range rs {
+			n++
+			if r.passage.Title != p.Title || !strings.Contains(r.passage.Context, strings.TrimPrefix(p.Title, "the ")) {
+				t.Fatalf("retelling of %q names another subject: %q", p.Title, r.passage.Context)
+			}
+			for _, q := range r.passage.Questions {
+				if !strings.Contains(r.passage.Context, q.Answer) {
+					t.Fatalf("retelling %q does not state the answer %q", r.passage.Context, q.Answer)
+				}
+			}
+			if r.passage.Context != p.Context {
+				differ++
+			}
+		}
+	}
+	if differ < n*3/4 {
+		t.Errorf("%d of %d retellings differ from their passage, want most", differ, n)
+	}
+	for _, s := range []Split{Val, Test, Drill} {
+		for _, p := range w.passages[s] {
+			if _, ok := w.retold[p.Title]; ok {
+				t.Fatalf("%s passage %q has retellings; only train passages are retold", s, p.Title)
+			}
+		}
 	}
 }

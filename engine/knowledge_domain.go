@@ -90,6 +90,12 @@ func (knowledgeDomain) CheckJob(j InnerJob) error {
 	if err != nil {
 		return err
 	}
+	switch {
+	case k.PassageRepeats < 0 || k.PassageRepeats > maxPassageRepeats:
+		return fmt.Errorf("job %s: passage_repeats %d is out of range: want 0 to %d", j.ID, k.PassageRepeats, maxPassageRepeats)
+	case k.PassageRepeats > 1 && k.Edit != "":
+		return fmt.Errorf("job %s: passage_repeats %d with an edit: the repeated passage is trained alone", j.ID, k.PassageRepeats)
+	}
 	return k.Passage.Validate()
 }
 
@@ -112,8 +118,12 @@ func (knowledgeDomain) RunJob(ctx context.Context, m *Model, job InnerJob, at Si
 	if err != nil {
 		return res, err
 	}
+	seqs := knowledge.TrainSequences(k.Edit, k.Passage, k.Split)
+	if k.PassageRepeats > 1 {
+		seqs = knowledge.RepeatedPassage(k.Passage, k.PassageRepeats)
+	}
 	var examples []train.Example
-	for _, s := range knowledge.TrainSequences(k.Edit, k.Passage, k.Split) {
+	for _, s := range seqs {
 		examples = append(examples, m.Example("", s))
 	}
 	for rep := 0; rep < job.Repeats; rep++ {

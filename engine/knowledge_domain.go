@@ -169,3 +169,23 @@ func (d knowledgeDomain) OwnBaseline(ctx context.Context, m *Model, c Scoring) (
 	sc, items, err := evaluate(ctx, m.lm, m.grader, c.Task.(passageTask).Passage, evalOptions{InContext: true, QATokens: c.Spec.QATokens, Phase: "context", Where: c.At.Where}, c.At.Send)
 	return store.Candidate{Kind: "baseline_context", AdaptedScore: sc.Accuracy(), Reward: d.Reward(sc.Accuracy(), c.Base), Evals: items}, err
 }
+
+// Sequences: one per edit line plus the passage (knowledge.TrainSequences).
+func (knowledgeDomain) Sequences(s RunSpec, t Task, edit string) int {
+	return len(knowledge.TrainSequences(edit, t.(passageTask).Passage, s.Split))
+}
+
+// WrittenEdit is the synthetic world's written implications of the passage, as a
+// numbered list; "" for a passage the world does not have.
+func (knowledgeDomain) WrittenEdit(t Task) string {
+	imps, err := worldImplications(t.(passageTask).Passage)
+	if err != nil {
+		return ""
+	}
+	return world.NumberedList(imps)
+}
+
+// RepeatedPayload trains on the passage alone, n times over.
+func (knowledgeDomain) RepeatedPayload(s RunSpec, t Task, n int) (any, error) {
+	return KnowledgeJob{Passage: t.(passageTask).Passage, Split: true, PassageRepeats: n}, nil
+}

@@ -141,7 +141,9 @@ func (x *runner) restem() error {
 
 // summarize stores the baseline table: macro accuracy (the mean over passages of each
 // passage's accuracy) of every condition, per round for the self-edits, and per round
-// the self-edits' grounding share, averaged the same way (roundN/grounding).
+// the self-edits' grounding share, averaged the same way (roundN/grounding); a
+// baseline_K candidate is the metric K (passage, steps, context; ARC: fixed, oracle),
+// a teacher's edits are teacher and teacher/grounding.
 func (x *runner) summarize() error {
 	cands, err := x.e.DB.Candidates(x.r.ID, false)
 	if err != nil {

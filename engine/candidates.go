@@ -36,9 +36,9 @@ func (x *runner) commit(c *store.Candidate, w Where) error {
 	return nil
 }
 
-// editKinds are the candidates whose edit was written from the task by the policy or a
-// person, and so has a grounding share; baselines and policy updates have none.
-var editKinds = map[string]bool{store.KindSelfEdit: true, store.KindContinual: true, store.KindCPT: true, store.KindHuman: true}
+// editKinds are the candidates whose edit was written from the task by the policy, a
+// teacher or a person, and so has a grounding share; baselines and policy updates have none.
+var editKinds = map[string]bool{store.KindSelfEdit: true, store.KindContinual: true, store.KindCPT: true, store.KindHuman: true, store.KindTeacher: true}
 
 // grounding is a candidate's grounding share when its domain grounds edits, nil
 // otherwise; an empty edit states nothing and has none either.

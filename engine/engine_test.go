@@ -81,9 +81,10 @@ func TestReSTEMRunEventsAndStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := collect(t, r)
-	// Round 0: 3 base + 3 passage-only + 3 in-context + 9 candidates; round 1: 3 base + 9.
-	if n := len(ev["reward"]); n != 30 {
-		t.Errorf("%d reward events, want 30", n)
+	// Round 0: 3 base + 3 passage-only + 3 step-matched + 3 in-context + 9 candidates;
+	// round 1: 3 base + 9.
+	if n := len(ev["reward"]); n != 33 {
+		t.Errorf("%d reward events, want 33", n)
 	}
 	for _, typ := range []string{"run_started", "token", "edit_done", "train_step", "eval_item", "round_done", "metric", "finished"} {
 		if len(ev[typ]) == 0 {
@@ -104,8 +105,8 @@ func TestReSTEMRunEventsAndStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cands) != 30 {
-		t.Fatalf("%d candidates stored, want 30", len(cands))
+	if len(cands) != 33 {
+		t.Fatalf("%d candidates stored, want 33", len(cands))
 	}
 	selfEdits := 0
 	if checkGrounding(t, db, r.ID, cands) == 0 {

@@ -133,6 +133,11 @@ func (x *runner) innerJob(at Where, phase, edit string, fixed bool, seed uint64)
 	if err != nil {
 		return InnerJob{}, err
 	}
+	return x.jobWith(at, phase, p, seed)
+}
+
+// jobWith is innerJob with the domain's payload already made.
+func (x *runner) jobWith(at Where, phase string, p any, seed uint64) (InnerJob, error) {
 	payload, err := json.Marshal(p)
 	if err != nil {
 		return InnerJob{}, err

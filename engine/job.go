@@ -41,6 +41,9 @@ type KnowledgeJob struct {
 	Passage knowledge.Passage `json:"passage"`
 	Edit    string            `json:"edit"`
 	Split   bool              `json:"split_newlines"`
+	// PassageRepeats > 1 trains on the passage alone that many times over (the edit
+	// must be empty): the step-matched baseline (stepmatch.go).
+	PassageRepeats int `json:"passage_repeats,omitempty"`
 }
 
 // ARCJob is the ARC domain's payload: test-time train on the task's demonstrations

@@ -90,6 +90,12 @@ func (knowledgeDomain) CheckJob(j InnerJob) error {
 	if err != nil {
 		return err
 	}
+	switch {
+	case k.PassageRepeats < 0 || k.PassageRepeats > maxPassageRepeats:
+		return fmt.Errorf("job %s: passage_repeats %d is out of range: want 0 to %d", j.ID, k.PassageRepeats, maxPassageRepeats)
+	case k.PassageRepeats > 1 && k.Edit != "":
+		return fmt.Errorf("job %s: passage_repeats %d with an edit: the repeated passage is trained alone", j.ID, k.PassageRepeats)
+	}
 	return k.Passage.Validate()
 }
 
@@ -112,8 +118,12 @@ func (knowledgeDomain) RunJob(ctx context.Context, m *Model, job InnerJob, at Si
 	if err != nil {
 		return res, err
 	}
+	seqs := knowledge.TrainSequences(k.Edit, k.Passage, k.Split)
+	if k.PassageRepeats > 1 {
+		seqs = knowledge.RepeatedPassage(k.Passage, k.PassageRepeats)
+	}
 	var examples []train.Example
-	for _, s := range knowledge.TrainSequences(k.Edit, k.Passage, k.Split) {
+	for _, s := range seqs {
 		examples = append(examples, m.Example("", s))
 	}
 	for rep := 0; rep < job.Repeats; rep++ {
@@ -158,4 +168,24 @@ func (knowledgeDomain) FixedEdit(RunSpec) (string, string) { return "baseline_pa
 func (d knowledgeDomain) OwnBaseline(ctx context.Context, m *Model, c Scoring) (store.Candidate, error) {
 	sc, items, err := evaluate(ctx, m.lm, m.grader, c.Task.(passageTask).Passage, evalOptions{InContext: true, QATokens: c.Spec.QATokens, Phase: "context", Where: c.At.Where}, c.At.Send)
 	return store.Candidate{Kind: "baseline_context", AdaptedScore: sc.Accuracy(), Reward: d.Reward(sc.Accuracy(), c.Base), Evals: items}, err
+}
+
+// Sequences: one per edit line plus the passage (knowledge.TrainSequences).
+func (knowledgeDomain) Sequences(s RunSpec, t Task, edit string) int {
+	return len(knowledge.TrainSequences(edit, t.(passageTask).Passage, s.Split))
+}
+
+// WrittenEdit is the synthetic world's written implications of the passage, as a
+// numbered list; "" for a passage the world does not have.
+func (knowledgeDomain) WrittenEdit(t Task) string {
+	imps, err := worldImplications(t.(passageTask).Passage)
+	if err != nil {
+		return ""
+	}
+	return world.NumberedList(imps)
+}
+
+// RepeatedPayload trains on the passage alone, n times over.
+func (knowledgeDomain) RepeatedPayload(s RunSpec, t Task, n int) (any, error) {
+	return KnowledgeJob{Passage: t.(passageTask).Passage, Split: true, PassageRepeats: n}, nil
 }

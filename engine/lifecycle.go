@@ -25,6 +25,7 @@ type runner struct {
 	version ModelVersion // the policy's weights: base + merged policy updates
 	exec    Executor     // runs inner loops: Engine.Executor, or in-process
 	g       *guardState  // ledger head and guard (ledger.go)
+	teach   teacher      // the run's teacher, nil without one (teacher.go)
 }
 
 // Candidate indexes below 0 are the baselines stored beside a round's candidates.
@@ -32,6 +33,9 @@ const (
 	idxPassage = -1 // trained on the passage only
 	idxContext = -2 // passage in the prompt, no training
 	idxBase    = -3 // no update at all
+	// -4 is a held policy update (idxPolicy, ledger.go)
+	idxTeacher = -5 // an edit written by the run's teacher (teacher.go)
+	idxSteps   = -6 // the passage repeated to the self-edits' steps (stepmatch.go)
 )
 
 // openModel loads the spec's model, its content hash (the base of every version) and
@@ -69,6 +73,10 @@ func (x *runner) run() error {
 	if err := x.loadTasks(); err != nil { // inputs.go
 		return err
 	}
+	if err := x.openTeacher(); err != nil {
+		return err
+	}
+	defer x.closeTeacher()
 	if x.e.Executor != nil {
 		if !x.spec.Policy.Merge && x.spec.Mode == "restem" {
 			return fmt.Errorf("remote inner loops need policy.merge: a worker rebuilds the policy from merged updates")

@@ -58,6 +58,14 @@ func (x *runner) restem() error {
 			if err != nil {
 				return err
 			}
+			if round == 0 { // matched to these self-edits (stepmatch.go); the teacher's edit (teacher.go)
+				if err := x.stepsBaseline(t, base, cands); err != nil {
+					return err
+				}
+				if err := x.teacherEdit(t, base); err != nil {
+					return err
+				}
+			}
 			if x.spec.ReviewGate {
 				if err := x.awaitReviews(cands); err != nil {
 					return err
@@ -133,7 +141,9 @@ func (x *runner) restem() error {
 
 // summarize stores the baseline table: macro accuracy (the mean over passages of each
 // passage's accuracy) of every condition, per round for the self-edits, and per round
-// the self-edits' grounding share, averaged the same way (roundN/grounding).
+// the self-edits' grounding share, averaged the same way (roundN/grounding); a
+// baseline_K candidate is the metric K (passage, steps, context; ARC: fixed, oracle),
+// a teacher's edits are teacher and teacher/grounding.
 func (x *runner) summarize() error {
 	cands, err := x.e.DB.Candidates(x.r.ID, false)
 	if err != nil {
@@ -150,13 +160,18 @@ func (x *runner) summarize() error {
 		if c.Kind == "self_edit" && c.Grounding != nil { // knowledge only: a reading aid beside the scores
 			add(fmt.Sprintf("round%d/grounding", c.Round), c.Task, *c.Grounding)
 		}
+		if c.Kind == store.KindTeacher && c.Grounding != nil {
+			add("teacher/grounding", c.Task, *c.Grounding)
+		}
 		switch {
 		case c.Kind == "baseline_base":
 			add(fmt.Sprintf("round%d/base", c.Round), c.Task, c.AdaptedScore)
 		case c.Kind == "self_edit" && c.Status == "done":
 			add(fmt.Sprintf("round%d/self_edit", c.Round), c.Task, c.AdaptedScore)
 			add(fmt.Sprintf("round%d/reward", c.Round), c.Task, c.Reward)
-		case strings.HasPrefix(c.Kind, "baseline_") && c.Status == "done": // passage, context; ARC: fixed, oracle
+		case c.Kind == store.KindTeacher && c.Status == "done":
+			add("teacher", c.Task, c.AdaptedScore)
+		case strings.HasPrefix(c.Kind, "baseline_") && c.Status == "done": // passage, steps, context; ARC: fixed, oracle
 			add(c.Kind[len("baseline_"):], c.Task, c.AdaptedScore)
 		}
 	}

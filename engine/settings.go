@@ -55,6 +55,10 @@ var settings = []setting{
 	{"grader", "", func(s *RunSpec) any { return &s.Grader }},
 	{"grader-url", "grader_url", func(s *RunSpec) any { return &s.GraderURL }},
 	{"grader-model", "grader_model", func(s *RunSpec) any { return &s.GraderName }},
+	{"teacher", "", func(s *RunSpec) any { return &s.Teacher }},
+	{"teacher-url", "teacher_url", func(s *RunSpec) any { return &s.TeacherURL }},
+	{"teacher-model", "teacher_model", func(s *RunSpec) any { return &s.TeacherModel }},
+	{"teacher-dir", "teacher_dir", func(s *RunSpec) any { return &s.TeacherDir }},
 }
 
 // fileOnly are the settings without a flag, by their key in a settings file.

@@ -51,6 +51,14 @@ type RunSpec struct {
 	GraderURL  string `json:"grader_url" toml:"grader_url"` // OpenAI-compatible base URL (key from SEAL_GRADER_KEY)
 	GraderName string `json:"grader_model" toml:"grader_model"`
 
+	// The teacher baseline (teacher.go): at most one of Teacher ("world": the synthetic
+	// world's written implications), TeacherURL with TeacherModel (an OpenAI-compatible
+	// API; key from SEAL_TEACHER_KEY, never stored) and TeacherDir (a model folder).
+	Teacher      string `json:"teacher,omitempty" toml:"teacher"`
+	TeacherURL   string `json:"teacher_url,omitempty" toml:"teacher_url"`
+	TeacherModel string `json:"teacher_model,omitempty" toml:"teacher_model"`
+	TeacherDir   string `json:"teacher_dir,omitempty" toml:"teacher_dir"`
+
 	Guard GuardSpec `json:"guard" toml:"guard"` // checks every weight change before it is committed
 	// FromVersion, when set, makes the run start from that model version (a ledger id,
 	// any run's) instead of the base: `seal rollback` branches this way.
@@ -180,6 +188,9 @@ func (s RunSpec) Validate() error {
 		return fmt.Errorf("the http grader needs --grader-url")
 	case redact.HasUserinfo(s.GraderURL): // the spec is stored whole: no password may ride in it
 		return fmt.Errorf("--grader-url %q: %w; give the key in $SEAL_GRADER_KEY", redact.Secrets(s.GraderURL), redact.ErrCredentialsInURL)
+	}
+	if err := s.validateTeacher(); err != nil {
+		return err
 	}
 	if err := s.Guard.validate(); err != nil {
 		return err

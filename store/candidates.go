@@ -15,9 +15,16 @@ const (
 	KindBaselineBase    = "baseline_base"
 	KindBaselinePassage = "baseline_passage"
 	KindBaselineContext = "baseline_context"
-	KindHuman           = "human"
-	KindCPT             = "cpt"
-	KindContinual       = "continual"
+	// KindBaselineSteps is the passage repeated to the optimizer steps of the
+	// self-edits it is compared with: a gain over it is not more steps alone.
+	KindBaselineSteps = "baseline_steps"
+	// KindTeacher is an edit written by a teacher (an API model, a local model
+	// folder, the synthetic world's written implications), scored like a self-edit and
+	// never trained on by the policy.
+	KindTeacher   = "teacher"
+	KindHuman     = "human"
+	KindCPT       = "cpt"
+	KindContinual = "continual"
 )
 
 // Candidate statuses.

@@ -117,6 +117,7 @@ var launcherFields = []field{
 	choiceField("filter", "filter", []string{"best", "positive"}, func(s *engine.RunSpec) *string { return &s.Filter }),
 	boolField("review gate", "review", func(s *engine.RunSpec) *bool { return &s.ReviewGate }),
 	boolField("baselines", "baselines", func(s *engine.RunSpec) *bool { return &s.Baselines }),
+	textField("teacher", "teacher", "none (world: the synthetic world's written implications)", func(s *engine.RunSpec) *string { return &s.Teacher }),
 	textField("name", "name", "mode, model and time", func(s *engine.RunSpec) *string { return &s.Name }),
 }
 

@@ -329,7 +329,8 @@ type sourceDetailMsg struct {
 }
 
 // loadCandidateSource reads the n-th self-edit of a stored run (round by round,
-// passage by passage; human what-ifs count too) with its source, drawn w cells wide.
+// passage by passage; human what-ifs and teacher edits count too) with its source,
+// drawn w cells wide.
 func loadCandidateSource(db *store.DB, run int64, n, w int) tea.Cmd {
 	return func() tea.Msg {
 		m := sourceDetailMsg{run: run, n: n}
@@ -353,7 +354,7 @@ func candidateSource(db *store.DB, run int64, n, w int) (string, int, error) {
 	}
 	var edits []store.Candidate
 	for _, c := range cands {
-		if c.Kind == store.KindSelfEdit || c.Kind == store.KindHuman {
+		if c.Kind == store.KindSelfEdit || c.Kind == store.KindHuman || c.Kind == store.KindTeacher {
 			edits = append(edits, c)
 		}
 	}

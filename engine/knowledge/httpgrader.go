@@ -45,24 +45,34 @@ type HTTPGraderConfig struct {
 // message. Every error names the endpoint URL. Verdicts are cached in memory by
 // (question, gold, prediction); errors are not.
 func HTTPGrader(cfg HTTPGraderConfig) (Grader, error) {
+	h, err := newChatClient("grader", "SEAL_GRADER_KEY", cfg)
+	if err != nil {
+		return nil, err
+	}
+	return CachedGrader(h), nil
+}
+
+// newChatClient checks cfg and makes the chat completions client of a grader or a
+// teacher (role), whose key comes from the environment variable keyEnv.
+func newChatClient(role, keyEnv string, cfg HTTPGraderConfig) (*httpGrader, error) {
 	if redact.HasUserinfo(cfg.BaseURL) {
-		return nil, fmt.Errorf("http grader: base URL %q: %w; give the key in $SEAL_GRADER_KEY", redact.Secrets(cfg.BaseURL), redact.ErrCredentialsInURL)
+		return nil, fmt.Errorf("http %s: base URL %q: %w; give the key in $%s", role, redact.Secrets(cfg.BaseURL), redact.ErrCredentialsInURL, keyEnv)
 	}
 	u, err := url.Parse(strings.TrimSpace(cfg.BaseURL))
 	if err != nil {
-		return nil, fmt.Errorf("http grader: base URL %q is not a URL", redact.Secrets(cfg.BaseURL))
+		return nil, fmt.Errorf("http %s: base URL %q is not a URL", role, redact.Secrets(cfg.BaseURL))
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("http grader: base URL %q must be http(s)://host[/path]", u.Redacted())
+		return nil, fmt.Errorf("http %s: base URL %q must be http(s)://host[/path]", role, u.Redacted())
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("http grader: base URL %q must not have a query or fragment", u.Redacted())
+		return nil, fmt.Errorf("http %s: base URL %q must not have a query or fragment", role, u.Redacted())
 	}
 	if strings.TrimSpace(cfg.Model) == "" {
-		return nil, errors.New("http grader: no model named")
+		return nil, fmt.Errorf("http %s: no model named", role)
 	}
 	if cfg.Retries < 0 || cfg.Timeout < 0 || cfg.Backoff < 0 || cfg.MaxBackoff < 0 {
-		return nil, errors.New("http grader: negative retries, timeout or backoff")
+		return nil, fmt.Errorf("http %s: negative retries, timeout or backoff", role)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultHTTPTimeout
@@ -74,11 +84,13 @@ func HTTPGrader(cfg HTTPGraderConfig) (Grader, error) {
 		cfg.MaxBackoff = DefaultHTTPMaxBackoff
 	}
 	u.Path = strings.TrimRight(u.Path, "/") + "/chat/completions"
-	h := &httpGrader{cfg: cfg, endpoint: u.String(), shown: u.Redacted(), client: &http.Client{}}
-	return CachedGrader(h), nil
+	return &httpGrader{role: role, cfg: cfg, endpoint: u.String(), shown: u.Redacted(), client: &http.Client{}}, nil
 }
 
+// httpGrader is an OpenAI-compatible chat completions client: the HTTP grader, and
+// the teacher that writes edits (httpteacher.go).
 type httpGrader struct {
+	role     string // "grader" or "teacher", as errors name it
 	cfg      HTTPGraderConfig
 	endpoint string
 	shown    string // endpoint for errors, any password redacted
@@ -145,7 +157,7 @@ func (h *httpGrader) ask(ctx context.Context, prompt string) (string, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return "", fmt.Errorf("grader %s: %w (while waiting to retry after: %v)", h.shown, ctx.Err(), lastErr)
+			return "", fmt.Errorf("%s %s: %w (while waiting to retry after: %v)", h.role, h.shown, ctx.Err(), lastErr)
 		case <-t.C:
 		}
 	}
@@ -170,7 +182,7 @@ func (h *httpGrader) try(ctx context.Context, body []byte) (reply string, wait t
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, h.endpoint, bytes.NewReader(body))
 	if err != nil {
-		return "", -1, permanentError{fmt.Errorf("grader %s: %w", h.shown, err)}
+		return "", -1, permanentError{fmt.Errorf("%s %s: %w", h.role, h.shown, err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if h.cfg.APIKey != "" {
@@ -180,36 +192,36 @@ func (h *httpGrader) try(ctx context.Context, body []byte) (reply string, wait t
 	if err != nil {
 		switch {
 		case ctx.Err() != nil: // the caller gave up: not the grader's fault, no retry
-			return "", -1, permanentError{fmt.Errorf("grader %s: %w", h.shown, ctx.Err())}
+			return "", -1, permanentError{fmt.Errorf("%s %s: %w", h.role, h.shown, ctx.Err())}
 		case actx.Err() != nil:
-			return "", 0, fmt.Errorf("grader %s: no reply within %v", h.shown, h.cfg.Timeout)
+			return "", 0, fmt.Errorf("%s %s: no reply within %v", h.role, h.shown, h.cfg.Timeout)
 		default:
-			return "", 0, fmt.Errorf("grader %s unreachable: %w", h.shown, unwrapURLError(err))
+			return "", 0, fmt.Errorf("%s %s unreachable: %w", h.role, h.shown, unwrapURLError(err))
 		}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		if actx.Err() != nil && ctx.Err() == nil {
-			return "", 0, fmt.Errorf("grader %s: no complete reply within %v", h.shown, h.cfg.Timeout)
+			return "", 0, fmt.Errorf("%s %s: no complete reply within %v", h.role, h.shown, h.cfg.Timeout)
 		}
-		return "", 0, fmt.Errorf("grader %s: reading reply: %w", h.shown, err)
+		return "", 0, fmt.Errorf("%s %s: reading reply: %w", h.role, h.shown, err)
 	}
 	switch {
 	case resp.StatusCode == http.StatusOK:
 		var cr chatResponse
 		if err := json.Unmarshal(data, &cr); err != nil {
-			return "", -1, permanentError{fmt.Errorf("grader %s: reply is not a chat completion: %v", h.shown, err)}
+			return "", -1, permanentError{fmt.Errorf("%s %s: reply is not a chat completion: %v", h.role, h.shown, err)}
 		}
 		if len(cr.Choices) == 0 || cr.Choices[0].Message.Content == nil {
-			return "", -1, permanentError{fmt.Errorf("grader %s: reply has no message content: %s", h.shown, h.excerpt(data))}
+			return "", -1, permanentError{fmt.Errorf("%s %s: reply has no message content: %s", h.role, h.shown, h.excerpt(data))}
 		}
 		return *cr.Choices[0].Message.Content, 0, nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		err := fmt.Errorf("grader %s: %s: %s", h.shown, resp.Status, h.excerpt(data))
+		err := fmt.Errorf("%s %s: %s: %s", h.role, h.shown, resp.Status, h.excerpt(data))
 		return "", h.retryAfter(resp.Header.Get("Retry-After")), err
 	default:
-		return "", -1, permanentError{fmt.Errorf("grader %s: %s: %s", h.shown, resp.Status, h.excerpt(data))}
+		return "", -1, permanentError{fmt.Errorf("%s %s: %s: %s", h.role, h.shown, resp.Status, h.excerpt(data))}
 	}
 }
 

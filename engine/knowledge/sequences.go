@@ -48,6 +48,18 @@ func TrainSequences(edit string, p Passage, splitNewlines bool) []string {
 	return append(out, prefix+pyStrip(p.Context))
 }
 
+// RepeatedPassage is the passage-only update made n times over: n copies of the
+// sequence TrainSequences always appends (title line + trimmed passage). It is the
+// step-matched baseline, which takes as many optimizer steps as the self-edits it is
+// compared with, so that their gain over it is not more gradient steps alone.
+func RepeatedPassage(p Passage, n int) []string {
+	out := make([]string, max(n, 1))
+	for i := range out {
+		out[i] = p.Title + "\n" + pyStrip(p.Context)
+	}
+	return out
+}
+
 // PassageSequences builds the sequences of several self-edits about one passage, the
 // passage once per edit (CPT repeats it 5 times for 5 edits, §1.11). No edits means one
 // empty edit: the passage-only baseline.

@@ -120,3 +120,25 @@ func TestPythonTextHelpers(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatedPassage: the step-matched baseline is exactly the passage-only
+// sequence, n times (at least once).
+func TestRepeatedPassage(t *testing.T) {
+	p := Passage{Title: "Super Bowl 50", Context: "  \u00a0The game was played in Santa Clara.\r\n\u2028"}
+	one := TrainSequences("", p, true)
+	if got := RepeatedPassage(p, 1); !slices.Equal(got, one) {
+		t.Errorf("once: %q, want the passage-only sequences %q", got, one)
+	}
+	got := RepeatedPassage(p, 4)
+	if len(got) != 4 {
+		t.Fatalf("4 repeats gave %d sequences", len(got))
+	}
+	for i, s := range got {
+		if s != one[0] {
+			t.Errorf("repeat %d is %q, want %q", i, s, one[0])
+		}
+	}
+	if got := RepeatedPassage(p, 0); !slices.Equal(got, one) {
+		t.Errorf("0 repeats: %q, want one", got)
+	}
+}

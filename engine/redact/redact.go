@@ -15,9 +15,9 @@ import (
 // Mask stands where a secret was.
 const Mask = "REDACTED"
 
-// SecretEnv names the environment variables that hold secrets: the HTTP grader's
+// SecretEnv names the environment variables that hold secrets: the HTTP grader's and teacher's
 // key and the NATS password. Their values are scrubbed wherever they appear.
-var SecretEnv = []string{"SEAL_GRADER_KEY", "SEAL_NATS_PASSWORD"}
+var SecretEnv = []string{"SEAL_GRADER_KEY", "SEAL_TEACHER_KEY", "SEAL_NATS_PASSWORD"}
 
 // minSecret is the shortest value scrubbed by value: a one-letter "secret" would
 // turn every message into masks and hide nothing worth hiding.

@@ -102,6 +102,8 @@ var launcherFields = []field{
 	textField("model", "model", "the embedded default model", func(s *engine.RunSpec) *string { return &s.Model }),
 	textField("data", "data", "the domain's default: the synthetic world's val split, or procedural ARC tasks", func(s *engine.RunSpec) *string { return &s.Data }),
 	intField("passages", "passages", func(s *engine.RunSpec) *int { return &s.Tasks }),
+	textField("RL passages", "rl-data", "the default data's: the world's train split; else the evaluation passages", func(s *engine.RunSpec) *string { return &s.RLData }),
+	intField("RL passages per round", "rl-passages", func(s *engine.RunSpec) *int { return &s.RLPassages }),
 	choiceField("self-edit style", "style", engine.StyleNames(), func(s *engine.RunSpec) *string { return &s.Style }),
 	intField("k (candidates)", "k", func(s *engine.RunSpec) *int { return &s.K }),
 	intField("rounds", "rounds", func(s *engine.RunSpec) *int { return &s.Rounds }),

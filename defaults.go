@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
-	"path/filepath"
 
 	"seal/engine"
 	"seal/models/tiny"

@@ -101,17 +101,15 @@ func (x *runner) run() error {
 // numTasks is the number of evaluation tasks (the RL passages stored after them are not counted).
 func (x *runner) numTasks() int { return x.nEval }
 
-// rlTasks are the tasks whose kept self-edits train the policy in round: with --rl-data,
-// round's own block of RL passages (none in the last round, which only measures);
-// otherwise the evaluation tasks themselves.
+// trainsPolicy reports whether task t's kept self-edits may train the policy (and so
+// wait for a person's verdict under the review gate): every task without --rl-data,
+// only the RL passages with it.
+func (x *runner) trainsPolicy(t int) bool { return !x.spec.SeparateRL() || t >= x.nEval }
+
+// rlTasks are round's own block of RL passages (--rl-data), whose kept self-edits train
+// the policy; none in the last round, which only measures.
 func (x *runner) rlTasks(round int) []int {
 	var out []int
-	if !x.spec.SeparateRL() {
-		for t := range x.nEval {
-			out = append(out, t)
-		}
-		return out
-	}
 	for i := range x.spec.RLPassages {
 		if t := x.nEval + round*x.spec.RLPassages + i; round < x.spec.Rounds && t < len(x.tasks) {
 			out = append(out, t)

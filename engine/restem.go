@@ -42,7 +42,7 @@ func (x *runner) restem() error {
 		var rewards []float64 // the evaluation passages' candidates: the round's mean reward
 		var keep []kept
 		for t := range x.numTasks() {
-			prompt, cands, err := x.taskRound(round, t, round == 0 && x.spec.Baselines, !x.spec.SeparateRL())
+			prompt, cands, err := x.taskRound(round, t, round == 0 && x.spec.Baselines)
 			if err != nil {
 				return err
 			}
@@ -57,7 +57,7 @@ func (x *runner) restem() error {
 		}
 		if x.spec.SeparateRL() {
 			for _, t := range x.rlTasks(round) {
-				prompt, cands, err := x.taskRound(round, t, false, true)
+				prompt, cands, err := x.taskRound(round, t, false)
 				if err != nil {
 					return err
 				}
@@ -110,9 +110,9 @@ type kept struct {
 }
 
 // taskRound is one task in one round: its no-update score, the round-0 baselines when
-// asked, and its k candidates; when they may train the policy (forPolicy), the review
-// gate waits for their verdicts.
-func (x *runner) taskRound(round, t int, withBaselines, forPolicy bool) (string, []store.Candidate, error) {
+// asked, and its k candidates; when they may train the policy, the review gate waits
+// for their verdicts.
+func (x *runner) taskRound(round, t int, withBaselines bool) (string, []store.Candidate, error) {
 	w := Where{Run: x.r.ID, Round: round, Task: t}
 	base, err := x.baseline(round, t)
 	if err != nil {
@@ -131,7 +131,7 @@ func (x *runner) taskRound(round, t int, withBaselines, forPolicy bool) (string,
 	if err != nil {
 		return "", nil, err
 	}
-	if x.spec.ReviewGate && forPolicy {
+	if x.spec.ReviewGate && x.trainsPolicy(t) {
 		if err := x.awaitReviews(cands); err != nil {
 			return "", nil, err
 		}

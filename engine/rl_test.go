@@ -186,3 +186,35 @@ func TestRLSettingsRefused(t *testing.T) {
 		t.Errorf("a short RL file: %v", err)
 	}
 }
+
+// Under the review gate only the RL passages' self-edits wait for a verdict: the
+// evaluation passages' never train the policy.
+func TestRLReviewGateAsksOnlyForRLPassages(t *testing.T) {
+	dir := t.TempDir()
+	_, spec := rlFixture(t, dir)
+	spec.Tasks, spec.K, spec.Rounds, spec.RLPassages, spec.ReviewGate, spec.Baselines = 1, 1, 1, 1, true, false
+	db, err := store.Open(filepath.Join(dir, "seal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r, err := engine.New(db, llamatest.Backend()).Start(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked []int
+	for ev := range r.Events() {
+		if nr, ok := ev.(engine.NeedsReview); ok {
+			asked = append(asked, nr.Where.Task)
+			if err := r.Review(nr.CandidateID, "approve", "", ""); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if err := r.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(asked, []int{1}) {
+		t.Errorf("review asked for tasks %v, want only the RL passage 1", asked)
+	}
+}

@@ -1,30 +1,40 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strings"
 
 	"seal/engine"
+	"seal/engine/effect"
 	"seal/store"
+	"seal/store/termsafe"
 )
 
-// cmdEffect runs the experiment behind the README's table: on held-out passages of
-// the synthetic world, the embedded model's closed-book accuracy with no update, after
-// training on the passage alone, and after training on its own self-edits, before and
-// after a ReST-EM round.
+// cmdEffect runs the experiment behind the README's table: on held-out passages of the
+// synthetic world (val for tuning, test for the table), the embedded model's closed-book
+// accuracy in each condition, from no update to the policy after each ReST-EM round,
+// whose updates train on RL passages of the world's train split only. Each row carries a
+// 95% bootstrap interval over passages, and each difference from the row above a paired one.
 func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	spec := engine.EmbeddedSpec()
 	spec.Tasks, spec.Repeats, spec.Rounds, spec.Name = 64, 1, 2, "seal effect"
 	fs := newFlagSet("effect", stderr)
 	db := addDBFlag(fs)
 	device := addDeviceFlag(fs)
-	runID := fs.Int64("run", 0, "print the table of a stored effect run instead of running one")
-	fs.IntVar(&spec.Tasks, "passages", spec.Tasks, "held-out passages (the world's val split, from the first)")
+	runID := fs.Int64("run", 0, "print the table of a stored run instead of running one")
+	split := fs.String("split", "val", "the world's split the evaluation passages come from: val (for tuning) or test (for the table; nothing is tuned on it)")
+	fs.IntVar(&spec.Tasks, "passages", spec.Tasks, "evaluation passages (from the split's first)")
+	fs.IntVar(&spec.RLPassages, "rl-passages", spec.RLPassages, "RL passages per round, fresh each round, from the world's train split (default: as many as --passages)")
 	fs.IntVar(&spec.K, "k", spec.K, "self-edits per passage")
-	fs.IntVar(&spec.Rounds, "rounds", spec.Rounds, "ReST-EM rounds (2 = the base policy, then the policy after one round)")
-	fs.Uint64Var(&spec.Seed, "seed", spec.Seed, "random seed")
+	fs.IntVar(&spec.Rounds, "rounds", spec.Rounds, "ReST-EM rounds: the table measures the base policy and the policy after each")
+	fs.Uint64Var(&spec.Seed, "seed", spec.Seed, "random seed (the run's; the bootstrap's is fixed)")
+	resamples := fs.Int("resamples", effect.DefaultResamples, "bootstrap resamples")
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
 	}
@@ -33,9 +43,13 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *runID == 0 {
-		if err := defaultModelAndData(&spec); err != nil {
+		if err := defaultDataOfSplit(&spec, *split); err != nil {
 			fmt.Fprintf(stderr, "seal effect: %v\n", err)
-			return 1
+			return 2
+		}
+		if err := spec.Validate(); err != nil {
+			fmt.Fprintf(stderr, "seal effect: %v\n", err)
+			return 2
 		}
 		code := startAndFollow("seal effect", db.path(), device, nil, io.Discard, stderr, func(e *engine.Engine, ctx context.Context) (*engine.Run, error) {
 			r, err := e.Start(ctx, spec)
@@ -54,7 +68,7 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer d.Close()
-	t, err := effectTable(d, *runID)
+	t, err := effectTable(d, *runID, *resamples)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal effect: %v\n", err)
 		return 1
@@ -63,83 +77,116 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// effectTable renders a run's baseline metrics as the README's markdown table.
-func effectTable(d *store.DB, id int64) (string, error) {
-	ms, err := d.Metrics(id)
+// effectSeed is the bootstrap's seed: fixed, so a stored run's table prints the same every time.
+const effectSeed = 1
+
+// effectTable renders a run's conditions on its evaluation passages (effect.Compute):
+// per passage, each condition's accuracy (a self-edit condition: the mean over its k
+// self-edits), in the order of the README's table; a condition the run has no candidate
+// of is no row.
+func effectTable(d *store.DB, id int64, resamples int) (string, error) {
+	run, err := d.Run(id)
 	if err != nil {
 		return "", err
 	}
-	m := map[string]float64{}
-	for _, x := range ms {
-		m[x.Name] = x.Value
+	var spec engine.RunSpec
+	if err := json.Unmarshal(run.Config, &spec); err != nil {
+		return "", fmt.Errorf("run %d: its settings do not read: %w", id, err)
+	}
+	tasks, err := d.Tasks(id)
+	if err != nil {
+		return "", err
+	}
+	eval, questions := map[int]int{}, 0 // evaluation task index -> position among them
+	for _, t := range tasks {
+		if !strings.HasPrefix(t.Key, "rl:") {
+			eval[t.Index] = len(eval)
+			questions += len(t.Questions)
+		}
 	}
 	cands, err := d.Candidates(id, false)
 	if err != nil {
 		return "", err
 	}
-	for round, best := range bestOfK(cands) {
-		m[fmt.Sprintf("round%d/best_self_edit", round)] = best
+	conds := effectConditions(cands, eval)
+	if len(conds) == 0 {
+		return "", fmt.Errorf("run %d has no scored candidates on its evaluation passages (not started, or run without them)", id)
 	}
-	type row struct{ label, metric string }
-	rows := []row{
-		{"no update", "round0/base"},
-		{"train on the passage only", "passage"},
-		{"train on the passage + the model's own self-edits (mean of k)", "round0/self_edit"},
-		{"the best of the k self-edits per passage (what ReST-EM keeps)", "round0/best_self_edit"},
-		{"passage in context, no update", "context"},
+	noun := cmp.Or(engine.DomainInfoOf(spec.Domain).Noun, "task") + "s"
+	metric := "closed-book accuracy"
+	if spec.Domain != "knowledge" {
+		metric = "score"
 	}
-	for r := 1; ; r++ {
-		if _, ok := m[fmt.Sprintf("round%d/self_edit", r)]; !ok {
-			break
-		}
-		after := fmt.Sprintf("after %d ReST-EM round%s", r, map[bool]string{true: "s"}[r > 1])
-		rows = append(rows,
-			row{after + ": no update", fmt.Sprintf("round%d/base", r)},
-			row{after + ": passage + own self-edits (mean of k)", fmt.Sprintf("round%d/self_edit", r)})
+	note := fmt.Sprintf("Run %d (%s), evaluation data %s: %d %s, %d questions. %s.", id, termsafe.Line(run.Name),
+		termsafe.Line(spec.Data), len(eval), noun, questions, rlSettings(spec))
+	t, err := effect.Compute(conds, effect.Options{Resamples: resamples, Seed: effectSeed, Metric: metric, Items: noun, Note: note})
+	if err != nil {
+		return "", err
 	}
-	for r := 0; ; r++ {
-		name := fmt.Sprintf("round%d/reward", r)
-		if _, ok := m[name]; !ok {
-			break
-		}
-		label := "mean reward (self-edit minus no update), round 0"
-		if r > 0 {
-			label = fmt.Sprintf("mean reward, after %d ReST-EM round%s", r, map[bool]string{true: "s"}[r > 1])
-		}
-		rows = append(rows, row{label, name})
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "| condition (run %d, closed-book accuracy, macro over passages) | value |\n|---|---|\n", id)
-	n := 0
-	for _, r := range rows {
-		if v, ok := m[r.metric]; ok {
-			fmt.Fprintf(&b, "| %s | %.3f |\n", r.label, v)
-			n++
-		}
-	}
-	if n == 0 {
-		return "", fmt.Errorf("run %d has no baseline metrics (not finished, or run without baselines)", id)
-	}
-	return b.String(), nil
+	return t.Markdown(), nil
 }
 
-// bestOfK is, per round, the mean over passages of the best self-edit's accuracy.
-func bestOfK(cands []store.Candidate) map[int]float64 {
-	best := map[[2]int]float64{}
+// effectConditions are the table's rows as score vectors over the evaluation tasks (eval:
+// a task's index -> its position): per task, the mean accuracy of the condition's finished
+// candidates; NaN where it has none.
+func effectConditions(cands []store.Candidate, eval map[int]int) []effect.Condition {
+	type key struct {
+		kind  string
+		round int
+	}
+	scores := map[key][][]float64{} // per task position, its candidates' scores
+	rounds := 0
 	for _, c := range cands {
-		if c.Kind == "self_edit" && c.Status == "done" {
-			k := [2]int{c.Round, c.Task}
-			best[k] = max(best[k], c.AdaptedScore)
+		pos, ok := eval[c.Task]
+		if !ok || c.Status != store.CandidateDone {
+			continue
+		}
+		k := key{c.Kind, c.Round}
+		if scores[k] == nil {
+			scores[k] = make([][]float64, len(eval))
+		}
+		scores[k][pos] = append(scores[k][pos], c.AdaptedScore)
+		rounds = max(rounds, c.Round+1)
+	}
+	per := func(k key, of func([]float64) float64) ([]float64, bool) {
+		s, ok := scores[k]
+		if !ok {
+			return nil, false
+		}
+		out := make([]float64, len(s))
+		for i, xs := range s {
+			out[i] = math.NaN()
+			if len(xs) > 0 {
+				out[i] = of(xs)
+			}
+		}
+		return out, true
+	}
+	mean := func(xs []float64) float64 {
+		s := 0.0
+		for _, x := range xs {
+			s += x
+		}
+		return s / float64(len(xs))
+	}
+	best := func(xs []float64) float64 { return slices.Max(xs) }
+	var out []effect.Condition
+	add := func(label string, k key, of func([]float64) float64) {
+		if v, ok := per(k, of); ok {
+			out = append(out, effect.Condition{Label: label, Scores: v})
 		}
 	}
-	sum, n := map[int]float64{}, map[int]int{}
-	for k, v := range best {
-		sum[k[0]] += v
-		n[k[0]]++
+	// Every kind but the policy's self-edits is scored in round 0 (the baselines of
+	// baselines.go, and the step-matched passage and teacher rows when a run has them).
+	add("no update", key{store.KindBaselineBase, 0}, mean)
+	add("passage in context, no update", key{store.KindBaselineContext, 0}, mean)
+	add("train on the passage only", key{store.KindBaselinePassage, 0}, mean)
+	add("train on the passage repeated to the self-edits' steps (step-matched)", key{"baseline_steps", 0}, mean)
+	add("train on the model's own self-edits, round 0 (mean of k)", key{store.KindSelfEdit, 0}, mean)
+	add("the best of the k self-edits per passage, round 0 (what ReST-EM keeps)", key{store.KindSelfEdit, 0}, best)
+	for r := 1; r < rounds; r++ {
+		add(fmt.Sprintf("own self-edits after %d ReST-EM round%s (mean of k)", r, map[bool]string{true: "s"}[r > 1]), key{store.KindSelfEdit, r}, mean)
 	}
-	out := map[int]float64{}
-	for r, s := range sum {
-		out[r] = s / float64(n[r])
-	}
+	add("train on a teacher's self-edits", key{"teacher", 0}, mean)
 	return out
 }

@@ -26,6 +26,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&spec.Data, "data", spec.Data, "SQuAD-format JSON: [{title, context, questions: [{question, answer}]}] or the SQuAD v1.1 file; default: the synthetic world's held-out val split")
 	fs.IntVar(&spec.Offset, "offset", spec.Offset, "first passage to use")
 	fs.IntVar(&spec.Tasks, "passages", spec.Tasks, "how many passages (0 = all)")
+	addRLFlags(fs, &spec)
+	split := addSplitFlag(fs)
 	fs.StringVar(&spec.Style, "style", spec.Style, "self-edit style: "+strings.Join(engine.StyleNames(), ", "))
 	fs.IntVar(&spec.K, "k", spec.K, "self-edit candidates per passage")
 	fs.IntVar(&spec.Rounds, "rounds", spec.Rounds, "ReST-EM rounds")
@@ -72,7 +74,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	engine.ApplyPreset(&spec, given)
-	if err := defaultModelAndData(&spec); err != nil {
+	if err := defaultDataOfSplit(&spec, *split); err != nil {
 		fmt.Fprintf(stderr, "seal run: %v\n", err)
 		return 1
 	}

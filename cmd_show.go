@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"seal/engine"
 	"seal/engine/redact"
 	"seal/store"
 	"seal/store/termsafe"
@@ -29,6 +30,9 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	json.Unmarshal(run.Config, &pretty)
 	cfg, _ := json.MarshalIndent(pretty, "", "  ")
 	fmt.Fprintf(stdout, "config %s\n", termsafe.JSON([]byte(redact.Secrets(string(cfg))))) // an older seal stored grader URLs with passwords
+	if line := rlLine(run.Config); line != "" {
+		fmt.Fprintln(stdout, line)
+	}
 	cands, err := d.Candidates(id, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal show: %v\n", err)
@@ -104,4 +108,23 @@ func groundingCell(g *float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.3f", *g)
+}
+
+// rlLine says where a ReST-EM run's policy updates came from: RL passages apart from the
+// evaluation passages, or the evaluation passages themselves.
+func rlLine(config []byte) string {
+	var spec engine.RunSpec
+	if json.Unmarshal(config, &spec) != nil || spec.Mode != "restem" {
+		return ""
+	}
+	return rlSettings(spec)
+}
+
+// rlSettings is the one sentence `seal show` and the effect table print about RL passages.
+func rlSettings(spec engine.RunSpec) string {
+	if !spec.SeparateRL() {
+		return "RL and evaluation passages are the same: each round's policy update trained on the passages it is measured on"
+	}
+	return fmt.Sprintf("RL passages apart from the evaluation passages: %d fresh passages per round from %s; the evaluation passages never reach a policy update",
+		spec.RLPassages, termsafe.Line(spec.RLData))
 }

@@ -1,17 +1,34 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"seal/engine"
 	"seal/models/tiny"
 )
 
 // defaultModelAndData fills in the embedded model and the domain's default data (the
-// synthetic world's held-out passages, procedural ARC tasks) when no folder or file is given.
-func defaultModelAndData(spec *engine.RunSpec) error {
+// synthetic world's held-out val passages, procedural ARC tasks) when no folder or file
+// is given, with its RL passages (defaultDataOfSplit).
+func defaultModelAndData(spec *engine.RunSpec) error { return defaultDataOfSplit(spec, "") }
+
+// defaultRLPassages is the RL passages per round on the default data when the run has
+// no evaluation passage count to match: the method's 50 (docs/seal-method.md §1.7).
+const defaultRLPassages = 50
+
+// defaultDataOfSplit is defaultModelAndData with the default data's split named (--split:
+// "val" for tuning, "test" for the table; "" is the domain's DefaultData). On default
+// data a ReST-EM run's RL passages, unless given, are the domain's own
+// (DefaultRLData: the world's train split), as many per round as evaluation passages
+// (defaultRLPassages when --passages is 0), so the policy update never sees the
+// passages the run is measured on.
+func defaultDataOfSplit(spec *engine.RunSpec, split string) error {
 	if spec.Model == "" {
 		dir, err := tiny.Dir()
 		if err != nil {
@@ -19,12 +36,34 @@ func defaultModelAndData(spec *engine.RunSpec) error {
 		}
 		spec.Model = dir
 	}
-	if make := engine.DomainInfoOf(spec.Domain).DefaultData; spec.Data == "" && make != nil {
-		path, err := make(cachedData)
-		if err != nil {
+	info := engine.DomainInfoOf(spec.Domain)
+	if spec.Data != "" {
+		if split != "" {
+			return fmt.Errorf("--split %s names a split of the default data, and --data %s was given", split, spec.Data)
+		}
+		return nil
+	}
+	make := info.DefaultData
+	if split != "" {
+		if make = info.DefaultSplits[split]; make == nil {
+			return fmt.Errorf("--split %q: the %s domain's default data has the splits %s", split, spec.Domain, strings.Join(slices.Sorted(maps.Keys(info.DefaultSplits)), ", "))
+		}
+	}
+	if make == nil {
+		return nil
+	}
+	path, err := make(cachedData)
+	if err != nil {
+		return err
+	}
+	spec.Data = path
+	if spec.RLData == "" && info.DefaultRLData != nil && spec.Mode == "restem" {
+		if spec.RLData, err = info.DefaultRLData(cachedData); err != nil {
 			return err
 		}
-		spec.Data = path
+		if spec.RLPassages == 0 {
+			spec.RLPassages = cmp.Or(spec.Tasks, defaultRLPassages)
+		}
 	}
 	return nil
 }

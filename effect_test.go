@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"seal/engine"
 	"seal/store"
 )
 
@@ -14,19 +15,22 @@ import (
 // after training on the passage, and fewer after the passage than after its own
 // self-edits. (The README's 32-passage run also shows the mean reward rising after a
 // ReST-EM round; at 12 passages that rise is within noise, so it is not asserted here.)
-// Every seed is fixed, so the run is the same each time on a machine.
+// Every seed is fixed, so the run is the same each time on a machine. The one ReST-EM
+// round trains on 4 RL passages of the world's train split, none of the 12.
 func TestEffectOrdering(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the embedded model for about a minute")
 	}
 	db := filepath.Join(t.TempDir(), "seal.db")
-	code, out, errs := runCmd("effect", "--db", db, "--passages", strconv.Itoa(effectSample), "--k", "3", "--rounds", "1")
+	code, out, errs := runCmd("effect", "--db", db, "--passages", strconv.Itoa(effectSample), "--k", "3", "--rounds", "1", "--rl-passages", "4")
 	if code != 0 {
 		t.Fatalf("seal effect: exit %d\n%s", code, errs)
 	}
 	t.Log("\n" + out)
-	if !strings.Contains(out, "| train on the passage only |") {
-		t.Fatalf("no table:\n%s", out)
+	for _, want := range []string{"| train on the passage only |", "| own self-edits after 1 ReST-EM round (mean of k) |", "RL passages apart from the evaluation passages: 4 fresh passages per round"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("no %q in the table:\n%s", want, out)
+		}
 	}
 	d, err := store.OpenReadOnly(db)
 	if err != nil {
@@ -49,3 +53,130 @@ func TestEffectOrdering(t *testing.T) {
 
 // effectSample is the number of passages of the short version.
 const effectSample = 12
+
+// effectDB is a finished run on 3 evaluation passages and 1 RL passage, with every
+// condition the table knows, scores chosen so each row's mean is known.
+func effectDB(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "seal.db")
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cfg := `{"domain":"knowledge","mode":"restem","data":"val.json","rl_data":"train.json","rl_passages":1,"rounds":1}`
+	run, err := db.CreateRun(store.Run{Name: "effect", Domain: "knowledge", Model: "m", Status: store.StatusDone, Config: []byte(cfg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qa := []store.QA{{Question: "q?", Answer: "a"}, {Question: "r?", Answer: "b"}}
+	if err := db.SaveTasks(run, []store.Task{{Index: 0, Key: "0", Questions: qa}, {Index: 1, Key: "1", Questions: qa}, {Index: 2, Key: "2", Questions: qa}, {Index: 3, Key: "rl:0", Questions: qa}}); err != nil {
+		t.Fatal(err)
+	}
+	save := func(round, task, idx int, kind string, acc float64) {
+		c := store.Candidate{RunID: run, Round: round, Task: task, Index: idx, Kind: kind, Status: store.CandidateDone, AdaptedScore: acc, Sampling: []byte("{}")}
+		if _, err := db.SaveCandidate(&c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for task, accs := range [][]float64{{0, 0.5, 0, 0.5, 0.5, 1, 1, 1}, {0, 0.5, 0.5, 0.5, 0, 0.5, 0.5, 1}, {0.5, 1, 0, 1, 0.5, 0.5, 1, 1}} {
+		save(0, task, -3, store.KindBaselineBase, accs[0])
+		save(0, task, -1, store.KindBaselinePassage, accs[1])
+		save(0, task, -2, store.KindBaselineContext, accs[2])
+		save(0, task, -5, "baseline_steps", accs[3])
+		save(0, task, 0, store.KindSelfEdit, accs[4])
+		save(0, task, 1, store.KindSelfEdit, accs[5])
+		save(1, task, 0, store.KindSelfEdit, accs[6])
+		save(0, task, -6, "teacher", accs[7])
+	}
+	save(0, 3, 0, store.KindSelfEdit, 0) // an RL passage: in no row
+	return path
+}
+
+// The table of a stored run: every condition in order with its mean over the evaluation
+// passages, a 95% interval, the paired difference from the row above, and what the
+// numbers are over.
+func TestEffectTableOfStoredRun(t *testing.T) {
+	code, out, errs := runCmd("effect", "--db", effectDB(t), "--run", "1", "--resamples", "2000")
+	if code != 0 {
+		t.Fatalf("seal effect --run 1: exit %d: %s", code, errs)
+	}
+	rows := []string{
+		"| no update | 0.167 |",
+		"| passage in context, no update | 0.167 |",
+		"| train on the passage only | 0.667 |",
+		"| train on the passage repeated to the self-edits' steps (step-matched) | 0.667 |",
+		"| train on the model's own self-edits, round 0 (mean of k) | 0.500 |",
+		"| the best of the k self-edits per passage, round 0 (what ReST-EM keeps) | 0.667 |",
+		"| own self-edits after 1 ReST-EM round (mean of k) | 0.833 |",
+		"| train on a teacher's self-edits | 1.000 |",
+	}
+	at := 0
+	for _, r := range rows {
+		i := strings.Index(out, r)
+		if i < at {
+			t.Fatalf("row %q missing or out of order in\n%s", r, out)
+		}
+		at = i
+	}
+	for _, want := range []string{
+		"| condition | closed-book accuracy | 95% CI | difference from the row above (paired) | 95% CI |",
+		"(step-matched) | 0.667 | [0.500, 1.000] | +0.000 | [+0.000, +0.000] |", // the same as passage only on every passage: no width
+		"mean over 3 passages; 95% intervals by a percentile bootstrap over passages (2000 resamples, seed 1)",
+		"3 passages, 6 questions", "RL passages apart from the evaluation passages: 1 fresh passages per round from train.json",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+}
+
+// `seal show` says where a ReST-EM run's policy updates came from.
+func TestShowSaysWhereRLPassagesCameFrom(t *testing.T) {
+	code, out, errs := runCmd("show", "--db", effectDB(t), "1")
+	if code != 0 || !strings.Contains(out, "RL passages apart from the evaluation passages: 1 fresh passages per round from train.json") {
+		t.Fatalf("seal show: exit %d: %s\n%s", code, errs, out)
+	}
+	if got := rlLine([]byte(`{"mode":"restem"}`)); !strings.Contains(got, "RL and evaluation passages are the same") {
+		t.Errorf("a run without --rl-data: %q", got)
+	}
+}
+
+// On the default data, the evaluation passages come from the split asked for and a
+// ReST-EM run's RL passages from the world's train split, as many per round as
+// evaluation passages; a split of given data, or an unknown split, is refused.
+func TestDefaultDataSplitsAndRLPassages(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	spec := engine.EmbeddedSpec()
+	spec.Tasks = 7
+	if err := defaultDataOfSplit(&spec, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(spec.Data, "-test.json") || !strings.HasSuffix(spec.RLData, "-train.json") || spec.RLPassages != 7 {
+		t.Errorf("data %s, rl data %s, %d RL passages per round", spec.Data, spec.RLData, spec.RLPassages)
+	}
+	if err := spec.Validate(); err != nil {
+		t.Error(err)
+	}
+	val := engine.EmbeddedSpec()
+	if err := defaultModelAndData(&val); err != nil || !strings.HasSuffix(val.Data, "-val.json") || val.RLData != spec.RLData {
+		t.Errorf("the default split: data %s, rl data %s (%v)", val.Data, val.RLData, err)
+	}
+	cpt := engine.EmbeddedSpec()
+	cpt.Mode = "cpt"
+	if err := defaultModelAndData(&cpt); err != nil || cpt.RLData != "" {
+		t.Errorf("cpt has no rounds to take RL passages for: rl data %q (%v)", cpt.RLData, err)
+	}
+	bad := engine.EmbeddedSpec()
+	if err := defaultDataOfSplit(&bad, "dev"); err == nil || !strings.Contains(err.Error(), `--split "dev": the knowledge domain's default data has the splits test, val`) {
+		t.Errorf("unknown split: %v", err)
+	}
+	given := engine.EmbeddedSpec()
+	given.Data = "mine.json"
+	if err := defaultDataOfSplit(&given, "test"); err == nil || !strings.Contains(err.Error(), "--data mine.json was given") {
+		t.Errorf("split of given data: %v", err)
+	}
+	if given.RLData != "" {
+		t.Errorf("given data took the default RL passages %s", given.RLData)
+	}
+}

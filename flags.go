@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"seal/engine"
 	"seal/store"
 )
 
@@ -122,3 +123,15 @@ type listValue []string
 func (l *listValue) String() string { return strings.Join(*l, ",") }
 
 func (l *listValue) Set(s string) error { *l = strings.Split(s, ","); return nil }
+
+// addRLFlags defines --rl-data and --rl-passages, the RL passages apart from the
+// evaluation passages (RunSpec.RLData).
+func addRLFlags(fs *flag.FlagSet, spec *engine.RunSpec) {
+	fs.StringVar(&spec.RLData, "rl-data", spec.RLData, "SQuAD-format JSON of RL passages: each ReST-EM round trains the policy on self-edits of --rl-passages fresh ones, taken in order, and --data's passages only measure each round's policy; default: the world's train split on the default data, else none (RL and evaluation passages are the same)")
+	fs.IntVar(&spec.RLPassages, "rl-passages", spec.RLPassages, "RL passages per round (with --rl-data; default on the default data: as many as --passages)")
+}
+
+// addSplitFlag defines --split, the split of the default data the evaluation passages come from.
+func addSplitFlag(fs *flag.FlagSet) *string {
+	return fs.String("split", "", "split of the default data to evaluate on: val (for tuning; the default) or test (for the table; nothing is tuned on it)")
+}

@@ -99,7 +99,7 @@ func (x *runner) candidates(round, t int, prompt string, base float64, w Where) 
 			if err := x.commit(&c, cw); err != nil {
 				return err
 			}
-			if x.spec.ReviewGate {
+			if x.spec.ReviewGate && x.trainsPolicy(t) {
 				x.r.send(NeedsReview{Where: cw, CandidateID: c.ID, Edit: c.Edit, Reward: c.Reward})
 			}
 			out[c.Index] = c

@@ -93,6 +93,15 @@ type DomainInfo struct {
 	// (which makes a named file or folder once, under a temporary name renamed into
 	// place), and returns its path; nil when the domain has none.
 	DefaultData func(cache Cache) (string, error)
+	// DefaultSplits make the evaluation data of a named split of the domain's default
+	// data ("val" for tuning, "test" for the table), as DefaultData does; nil when the
+	// domain has no splits (--split is refused).
+	DefaultSplits map[string]func(cache Cache) (string, error)
+	// RLData: the domain can draw its RL tasks from a file of their own (--rl-data),
+	// apart from the evaluation tasks; DefaultRLData makes that file for the default
+	// data (nil: none).
+	RLData        bool
+	DefaultRLData func(cache Cache) (string, error)
 }
 
 // Cache returns the path of name in a cache, making it with write first when it is

@@ -16,10 +16,10 @@ import (
 // bytes the run started with, and the model folder is hashed again in full and its
 // logits checked against the base version's fingerprint (startVersion).
 
-// inputFiles are the files a run reads besides the model: the data file, ARC's
-// solutions file and the guard's probe file.
+// inputFiles are the files a run reads besides the model: the data file, the RL
+// passages' file, ARC's solutions file and the guard's probe file.
 func (s RunSpec) inputFiles() []string {
-	files := []string{s.Data}
+	files := []string{s.Data, s.RLData}
 	if side := DomainInfoOf(s.Domain).SideFiles; side != nil {
 		files = append(files, side(s)...)
 	}
@@ -83,12 +83,26 @@ func (x *runner) loadTasks() error {
 	}
 	if len(stored) > 0 {
 		if x.tasks = x.dom.FromRows(stored); x.tasks != nil {
+			x.nEval = len(x.tasks)
+			for i, t := range x.tasks {
+				if isRLKey(t.Row().Key) {
+					x.nEval = min(x.nEval, i)
+				}
+			}
 			return nil
 		}
 	}
 	tasks, err := x.dom.Load(x.model(), x.spec)
 	if err != nil {
 		return err
+	}
+	x.nEval = len(tasks)
+	if x.spec.SeparateRL() {
+		rl, err := readRLPassages(x.lm, x.spec)
+		if err != nil {
+			return err
+		}
+		tasks = append(tasks, rl...)
 	}
 	x.tasks = tasks
 	rows := make([]store.Task, len(tasks))

@@ -35,15 +35,24 @@ func (p passageTask) Row() store.Task {
 
 func (knowledgeDomain) Info() DomainInfo {
 	return DomainInfo{Name: "knowledge", Help: "SQuAD-style passages", Noun: "passage", Display: DisplayText, Launcher: true,
-		Modes: []string{"restem", "continual", "cpt"}, ProbesFromData: true, PolicyReadsTask: true, DefaultData: worldValFile}
+		Modes: []string{"restem", "continual", "cpt"}, ProbesFromData: true, PolicyReadsTask: true, DefaultData: worldValFile,
+		DefaultSplits: map[string]func(Cache) (string, error){"val": worldValFile, "test": worldSplitFile(world.Test)},
+		RLData:        true, DefaultRLData: worldSplitFile(world.Train)}
 }
 
 // worldValFile writes the held-out split of the default world (the one the embedded
 // model was pretrained on, so it never saw these passages) as SQuAD JSON, once.
-func worldValFile(cache Cache) (string, error) {
-	return cache(fmt.Sprintf("world-v%d-seed1-%s.json", world.Version, world.Val), func(tmp string) error {
-		return world.WriteSQuAD(tmp, world.Generate(world.DefaultConfig()).Passages(world.Val))
-	})
+func worldValFile(cache Cache) (string, error) { return worldSplitFile(world.Val)(cache) }
+
+// worldSplitFile writes one split of the default world as SQuAD JSON, once: val and
+// test are held out of pretraining (val for tuning, test for the table); train is
+// where the RL passages of a run on the default data come from.
+func worldSplitFile(s world.Split) func(Cache) (string, error) {
+	return func(cache Cache) (string, error) {
+		return cache(fmt.Sprintf("world-v%d-seed1-%s.json", world.Version, s), func(tmp string) error {
+			return world.WriteSQuAD(tmp, world.Generate(world.DefaultConfig()).Passages(s))
+		})
+	}
 }
 
 func (knowledgeDomain) Check(s RunSpec) error {

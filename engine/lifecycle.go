@@ -18,7 +18,8 @@ type runner struct {
 
 	dom      Domain // the run's domain (domain.go)
 	lm       *lm
-	tasks    []Task
+	tasks    []Task // the evaluation tasks, then (with --rl-data) every round's RL passages
+	nEval    int    // how many of tasks are evaluation tasks
 	grader   knowledge.Grader
 	finished map[store.CandidateKey]int64
 
@@ -105,7 +106,25 @@ func (x *runner) run() error {
 	return x.restem()
 }
 
-func (x *runner) numTasks() int { return len(x.tasks) }
+// numTasks is the number of evaluation tasks (the RL passages stored after them are not counted).
+func (x *runner) numTasks() int { return x.nEval }
+
+// trainsPolicy reports whether task t's kept self-edits may train the policy (and so
+// wait for a person's verdict under the review gate): every task without --rl-data,
+// only the RL passages with it.
+func (x *runner) trainsPolicy(t int) bool { return !x.spec.SeparateRL() || t >= x.nEval }
+
+// rlTasks are round's own block of RL passages (--rl-data), whose kept self-edits train
+// the policy; none in the last round, which only measures.
+func (x *runner) rlTasks(round int) []int {
+	var out []int
+	for i := range x.spec.RLPassages {
+		if t := x.nEval + round*x.spec.RLPassages + i; round < x.spec.Rounds && t < len(x.tasks) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
 
 // model is the policy as a domain sees it.
 func (x *runner) model() *Model { return &Model{lm: x.lm, grader: x.grader} }

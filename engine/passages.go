@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"seal/engine/knowledge"
 )
@@ -30,6 +31,39 @@ func readPassages(l *lm, s RunSpec) ([]Task, error) {
 	}
 	return out, nil
 }
+
+// readRLPassages reads the RL passages of every round (--rl-data: --rounds × --rl-passages
+// from the file's start, in order), checked as the evaluation passages are. Their keys
+// start "rl:", so a resume tells them from the evaluation passages stored before them.
+func readRLPassages(l *lm, s RunSpec) ([]Task, error) {
+	want := s.Rounds * s.RLPassages
+	ps, total, err := knowledge.LoadSQuADRange(s.RLData, 0, want)
+	if err != nil {
+		return nil, fmt.Errorf("--rl-data: %w", err)
+	}
+	if total < want {
+		return nil, fmt.Errorf("--rl-data %s has %d passages; --rounds %d × --rl-passages %d asks for %d (disjoint between rounds)",
+			s.RLData, total, s.Rounds, s.RLPassages, want)
+	}
+	var out []Task
+	for i, p := range ps {
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("--rl-data %s: passage %d: %w", s.RLData, i, err)
+		}
+		rs := s
+		rs.Data = s.RLData
+		if err := passageFits(l, rs, p, i); err != nil {
+			return nil, err
+		}
+		out = append(out, passageTask{Passage: p, key: rlKeyPrefix + fmt.Sprint(i)})
+	}
+	return out, nil
+}
+
+// rlKeyPrefix marks a stored task as an RL passage (its index in --rl-data follows).
+const rlKeyPrefix = "rl:"
+
+func isRLKey(key string) bool { return strings.HasPrefix(key, rlKeyPrefix) }
 
 // sliceWithin refuses an --offset or --passages that asks for more than the file holds
 // (of what: "passages" or "ARC sub-tasks"), instead of quietly running on fewer.

@@ -13,6 +13,13 @@ import (
 // restem runs ReST-EM: per round, sample k self-edits per passage, score each by its
 // inner loop, keep the best (or the positive) ones that no person rejected, finetune
 // the policy on (prompt, edit) pairs, merge, and go on with the new policy.
+//
+// With --rl-data the self-edits that train the policy come from round r's own block of
+// RL passages, while the evaluation passages (--data, with the baselines) measure the
+// round's policy and never reach its update: round 0 measures the base policy, round r
+// the policy trained on round r-1's kept edits, and one last round measures the policy
+// after the last update (docs/seal-method.md §1.9, §1.10). Without it, the evaluation
+// passages are the RL passages too, as before RL and evaluation were taken apart.
 func (x *runner) restem() error {
 	rounds, err := x.e.DB.Rounds(x.r.ID)
 	if err != nil {
@@ -22,7 +29,7 @@ func (x *runner) restem() error {
 	if err != nil {
 		return err
 	}
-	for round := first; round < x.spec.Rounds; round++ {
+	for round := first; round < x.spec.EvalRounds(); round++ {
 		if done := roundRecord(rounds, round); done != nil {
 			// A finished round: rebuild the policy from its saved update.
 			if done.PolicyAdapterPath != "" {
@@ -32,29 +39,10 @@ func (x *runner) restem() error {
 			}
 			continue
 		}
-		var rewards []float64
-		type kept struct {
-			task         int
-			prompt, edit string
-			adapted      float64
-		}
+		var rewards []float64 // the evaluation passages' candidates: the round's mean reward
 		var keep []kept
 		for t := range x.numTasks() {
-			w := Where{Run: x.r.ID, Round: round, Task: t}
-			base, err := x.baseline(round, t)
-			if err != nil {
-				return err
-			}
-			if round == 0 && x.spec.Baselines {
-				if err := x.baselines(t, base); err != nil {
-					return err
-				}
-			}
-			prompt, err := x.dom.SelfEditPrompt(x.spec, x.tasks[t])
-			if err != nil {
-				return err
-			}
-			cands, err := x.candidates(round, t, prompt, base, w)
+			prompt, cands, base, err := x.taskRound(round, t, round == 0 && x.spec.Baselines)
 			if err != nil {
 				return err
 			}
@@ -66,40 +54,23 @@ func (x *runner) restem() error {
 					return err
 				}
 			}
-			if x.spec.ReviewGate {
-				if err := x.awaitReviews(cands); err != nil {
+			for _, c := range cands {
+				rewards = append(rewards, c.Reward)
+			}
+			if !x.spec.SeparateRL() {
+				if keep, err = x.keepFrom(keep, t, prompt, cands); err != nil {
 					return err
 				}
 			}
-			reviews, err := x.e.DB.LatestReviews(x.r.ID)
-			if err != nil {
-				return err
-			}
-			var means []float64
-			var usable []store.Candidate
-			for _, c := range cands {
-				rewards = append(rewards, c.Reward)
-				rv, reviewed := reviews[c.ID]
-				if c.Status != "done" || reviewed && rv.Verdict == "reject" {
-					continue
+		}
+		if x.spec.SeparateRL() {
+			for _, t := range x.rlTasks(round) {
+				prompt, cands, _, err := x.taskRound(round, t, false)
+				if err != nil {
+					return err
 				}
-				if reviewed && rv.Edited != "" {
-					c.Edit = rv.Edited
-				}
-				usable = append(usable, c)
-				means = append(means, c.AdaptedScore)
-			}
-			if len(usable) == 0 {
-				continue
-			}
-			if x.spec.Filter == "best" {
-				b := usable[knowledge.BestOfK(means)]
-				keep = append(keep, kept{t, prompt, b.Edit, b.AdaptedScore})
-			} else {
-				for _, c := range usable {
-					if c.Reward > 0 {
-						keep = append(keep, kept{t, prompt, c.Edit, c.AdaptedScore})
-					}
+				if keep, err = x.keepFrom(keep, t, prompt, cands); err != nil {
+					return err
 				}
 			}
 		}
@@ -139,11 +110,86 @@ func (x *runner) restem() error {
 	return x.summarize()
 }
 
+// kept is one (prompt, edit) pair the policy update trains on.
+type kept struct {
+	task         int
+	prompt, edit string
+	adapted      float64
+}
+
+// taskRound is one task in one round: its no-update score (returned), the round-0
+// baselines when asked, and its k candidates; when they may train the policy, the
+// review gate waits for their verdicts.
+func (x *runner) taskRound(round, t int, withBaselines bool) (string, []store.Candidate, float64, error) {
+	w := Where{Run: x.r.ID, Round: round, Task: t}
+	base, err := x.baseline(round, t)
+	if err != nil {
+		return "", nil, 0, err
+	}
+	if withBaselines {
+		if err := x.baselines(t, base); err != nil {
+			return "", nil, 0, err
+		}
+	}
+	prompt, err := x.dom.SelfEditPrompt(x.spec, x.tasks[t])
+	if err != nil {
+		return "", nil, 0, err
+	}
+	cands, err := x.candidates(round, t, prompt, base, w)
+	if err != nil {
+		return "", nil, 0, err
+	}
+	if x.spec.ReviewGate && x.trainsPolicy(t) {
+		if err := x.awaitReviews(cands); err != nil {
+			return "", nil, 0, err
+		}
+	}
+	return prompt, cands, base, nil
+}
+
+// keepFrom adds to keep what the filter keeps of one task's candidates: the best (or
+// every positive) one that is done and that no person rejected, in its corrected form
+// when a person corrected it.
+func (x *runner) keepFrom(keep []kept, t int, prompt string, cands []store.Candidate) ([]kept, error) {
+	reviews, err := x.e.DB.LatestReviews(x.r.ID)
+	if err != nil {
+		return nil, err
+	}
+	var means []float64
+	var usable []store.Candidate
+	for _, c := range cands {
+		rv, reviewed := reviews[c.ID]
+		if c.Status != "done" || reviewed && rv.Verdict == "reject" {
+			continue
+		}
+		if reviewed && rv.Edited != "" {
+			c.Edit = rv.Edited
+		}
+		usable = append(usable, c)
+		means = append(means, c.AdaptedScore)
+	}
+	if len(usable) == 0 {
+		return keep, nil
+	}
+	if x.spec.Filter == "best" {
+		b := usable[knowledge.BestOfK(means)]
+		return append(keep, kept{t, prompt, b.Edit, b.AdaptedScore}), nil
+	}
+	for _, c := range usable {
+		if c.Reward > 0 {
+			keep = append(keep, kept{t, prompt, c.Edit, c.AdaptedScore})
+		}
+	}
+	return keep, nil
+}
+
 // summarize stores the baseline table: macro accuracy (the mean over passages of each
 // passage's accuracy) of every condition, per round for the self-edits, and per round
 // the self-edits' grounding share, averaged the same way (roundN/grounding); a
 // baseline_K candidate is the metric K (passage, steps, context; ARC: fixed, oracle),
-// a teacher's edits are teacher and teacher/grounding.
+// a teacher's edits are teacher and teacher/grounding. They are over the evaluation
+// passages; the RL passages' own are roundN/rl_self_edit, roundN/rl_reward and
+// roundN/rl_base.
 func (x *runner) summarize() error {
 	cands, err := x.e.DB.Candidates(x.r.ID, false)
 	if err != nil {
@@ -157,6 +203,18 @@ func (x *runner) summarize() error {
 		perTask[name][task] = append(perTask[name][task], v)
 	}
 	for _, c := range cands {
+		if c.Task >= x.nEval { // an RL passage: its own metrics, apart from the table's
+			switch c.Kind {
+			case store.KindSelfEdit:
+				if c.Status == "done" {
+					add(fmt.Sprintf("round%d/rl_self_edit", c.Round), c.Task, c.AdaptedScore)
+					add(fmt.Sprintf("round%d/rl_reward", c.Round), c.Task, c.Reward)
+				}
+			case store.KindBaselineBase:
+				add(fmt.Sprintf("round%d/rl_base", c.Round), c.Task, c.AdaptedScore)
+			}
+			continue
+		}
 		if c.Kind == "self_edit" && c.Grounding != nil { // knowledge only: a reading aid beside the scores
 			add(fmt.Sprintf("round%d/grounding", c.Round), c.Task, *c.Grounding)
 		}

@@ -32,6 +32,8 @@ var settings = []setting{
 	{"arc-vote", "arc_vote", func(s *RunSpec) any { return &s.ARCVote }},
 	{"offset", "", func(s *RunSpec) any { return &s.Offset }},
 	{"passages", "tasks", func(s *RunSpec) any { return &s.Tasks }},
+	{"rl-data", "rl_data", func(s *RunSpec) any { return &s.RLData }},
+	{"rl-passages", "rl_passages", func(s *RunSpec) any { return &s.RLPassages }},
 	{"style", "", func(s *RunSpec) any { return &s.Style }},
 	{"k", "", func(s *RunSpec) any { return &s.K }},
 	{"rounds", "", func(s *RunSpec) any { return &s.Rounds }},

@@ -29,6 +29,13 @@ type RunSpec struct {
 	ARCExamples int `json:"arc_examples,omitempty" toml:"arc_examples"`
 	Offset      int `json:"offset" toml:"offset"` // first passage used
 	Tasks       int `json:"tasks" toml:"tasks"`   // passages used (0 = all)
+	// RLData, when set, is where ReST-EM samples the self-edits it trains the policy on
+	// (RL passages, SQuAD-format), apart from Data's evaluation passages, which the policy
+	// update never sees: round r takes the RLPassages passages after round r-1's, in file
+	// order, and one more round at the end measures the last policy. Empty: the
+	// evaluation passages are the RL passages too (restem.go).
+	RLData     string `json:"rl_data,omitempty" toml:"rl_data"`
+	RLPassages int    `json:"rl_passages,omitempty" toml:"rl_passages"` // RL passages per round
 
 	Style      string  `json:"style" toml:"style"`
 	K          int     `json:"k" toml:"k"` // candidates per passage
@@ -192,6 +199,9 @@ func (s RunSpec) Validate() error {
 	if err := s.validateTeacher(); err != nil {
 		return err
 	}
+	if err := s.validateRL(d.Info()); err != nil {
+		return err
+	}
 	if err := s.Guard.validate(); err != nil {
 		return err
 	}
@@ -211,6 +221,38 @@ func (s RunSpec) Validate() error {
 	return nil
 }
 
+// validateRL checks the RL passages' settings: a file and a count per round go together,
+// in ReST-EM, in a domain that can read RL tasks apart.
+func (s RunSpec) validateRL(info DomainInfo) error {
+	switch {
+	case s.RLData == "" && s.RLPassages > 0:
+		return fmt.Errorf("--rl-passages %d needs --rl-data, the file the RL passages come from", s.RLPassages)
+	case s.RLData == "":
+		return nil
+	case !info.RLData:
+		return fmt.Errorf("--rl-data: the %s domain takes its RL tasks from --data only", s.Domain)
+	case s.Mode != "restem":
+		return fmt.Errorf("--rl-data: --mode %s has no ReST-EM rounds to sample RL passages for", s.Mode)
+	case s.RLPassages < 1:
+		return fmt.Errorf("--rl-data %s needs --rl-passages, the RL passages per round (at least 1)", s.RLData)
+	}
+	return nil
+}
+
+// SeparateRL reports whether the run's RL passages are apart from its evaluation
+// passages; its settings and the effect table say which.
+func (s RunSpec) SeparateRL() bool { return s.RLData != "" }
+
+// EvalRounds is how many policies a ReST-EM run measures on its evaluation passages:
+// with RL passages apart, the base policy and the one after each of the Rounds updates;
+// otherwise one per round (the last update is not measured).
+func (s RunSpec) EvalRounds() int {
+	if s.SeparateRL() {
+		return s.Rounds + 1
+	}
+	return s.Rounds
+}
+
 // validateNumbers checks every number against its range, by flag name (or file key
 // for the settings without a flag). A NaN or an infinity is refused here, where it can
 // be named, instead of failing later as "json: unsupported value: NaN".
@@ -226,7 +268,7 @@ func (s RunSpec) validateNumbers() error {
 		{"--lora-rank", int64(s.Inner.Rank), 1}, {"--epochs", int64(s.Inner.Epochs), 1},
 		{"--guard-probes", int64(s.Guard.Probes), 0}, {"arc_examples", int64(s.ARCExamples), 0},
 		{"policy.rank", int64(s.Policy.Rank), 1}, {"policy.epochs", int64(s.Policy.Epochs), 1},
-		{"from_version", s.FromVersion, 0},
+		{"from_version", s.FromVersion, 0}, {"--rl-passages", int64(s.RLPassages), 0},
 	}
 	for _, c := range ints {
 		if c.v < c.min {

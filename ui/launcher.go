@@ -105,6 +105,8 @@ var launcherFields = []field{
 	choiceField("self-edit style", "style", engine.StyleNames(), func(s *engine.RunSpec) *string { return &s.Style }),
 	intField("k (candidates)", "k", func(s *engine.RunSpec) *int { return &s.K }),
 	intField("rounds", "rounds", func(s *engine.RunSpec) *int { return &s.Rounds }),
+	textField("RL passages", "rl-data", "the default data's: the world's train split; else the evaluation passages", func(s *engine.RunSpec) *string { return &s.RLData }),
+	intField("RL passages per round", "rl-passages", func(s *engine.RunSpec) *int { return &s.RLPassages }),
 	intField("repeats", "repeats", func(s *engine.RunSpec) *int { return &s.Repeats }),
 	intField("edit tokens", "edit-tokens", func(s *engine.RunSpec) *int { return &s.EditTokens }),
 	intField("answer tokens", "qa-tokens", func(s *engine.RunSpec) *int { return &s.QATokens }),

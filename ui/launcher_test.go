@@ -65,3 +65,22 @@ func TestLauncherPresetFolderErrorShown(t *testing.T) {
 		t.Errorf("missing preset folder: error %q", l.err)
 	}
 }
+
+// The launcher sets the RL passages apart from the evaluation passages, as --rl-data and
+// --rl-passages do.
+func TestLauncherRLFields(t *testing.T) {
+	s := engine.DefaultSpec()
+	set := map[string]string{"rl-data": " rl.json ", "rl-passages": "8"}
+	found := 0
+	for _, f := range launcherFields {
+		if v, ok := set[f.name]; ok {
+			found++
+			if err := f.set(&s, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if found != 2 || s.RLData != "rl.json" || s.RLPassages != 8 {
+		t.Errorf("launcher fields found %d; spec rl_data %q, rl_passages %d", found, s.RLData, s.RLPassages)
+	}
+}

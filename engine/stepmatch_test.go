@@ -79,7 +79,7 @@ func TestMatchRepeats(t *testing.T) {
 	}{
 		{[]int{9}, 1, 10, 9, 90},
 		{[]int{3, 4, 8}, 1, 10, 5, 50},
-		{[]int{2, 3}, 1, 10, 2, 25},       // a tie: the fewer
+		{[]int{2, 3}, 1, 10, 2, 25},          // a tie: the fewer
 		{[]int{3, 4, 8}, 2, 10, 5, 80.0 / 3}, // steps 20, 20, 40: 30 is nearest
 		{nil, 1, 10, 1, 10},
 		{[]int{1}, 1, 3, 1, 3},

@@ -136,7 +136,7 @@ func fakeOpenAI(t *testing.T, key, reply string) (*httptest.Server, *atomic.Int3
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
 		var body struct {
-			Model    string `json:"model"`
+			Model    string                     `json:"model"`
 			Messages []struct{ Content string } `json:"messages"`
 		}
 		json.NewDecoder(r.Body).Decode(&body)

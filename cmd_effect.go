@@ -34,6 +34,10 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&spec.K, "k", spec.K, "self-edits per passage")
 	fs.IntVar(&spec.Rounds, "rounds", spec.Rounds, "ReST-EM rounds: the table measures the base policy and the policy after each")
 	fs.Uint64Var(&spec.Seed, "seed", spec.Seed, "random seed (the run's; the bootstrap's is fixed)")
+	fs.IntVar(&spec.Inner.Epochs, "epochs", spec.Inner.Epochs, "inner-loop epochs (the embedded default's were chosen on val: docs/seal-method.md)")
+	fs.Float64Var(&spec.Inner.LR, "lr", spec.Inner.LR, "inner-loop learning rate")
+	spec.Teacher = "world"
+	fs.StringVar(&spec.Teacher, "teacher", spec.Teacher, "the teacher row: world (the synthetic world's written implications) or none")
 	resamples := fs.Int("resamples", effect.DefaultResamples, "bootstrap resamples")
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
@@ -41,6 +45,9 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return 2
+	}
+	if spec.Teacher == "none" {
+		spec.Teacher = ""
 	}
 	if *runID == 0 {
 		if err := defaultDataOfSplit(&spec, *split); err != nil {

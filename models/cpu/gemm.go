@@ -156,6 +156,10 @@ func (p *gemmProblem) run() {
 		gemmScaleC(p.m, p.n, p.beta, p.c, p.ldc)
 		return
 	}
+	if p.transB && p.m <= activeKernels.maxSmall {
+		p.smallRows()
+		return
+	}
 	if p.m <= maxFewRows {
 		p.fewRows()
 		return

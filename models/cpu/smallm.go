@@ -68,8 +68,12 @@ func (p *gemmProblem) smallRows() {
 		}
 		f.p.a, f.p.lda = at, k
 	}
+	// Up to 8 rows the time is that of reading W (a core does 8-16 FMAs in the time memory delivers
+	// one weight, bf16 or f32); beyond, the arithmetic grows with the rows. Below minParallelGemv
+	// weights a call stays on one thread, as a matrix-vector product does: at 5 rows a 256×256
+	// product takes a few microseconds, about what waking a helper costs.
 	threads := Threads()
-	if m*n*k < minParallelGemv {
+	if n*k*max(8, m) < 8*minParallelGemv {
 		threads = 1
 	}
 	// Chunks of a multiple of 4 rows of B, two per thread (dynamically handed out: a busy core takes fewer).

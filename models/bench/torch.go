@@ -18,6 +18,7 @@ type Figures struct {
 	Hidden, Layers, Vocab int
 	Decode1, Decode5      float64 // tokens/s
 	Train                 float64 // LoRA training tokens/s
+	TrainFull             float64 // full-parameter training tokens/s (the small model; PyTorch's script does not measure it)
 	DecodePeak, TrainPeak int64   // bytes above what the process held before loading
 	Decode1T, Decode5T    int     // PyTorch: the thread count that gave the figure
 	TrainT                int

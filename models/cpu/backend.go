@@ -35,42 +35,70 @@ func (*Backend) Name() string { return "cpu" }
 // which is the whole of a small op.
 const minParallelWork = 1 << 16
 
-// parallelRange runs fn over [0, n) split into contiguous chunks on the worker pool when work (about
-// the number of elements the call touches) is large enough, or inline as fn(0, n) otherwise. Each index
-// must be independent of the others; results then do not depend on the split.
-func parallelRange(n, work int, fn func(i0, i1 int)) {
+// parallelRange runs fn(&args, i0, i1) over [0, n) split into contiguous chunks on the worker pool when
+// work (about the number of elements the call touches) is large enough, or inline as fn(&args, 0, n)
+// otherwise. Each index must be independent of the others; results then do not depend on the split.
+//
+// args holds the op's operands and fn is a function literal that captures nothing: a closure handed to
+// the pool would escape and be allocated on every call, while args is copied into a record pooled per
+// operand type (pool), so that a call allocates nothing and a training step makes no garbage.
+func parallelRange[A any](pool *opPool[A], n, work int, args A, fn func(a *A, i0, i1 int)) {
 	if n <= 0 {
 		return
 	}
+	r := pool.get(args, fn, n)
 	if runsInline(n, work) {
-		fn(0, n)
-		return
+		fn(&r.args, 0, n)
+	} else {
+		threads := Threads()
+		chunks := min(n, 4*threads) // a few per thread evens out a busy core
+		r.size = (n + chunks - 1) / chunks
+		parallelDo((n+r.size-1)/r.size, threads, r)
 	}
-	threads := Threads()
-	chunks := min(n, 4*threads) // a few per thread evens out a busy core
-	r := rangeTasksPool.Get().(*rangeTasks)
-	r.fn, r.n, r.size = fn, n, (n+chunks-1)/chunks
-	parallelDo((n+r.size-1)/r.size, threads, r)
-	*r = rangeTasks{}
-	rangeTasksPool.Put(r)
+	pool.put(r)
 }
 
-// rangeTasks is one parallelRange call: task t is the chunk [t·size, (t+1)·size) of [0, n).
-type rangeTasks struct {
-	fn      func(i0, i1 int)
+// parallelTasks runs fn(&args, t, t+1) for t in [0, n) on up to threads goroutines, one task at a time
+// (for ops whose tasks are uneven, as attention's heads), allocating nothing as parallelRange.
+func parallelTasks[A any](pool *opPool[A], n, threads int, args A, fn func(a *A, t0, t1 int)) {
+	r := pool.get(args, fn, n)
+	r.size = 1
+	parallelDo(n, threads, r)
+	pool.put(r)
+}
+
+// opTasks is one parallelRange or parallelTasks call: task t is the chunk [t·size, (t+1)·size) of [0, n).
+type opTasks[A any] struct {
+	args    A
+	fn      func(a *A, i0, i1 int)
 	n, size int
 }
 
-var rangeTasksPool = sync.Pool{New: func() any { return new(rangeTasks) }}
-
-func (r *rangeTasks) task(t int) {
+func (r *opTasks[A]) task(t int) {
 	i0 := t * r.size
-	r.fn(i0, min(i0+r.size, r.n))
+	r.fn(&r.args, i0, min(i0+r.size, r.n))
 }
 
-// runsInline says whether parallelRange(n, work, ...) would run on the calling goroutine. A hot op
-// calls its loop directly then, so that no closure is made: a closure handed to the pool escapes,
-// and a decode step must allocate nothing.
+// opPool recycles the opTasks records of one operand type.
+type opPool[A any] struct{ p sync.Pool }
+
+func (p *opPool[A]) get(args A, fn func(a *A, i0, i1 int), n int) *opTasks[A] {
+	r, _ := p.p.Get().(*opTasks[A])
+	if r == nil {
+		r = new(opTasks[A])
+	}
+	r.args, r.fn, r.n = args, fn, n
+	return r
+}
+
+// put clears the record (so that the pool holds no tensor alive) and returns it.
+func (p *opPool[A]) put(r *opTasks[A]) {
+	*r = opTasks[A]{}
+	p.p.Put(r)
+}
+
+// runsInline says whether parallelRange(..., n, work, ...) runs on the calling goroutine. A hot op
+// calls its loop directly then, without even the pooled record.
 func runsInline(n, work int) bool { return n < 2 || work < minParallelWork || Threads() <= 1 }
 
 // widenBF16 converts a bfloat16 (the top 16 bits of a float32) to float32 exactly.

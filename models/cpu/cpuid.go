@@ -28,6 +28,10 @@ type kernelSet struct {
 	narrow  gemmKernel // for products with few rows or columns, where a big tile would be mostly padding
 	asmPack bool       // AVX2 packing routines (gemm_pack_amd64.s)
 	asmGemv bool       // AVX2+FMA GEMV kernels (gemv_amd64.s)
+	// smallM, when set, computes products Y = X·Wᵀ with at most maxSmall rows (decoding a batch) in one
+	// pass over W (smallm.go); otherwise up to maxFewRows rows run as matrix-vector products.
+	smallM   *smallMKernels
+	maxSmall int
 }
 
 // useKernelFeatures switches the package to the kernels for f (tests force the generic path with

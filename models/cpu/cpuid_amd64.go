@@ -14,13 +14,15 @@ func detectKernelFeatures() kernelFeatures {
 // selectKernels picks the fastest kernels that f allows. AVX-512 only changes the GEMM micro-kernel:
 // on the Zen 4 it was measured on, the 12×32 tile and the 6×16 AVX2 tile reach about the same FLOP rate
 // on one core (~110 GFLOP/s, near the 2 FMA/cycle peak), but the bigger tile needs half the operand
-// bandwidth per FLOP and was 5-10% faster on two threads; GEMV is memory-bound and stays AVX2.
+// bandwidth per FLOP and was 5-10% faster on two threads; GEMV is memory-bound and stays AVX2. The
+// few-rows kernels (smallm.go) are AVX-512: at 5 rows of A they are FMA-bound, not memory-bound.
 func selectKernels(f kernelFeatures) *kernelSet {
 	switch {
 	case f.avx512:
-		return &kernelSet{name: "avx512 12x32 gemm (avx2+fma 6x16 for narrow), avx2+fma gemv", gemm: avx512Gemm, narrow: avx2Gemm, asmPack: true, asmGemv: true}
+		return &kernelSet{name: "avx512 12x32 gemm (avx2+fma 6x16 for narrow), avx2+fma gemv, avx512 few-rows", gemm: avx512Gemm, narrow: avx2Gemm, asmPack: true, asmGemv: true,
+			smallM: &smallMAVX512, maxSmall: maxSmallRowsAVX512}
 	case f.avx2FMA:
 		return &kernelSet{name: "avx2+fma 6x16 gemm, avx2+fma gemv", gemm: avx2Gemm, narrow: avx2Gemm, asmPack: true, asmGemv: true}
 	}
-	return &kernelSet{name: "generic Go 4x4 gemm, Go gemv", gemm: genericGemm, narrow: genericGemm}
+	return &kernelSet{name: "generic Go 4x4 gemm, Go gemv, Go few-rows", gemm: genericGemm, narrow: genericGemm, smallM: &smallMGo, maxSmall: maxFewRows}
 }

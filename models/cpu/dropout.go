@@ -13,14 +13,22 @@ func (be *Backend) Dropout(out, x *tensor.Tensor, p float32, seed uint64) {
 		copy(out.F32, x.F32)
 		return
 	}
-	scale := 1 / (1 - p)
-	parallelRange(len(x.F32), len(x.F32)*8, func(lo, hi int) {
+	args := dropoutArgs{out: out.F32, x: x.F32, p: p, scale: 1 / (1 - p), seed: seed}
+	parallelRange(&dropoutOps, len(x.F32), len(x.F32)*8, args, func(a *dropoutArgs, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			if tensor.DropoutKeep(seed, i, p) {
-				out.F32[i] = x.F32[i] * scale
+			if tensor.DropoutKeep(a.seed, i, a.p) {
+				a.out[i] = a.x[i] * a.scale
 			} else {
-				out.F32[i] = 0
+				a.out[i] = 0
 			}
 		}
 	})
 }
+
+type dropoutArgs struct {
+	out, x   []float32
+	p, scale float32
+	seed     uint64
+}
+
+var dropoutOps opPool[dropoutArgs]

@@ -1,6 +1,7 @@
 // Package cpu is the CPU compute backend: pure Go, with the hot loops in Go assembly where it pays.
 //
-// The matrix products, Sgemm and SgemmBF16 (training, prefill) and Sgemv and SgemvBF16 (decode), are Go
+// The matrix products, Sgemm and SgemmBF16 (training, prefill; decoding a batch runs their few-rows path,
+// smallm.go) and Sgemv and SgemvBF16, are Go
 // assembly (AVX2+FMA, and AVX-512 where the CPU has it), chosen at run time from the CPU's features, so
 // that a plain `go build` gets them: no cgo, no GOEXPERIMENT. Other machines, and amd64 without AVX2,
 // run a pure-Go path with the same packing and blocking structure. See docs/architecture.md, "Why the
@@ -154,6 +155,10 @@ func (p *gemmProblem) run() {
 	}
 	if p.k == 0 || p.alpha == 0 {
 		gemmScaleC(p.m, p.n, p.beta, p.c, p.ldc)
+		return
+	}
+	if p.transB && p.m <= activeKernels.maxSmall {
+		p.smallRows()
 		return
 	}
 	if p.m <= maxFewRows {

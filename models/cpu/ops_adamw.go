@@ -41,10 +41,17 @@ func (*Backend) AdamWStep(p, g, m, v *tensor.Tensor, h tensor.AdamW) {
 		adamwRange(c, ps, gs, ms, vs)
 		return
 	}
-	parallelRange(len(ps), 4*len(ps), func(i0, i1 int) {
-		adamwRange(c, ps[i0:i1], gs[i0:i1], ms[i0:i1], vs[i0:i1])
+	parallelRange(&adamwOps, len(ps), 4*len(ps), adamwArgs{c, ps, gs, ms, vs}, func(a *adamwArgs, i0, i1 int) {
+		adamwRange(a.c, a.p[i0:i1], a.g[i0:i1], a.m[i0:i1], a.v[i0:i1])
 	})
 }
+
+type adamwArgs struct {
+	c          adamwScalars
+	p, g, m, v []float32
+}
+
+var adamwOps opPool[adamwArgs]
 
 // adamwScalars are the float32 constants of one step, rounded as torch rounds them.
 type adamwScalars struct {

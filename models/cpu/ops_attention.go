@@ -37,53 +37,67 @@ func (*Backend) Attention(out, lse, q, k, v *tensor.Tensor, s tensor.AttnShape) 
 		attnDecode(out, lse, q, k, v, s)
 		return
 	}
-	a := checkAttn(op, s, q, k, v)
-	o := f32(op, "out", out)
+	var c attnCall
+	checkAttnInto(&c.a, op, s, q, k, v)
+	c.o = f32(op, "out", out)
 	sameLen(op, "out", "q", out, q)
-	var ls []float32
 	if lse != nil {
-		ls = f32(op, "lse", lse)
-		if len(ls) != s.B*s.Tq*s.H {
+		c.ls = f32(op, "lse", lse)
+		if len(c.ls) != s.B*s.Tq*s.H {
 			panic(fmt.Sprintf("cpu: Attention: lse %v, want [%d] (B·Tq·H)", lse.Shape, s.B*s.Tq*s.H))
 		}
 	}
-	B, Tq, Tk, H, HD := s.B, s.Tq, s.Tk, s.H, s.HD
+	parallelTasks(&attnOps, s.B*s.H, c.a.threads(s.B*s.H), c, attnForwardTask)
+}
+
+// attnCall is one Attention or AttentionBackward call: its checked operands and outputs.
+type attnCall struct {
+	a                      attnArgs
+	o, ls                  []float32 // the forward's out and lse (lse is the backward's input)
+	dq, dk, dv, dout, outs []float32 // the backward's
+}
+
+var attnOps opPool[attnCall]
+
+// attnForwardTask does Attention's task t: sequence t/H, query head t%H.
+func attnForwardTask(c *attnCall, t, _ int) {
+	a, o, ls := &c.a, c.o, c.ls
+	s := a.s
+	Tq, Tk, H, HD := s.Tq, s.Tk, s.H, s.HD
 	ldq, ldk := H*HD, s.KV*HD
 	rep := H / s.KV
 	bq := min(attnBlock, Tq)
-	parallelFor(B*H, a.threads(B*H), func(t int) {
-		b, h := t/H, t%H
-		g := h / rep
-		past := a.past(b)
-		buf := getF32(bq*(past+Tq) + bq)
-		inv := (*buf)[:bq]
-		koff := b*Tk*ldk + g*HD
-		for i0 := 0; i0 < Tq; i0 += bq {
-			i1 := min(i0+bq, Tq)
-			nq, kEnd := i1-i0, past+i1
-			qoff := (b*Tq+i0)*ldq + h*HD
-			S := (*buf)[bq : bq+nq*kEnd]
-			Sgemm(false, true, nq, kEnd, HD, s.Scale, a.q[qoff:], ldq, a.k[koff:], ldk, 0, S, kEnd)
-			for r := 0; r < nq; r++ {
-				n := past + i0 + r + 1 // visible keys
-				row := S[r*kEnd : r*kEnd+n]
-				m := maxF32(row)
-				sum := expShiftSum(row, m) // row = exp(S − m), not yet divided by the sum
-				inv[r] = float32(1 / sum)
-				clear(S[r*kEnd+n : (r+1)*kEnd])
-				if ls != nil {
-					ls[(b*Tq+i0+r)*H+h] = float32(float64(m) + math.Log(sum))
-				}
-			}
-			// out = (exp(S − m)·v) / sum: the division moves to the HD outputs of a row instead of its
-			// kEnd probabilities.
-			Sgemm(false, false, nq, HD, kEnd, 1, S, kEnd, a.v[koff:], ldk, 0, o[qoff:], ldq)
-			for r := 0; r < nq; r++ {
-				scaleF32(o[qoff+r*ldq:qoff+r*ldq+HD], inv[r])
+	b, h := t/H, t%H
+	g := h / rep
+	past := a.past(b)
+	buf := getF32(bq*(past+Tq) + bq)
+	inv := (*buf)[:bq]
+	koff := b*Tk*ldk + g*HD
+	for i0 := 0; i0 < Tq; i0 += bq {
+		i1 := min(i0+bq, Tq)
+		nq, kEnd := i1-i0, past+i1
+		qoff := (b*Tq+i0)*ldq + h*HD
+		S := (*buf)[bq : bq+nq*kEnd]
+		Sgemm(false, true, nq, kEnd, HD, s.Scale, a.q[qoff:], ldq, a.k[koff:], ldk, 0, S, kEnd)
+		for r := 0; r < nq; r++ {
+			n := past + i0 + r + 1 // visible keys
+			row := S[r*kEnd : r*kEnd+n]
+			m := maxF32(row)
+			sum := expShiftSum(row, m) // row = exp(S − m), not yet divided by the sum
+			inv[r] = float32(1 / sum)
+			clear(S[r*kEnd+n : (r+1)*kEnd])
+			if ls != nil {
+				ls[(b*Tq+i0+r)*H+h] = float32(float64(m) + math.Log(sum))
 			}
 		}
-		putF32(buf)
-	})
+		// out = (exp(S − m)·v) / sum: the division moves to the HD outputs of a row instead of its
+		// kEnd probabilities.
+		Sgemm(false, false, nq, HD, kEnd, 1, S, kEnd, a.v[koff:], ldk, 0, o[qoff:], ldq)
+		for r := 0; r < nq; r++ {
+			scaleF32(o[qoff+r*ldq:qoff+r*ldq+HD], inv[r])
+		}
+	}
+	putF32(buf)
 }
 
 // attnDecode is Attention for one query row per sequence (decoding), split over the B·KV (sequence,
@@ -161,67 +175,74 @@ func (d *attnDecodeTask) task(t int) {
 // dv rows and the sums are in a fixed order.
 func (*Backend) AttentionBackward(dq, dk, dv, dout, out, lse, q, k, v *tensor.Tensor, s tensor.AttnShape) {
 	const op = "AttentionBackward"
-	a := checkAttn(op, s, q, k, v)
-	dqs := f32(op, "dq", dq)
-	dks := f32(op, "dk", dk)
-	dvs := f32(op, "dv", dv)
-	dos := f32(op, "dout", dout)
-	outs := f32(op, "out", out)
-	ls := f32(op, "lse", lse)
+	var c attnCall
+	checkAttnInto(&c.a, op, s, q, k, v)
+	c.dq = f32(op, "dq", dq)
+	c.dk = f32(op, "dk", dk)
+	c.dv = f32(op, "dv", dv)
+	c.dout = f32(op, "dout", dout)
+	c.outs = f32(op, "out", out)
+	c.ls = f32(op, "lse", lse)
 	sameLen(op, "dq", "q", dq, q)
 	sameLen(op, "dout", "q", dout, q)
 	sameLen(op, "out", "q", out, q)
 	sameLen(op, "dk", "k", dk, k)
 	sameLen(op, "dv", "v", dv, v)
-	if len(ls) != s.B*s.Tq*s.H {
+	if len(c.ls) != s.B*s.Tq*s.H {
 		panic(fmt.Sprintf("cpu: AttentionBackward: lse %v, want [%d] (B·Tq·H)", lse.Shape, s.B*s.Tq*s.H))
 	}
-	B, Tq, Tk, H, KV, HD := s.B, s.Tq, s.Tk, s.H, s.KV, s.HD
+	parallelTasks(&attnOps, s.B*s.KV, c.a.threads(s.B*s.KV), c, attnBackwardTask)
+}
+
+// attnBackwardTask does AttentionBackward's task t: sequence t/KV, kv head t%KV.
+func attnBackwardTask(c *attnCall, t, _ int) {
+	a := &c.a
+	dqs, dks, dvs, dos, outs, ls := c.dq, c.dk, c.dv, c.dout, c.outs, c.ls
+	s := a.s
+	Tq, Tk, H, KV, HD := s.Tq, s.Tk, s.H, s.KV, s.HD
 	ldq, ldk := H*HD, KV*HD
 	rep := H / KV
 	bq := min(attnBlock, Tq)
-	parallelFor(B*KV, a.threads(B*KV), func(t int) {
-		b, g := t/KV, t%KV
-		past := a.past(b)
-		koff := b*Tk*ldk + g*HD
-		for r := 0; r < Tk; r++ {
-			clear(dks[koff+r*ldk : koff+r*ldk+HD])
-			clear(dvs[koff+r*ldk : koff+r*ldk+HD])
-		}
-		pb := getF32(bq * (past + Tq))
-		db := getF32(bq * (past + Tq))
-		for h := g * rep; h < (g+1)*rep; h++ {
-			for i0 := 0; i0 < Tq; i0 += bq {
-				i1 := min(i0+bq, Tq)
-				nq, kEnd := i1-i0, past+i1
-				qoff := (b*Tq+i0)*ldq + h*HD
-				P := (*pb)[:nq*kEnd]
-				dS := (*db)[:nq*kEnd]
-				Sgemm(false, true, nq, kEnd, HD, s.Scale, a.q[qoff:], ldq, a.k[koff:], ldk, 0, P, kEnd)
-				Sgemm(false, true, nq, kEnd, HD, 1, dos[qoff:], ldq, a.v[koff:], ldk, 0, dS, kEnd)
-				for r := 0; r < nq; r++ {
-					n := past + i0 + r + 1
-					l := ls[(b*Tq+i0+r)*H+h]
-					o := qoff + r*ldq
-					D := dotF32(dos[o:o+HD], outs[o:o+HD])
-					pr := P[r*kEnd : r*kEnd+n]
-					dr := dS[r*kEnd : r*kEnd+n]
-					dr = dr[:len(pr)]
-					expShiftSum(pr, l) // P = exp(S − lse)
-					for j, p := range pr {
-						dr[j] = p * (dr[j] - D)
-					}
-					clear(P[r*kEnd+n : (r+1)*kEnd])
-					clear(dS[r*kEnd+n : (r+1)*kEnd])
+	b, g := t/KV, t%KV
+	past := a.past(b)
+	koff := b*Tk*ldk + g*HD
+	for r := 0; r < Tk; r++ {
+		clear(dks[koff+r*ldk : koff+r*ldk+HD])
+		clear(dvs[koff+r*ldk : koff+r*ldk+HD])
+	}
+	pb := getF32(bq * (past + Tq))
+	db := getF32(bq * (past + Tq))
+	for h := g * rep; h < (g+1)*rep; h++ {
+		for i0 := 0; i0 < Tq; i0 += bq {
+			i1 := min(i0+bq, Tq)
+			nq, kEnd := i1-i0, past+i1
+			qoff := (b*Tq+i0)*ldq + h*HD
+			P := (*pb)[:nq*kEnd]
+			dS := (*db)[:nq*kEnd]
+			Sgemm(false, true, nq, kEnd, HD, s.Scale, a.q[qoff:], ldq, a.k[koff:], ldk, 0, P, kEnd)
+			Sgemm(false, true, nq, kEnd, HD, 1, dos[qoff:], ldq, a.v[koff:], ldk, 0, dS, kEnd)
+			for r := 0; r < nq; r++ {
+				n := past + i0 + r + 1
+				l := ls[(b*Tq+i0+r)*H+h]
+				o := qoff + r*ldq
+				D := dotF32(dos[o:o+HD], outs[o:o+HD])
+				pr := P[r*kEnd : r*kEnd+n]
+				dr := dS[r*kEnd : r*kEnd+n]
+				dr = dr[:len(pr)]
+				expShiftSum(pr, l) // P = exp(S − lse)
+				for j, p := range pr {
+					dr[j] = p * (dr[j] - D)
 				}
-				Sgemm(false, false, nq, HD, kEnd, s.Scale, dS, kEnd, a.k[koff:], ldk, 0, dqs[qoff:], ldq)
-				Sgemm(true, false, kEnd, HD, nq, s.Scale, dS, kEnd, a.q[qoff:], ldq, 1, dks[koff:], ldk)
-				Sgemm(true, false, kEnd, HD, nq, 1, P, kEnd, dos[qoff:], ldq, 1, dvs[koff:], ldk)
+				clear(P[r*kEnd+n : (r+1)*kEnd])
+				clear(dS[r*kEnd+n : (r+1)*kEnd])
 			}
+			Sgemm(false, false, nq, HD, kEnd, s.Scale, dS, kEnd, a.k[koff:], ldk, 0, dqs[qoff:], ldq)
+			Sgemm(true, false, kEnd, HD, nq, s.Scale, dS, kEnd, a.q[qoff:], ldq, 1, dks[koff:], ldk)
+			Sgemm(true, false, kEnd, HD, nq, 1, P, kEnd, dos[qoff:], ldq, 1, dvs[koff:], ldk)
 		}
-		putF32(pb)
-		putF32(db)
-	})
+	}
+	putF32(pb)
+	putF32(db)
 }
 
 // attnArgs is a checked attention call.
@@ -250,13 +271,7 @@ func (a *attnArgs) threads(tasks int) int {
 	return Threads()
 }
 
-func checkAttn(op string, s tensor.AttnShape, q, k, v *tensor.Tensor) *attnArgs {
-	a := new(attnArgs)
-	checkAttnInto(a, op, s, q, k, v)
-	return a
-}
-
-// checkAttnInto is checkAttn filling a given record (a pooled one, for decoding).
+// checkAttnInto checks an attention call's shapes and fills a with its operands.
 func checkAttnInto(a *attnArgs, op string, s tensor.AttnShape, q, k, v *tensor.Tensor) {
 	*a = attnArgs{s: s, q: f32(op, "q", q), k: f32(op, "k", k), v: f32(op, "v", v)}
 	if s.B <= 0 || s.Tq <= 0 || s.Tk <= 0 || s.H <= 0 || s.KV <= 0 || s.HD <= 0 || s.H%s.KV != 0 {

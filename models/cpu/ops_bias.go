@@ -18,16 +18,21 @@ func (*Backend) AddBias(x, bias *tensor.Tensor) {
 	}
 	bb := getF32(cols)
 	bv := widenInto(*bb, bias, cols)
-	parallelRange(rows, rows*cols, func(r0, r1 int) {
+	parallelRange(&biasOps, rows, rows*cols, biasArgs{x: xs, b: bv}, func(a *biasArgs, r0, r1 int) {
+		cols := len(a.b)
 		for r := r0; r < r1; r++ {
-			row := xs[r*cols : (r+1)*cols]
-			for j, b := range bv {
+			row := a.x[r*cols : (r+1)*cols]
+			for j, b := range a.b {
 				row[j] += b
 			}
 		}
 	})
 	putF32(bb)
 }
+
+type biasArgs struct{ x, b []float32 }
+
+var biasOps opPool[biasArgs]
 
 // BiasBackward adds the column sums of dy [rows, cols] into db [cols] (F32): db[j] += Σ_r dy[r, j].
 // Each column is summed over the rows in order in float64 and added once, so the result does not
@@ -44,17 +49,27 @@ func (*Backend) BiasBackward(db, dy *tensor.Tensor) {
 	acc := *accb
 	clear(acc)
 	const cw = 64 // column chunks of whole cache lines
-	parallelRange((cols+cw-1)/cw, rows*cols, func(c0, c1 int) {
+	args := biasBackwardArgs{db: dbs, dy: dys, acc: acc, rows: rows}
+	parallelRange(&biasBackwardOps, (cols+cw-1)/cw, rows*cols, args, func(b *biasBackwardArgs, c0, c1 int) {
+		cols := len(b.db)
 		j0, j1 := c0*cw, min(c1*cw, cols)
-		a := acc[j0:j1]
-		for r := 0; r < rows; r++ {
-			for j, v := range dys[r*cols+j0 : r*cols+j1] {
+		a := b.acc[j0:j1]
+		for r := 0; r < b.rows; r++ {
+			for j, v := range b.dy[r*cols+j0 : r*cols+j1] {
 				a[j] += float64(v)
 			}
 		}
 		for j, v := range a {
-			dbs[j0+j] += float32(v)
+			b.db[j0+j] += float32(v)
 		}
 	})
 	putF64(accb)
 }
+
+type biasBackwardArgs struct {
+	db, dy []float32
+	acc    []float64
+	rows   int
+}
+
+var biasBackwardOps opPool[biasBackwardArgs]

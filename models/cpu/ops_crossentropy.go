@@ -41,7 +41,9 @@ func (*Backend) CrossEntropy(dlogits, logits *tensor.Tensor, labels []int32, gra
 	}
 	lb := getF64(N)
 	losses := *lb
-	parallelRange(N, 2*N*V, func(r0, r1 int) {
+	args := crossEntropyArgs{x: x, d: d, losses: losses, labels: labels, V: V, gradScale: gradScale}
+	parallelRange(&crossEntropyOps, N, 2*N*V, args, func(a *crossEntropyArgs, r0, r1 int) {
+		x, d, losses, labels, V, gradScale := a.x, a.d, a.losses, a.labels, a.V, a.gradScale
 		var scratch *[]float32
 		for r := r0; r < r1; r++ {
 			xr := x[r*V : (r+1)*V]
@@ -82,3 +84,13 @@ func (*Backend) CrossEntropy(dlogits, logits *tensor.Tensor, labels []int32, gra
 	putF64(lb)
 	return sum, count
 }
+
+type crossEntropyArgs struct {
+	x, d      []float32
+	losses    []float64
+	labels    []int32
+	V         int
+	gradScale float32
+}
+
+var crossEntropyOps opPool[crossEntropyArgs]

@@ -15,8 +15,18 @@ func (*Backend) Add(a, b *tensor.Tensor, alpha float32) {
 		addRange(as, b, alpha, 0, len(as))
 		return
 	}
-	parallelRange(len(as), 2*len(as), func(i0, i1 int) { addRange(as, b, alpha, i0, i1) })
+	parallelRange(&addOps, len(as), 2*len(as), addArgs{as, b, alpha}, func(a *addArgs, i0, i1 int) {
+		addRange(a.a, a.b, a.alpha, i0, i1)
+	})
 }
+
+type addArgs struct {
+	a     []float32
+	b     *tensor.Tensor
+	alpha float32
+}
+
+var addOps opPool[addArgs]
 
 func addRange(as []float32, b *tensor.Tensor, alpha float32, i0, i1 int) {
 	dst := as[i0:i1]
@@ -48,8 +58,15 @@ func (*Backend) Scale(a *tensor.Tensor, s float32) {
 		scaleF32(as, s)
 		return
 	}
-	parallelRange(len(as), len(as), func(i0, i1 int) { scaleF32(as[i0:i1], s) })
+	parallelRange(&scaleOps, len(as), len(as), scaleArgs{as, s}, func(a *scaleArgs, i0, i1 int) { scaleF32(a.a[i0:i1], a.s) })
 }
+
+type scaleArgs struct {
+	a []float32
+	s float32
+}
+
+var scaleOps opPool[scaleArgs]
 
 // sumSqChunk is the fixed chunk of SumSquares: the partial sums, and so the result, do not depend on the
 // number of threads.
@@ -64,9 +81,9 @@ func (*Backend) SumSquares(a *tensor.Tensor) float64 {
 	}
 	pb := getF64(chunks)
 	part := *pb
-	parallelRange(chunks, len(as), func(c0, c1 int) {
+	parallelRange(&sumSqOps, chunks, len(as), sumSqArgs{as, part}, func(a *sumSqArgs, c0, c1 int) {
 		for c := c0; c < c1; c++ {
-			part[c] = sumSq(as[c*sumSqChunk : min((c+1)*sumSqChunk, len(as))])
+			a.part[c] = sumSq(a.a[c*sumSqChunk : min((c+1)*sumSqChunk, len(a.a))])
 		}
 	})
 	var s float64
@@ -76,6 +93,13 @@ func (*Backend) SumSquares(a *tensor.Tensor) float64 {
 	putF64(pb)
 	return s
 }
+
+type sumSqArgs struct {
+	a    []float32
+	part []float64
+}
+
+var sumSqOps opPool[sumSqArgs]
 
 func sumSq(x []float32) float64 {
 	var s0, s1, s2, s3 float64

@@ -21,8 +21,18 @@ func (*Backend) Embedding(out, table *tensor.Tensor, ids []int32) {
 		embedRows(o, table, ids, D, 0, len(ids))
 		return
 	}
-	parallelRange(len(ids), len(ids)*D, func(i0, i1 int) { embedRows(o, table, ids, D, i0, i1) })
+	parallelRange(&embeddingOps, len(ids), len(ids)*D, embeddingArgs{o, table, ids}, func(a *embeddingArgs, i0, i1 int) {
+		embedRows(a.o, a.table, a.ids, a.table.Cols(), i0, i1)
+	})
 }
+
+type embeddingArgs struct {
+	o     []float32
+	table *tensor.Tensor
+	ids   []int32
+}
+
+var embeddingOps opPool[embeddingArgs]
 
 func embedRows(o []float32, table *tensor.Tensor, ids []int32, D, i0, i1 int) {
 	for i := i0; i < i1; i++ {
@@ -52,17 +62,27 @@ func (*Backend) EmbeddingBackward(dtable, dout *tensor.Tensor, ids []int32) {
 	checkIDs(op, ids, V)
 	// Columns in chunks of 64 (whole cache lines), so threads never write the same line.
 	const cw = 64
-	parallelRange((D+cw-1)/cw, len(ids)*D, func(c0, c1 int) {
+	args := embeddingBackwardArgs{dt: dt, d: d, ids: ids, D: D}
+	parallelRange(&embeddingBackwardOps, (D+cw-1)/cw, len(ids)*D, args, func(a *embeddingBackwardArgs, c0, c1 int) {
+		D := a.D
 		j0, j1 := c0*cw, min(c1*cw, D)
-		for i, id := range ids {
-			dst := dt[int(id)*D+j0 : int(id)*D+j1]
-			src := d[i*D+j0 : i*D+j1]
+		for i, id := range a.ids {
+			dst := a.dt[int(id)*D+j0 : int(id)*D+j1]
+			src := a.d[i*D+j0 : i*D+j1]
 			for j, v := range src {
 				dst[j] += v
 			}
 		}
 	})
 }
+
+type embeddingBackwardArgs struct {
+	dt, d []float32
+	ids   []int32
+	D     int
+}
+
+var embeddingBackwardOps opPool[embeddingBackwardArgs]
 
 func checkIDs(op string, ids []int32, V int) {
 	for i, id := range ids {

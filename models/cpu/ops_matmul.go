@@ -12,7 +12,7 @@ import (
 // [B, T, D] activation is a (B·T) × D matrix). c is m×n; a is stored m×k, or k×m when transA; b is
 // stored k×n, or n×k when transB. a and c are F32; b is F32 or BF16 (frozen weights, widened to
 // float32 inside the kernel, see SgemmBF16). beta == 0 overwrites c without reading it. A product with
-// one output row is the matrix-vector product of decoding and runs as one (Sgemm hands it to Sgemv).
+// a few output rows and transB (decoding a batch: Y = X·Wᵀ) reads b once for all rows (smallm.go).
 //
 // There is no MatMulBackward: the gradients are products of the same kind. For c = alpha·op(a)·op(b),
 // with dc the gradient of c:

@@ -32,10 +32,23 @@ func (*Backend) RMSNorm(out, rstd, x, w *tensor.Tensor, eps float32) {
 	if runsInline(rows, rows*D) {
 		rmsNormRows(o, rs, xs, wv, D, eps, 0, rows)
 	} else {
-		parallelRange(rows, rows*D, func(r0, r1 int) { rmsNormRows(o, rs, xs, wv, D, eps, r0, r1) })
+		parallelRange(&rmsNormOps, rows, rows*D, rmsNormArgs{o: o, rs: rs, xs: xs, wv: wv, D: D, eps: eps}, func(a *rmsNormArgs, r0, r1 int) {
+			rmsNormRows(a.o, a.rs, a.xs, a.wv, a.D, a.eps, r0, r1)
+		})
 	}
 	putF32(wb)
 }
+
+// rmsNormArgs are the operands of RMSNorm and RMSNormBackward (dx in o, dout in ds, dw in dw, and acc
+// the backward's float64 column sums).
+type rmsNormArgs struct {
+	o, rs, xs, wv, ds, dw []float32
+	acc                   []float64
+	D                     int
+	eps                   float32
+}
+
+var rmsNormOps opPool[rmsNormArgs]
 
 func rmsNormRows(o, rs, xs, wv []float32, D int, eps float32, r0, r1 int) {
 	for r := r0; r < r1; r++ {
@@ -90,7 +103,10 @@ func (*Backend) RMSNormBackward(dx, dw, dout, x, w, rstd *tensor.Tensor) {
 		acc := *accb
 		clear(acc)
 		const cw = 64
-		parallelRange((D+cw-1)/cw, rows*D, func(c0, c1 int) {
+		args := rmsNormArgs{rs: rs, xs: xs, ds: ds, dw: dws, acc: acc, D: D}
+		parallelRange(&rmsNormOps, (D+cw-1)/cw, rows*D, args, func(b *rmsNormArgs, c0, c1 int) {
+			rs, xs, ds, dws, acc, D := b.rs, b.xs, b.ds, b.dw, b.acc, b.D
+			rows := len(rs)
 			j0, j1 := c0*cw, min(c1*cw, D)
 			a := acc[j0:j1]
 			for r := 0; r < rows; r++ {
@@ -110,8 +126,10 @@ func (*Backend) RMSNormBackward(dx, dw, dout, x, w, rstd *tensor.Tensor) {
 	}
 	wb := getF32(D)
 	wv := widenInto(*wb, w, D)
-	invD := 1 / float64(D)
-	parallelRange(rows, 2*rows*D, func(r0, r1 int) {
+	args := rmsNormArgs{o: dxs, rs: rs, xs: xs, wv: wv, ds: ds, D: D}
+	parallelRange(&rmsNormOps, rows, 2*rows*D, args, func(a *rmsNormArgs, r0, r1 int) {
+		dxs, rs, xs, wv, ds, D := a.o, a.rs, a.xs, a.wv, a.ds, a.D
+		invD := 1 / float64(D)
 		for r := r0; r < r1; r++ {
 			xr := xs[r*D : (r+1)*D]
 			dr := ds[r*D : (r+1)*D]

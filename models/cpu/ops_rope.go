@@ -48,8 +48,20 @@ func rope(op string, x *tensor.Tensor, heads int, pos []int32, cos, sin *tensor.
 		ropeRows(xs, cs, sn, pos, cols, half, heads, inverse, 0, rows)
 		return
 	}
-	parallelRange(rows, rows*cols, func(r0, r1 int) { ropeRows(xs, cs, sn, pos, cols, half, heads, inverse, r0, r1) })
+	args := ropeArgs{xs: xs, cs: cs, sn: sn, pos: pos, cols: cols, half: half, heads: heads, inverse: inverse}
+	parallelRange(&ropeOps, rows, rows*cols, args, func(a *ropeArgs, r0, r1 int) {
+		ropeRows(a.xs, a.cs, a.sn, a.pos, a.cols, a.half, a.heads, a.inverse, r0, r1)
+	})
 }
+
+type ropeArgs struct {
+	xs, cs, sn        []float32
+	pos               []int32
+	cols, half, heads int
+	inverse           bool
+}
+
+var ropeOps opPool[ropeArgs]
 
 func ropeRows(xs, cs, sn []float32, pos []int32, cols, half, heads int, inverse bool, r0, r1 int) {
 	hd := 2 * half

@@ -16,8 +16,15 @@ func (*Backend) SwiGLU(out, gate, up *tensor.Tensor) {
 		swiGLU(o, g, u)
 		return
 	}
-	parallelRange(len(o), 4*len(o), func(i0, i1 int) { swiGLU(o[i0:i1], g[i0:i1], u[i0:i1]) })
+	parallelRange(&swiGLUOps, len(o), 4*len(o), swiGLUArgs{o: o, g: g, u: u}, func(a *swiGLUArgs, i0, i1 int) {
+		swiGLU(a.o[i0:i1], a.g[i0:i1], a.u[i0:i1])
+	})
 }
+
+// swiGLUArgs are the operands of SwiGLU (out in o) and SwiGLUBackward.
+type swiGLUArgs struct{ o, g, u, d, dg, du []float32 }
+
+var swiGLUOps opPool[swiGLUArgs]
 
 func swiGLU(os, gs, us []float32) {
 	us, os = us[:len(gs)], os[:len(gs)]
@@ -43,9 +50,9 @@ func (*Backend) SwiGLUBackward(dgate, dup, dout, gate, up *tensor.Tensor) {
 	sameLen(op, "dup", "gate", dup, gate)
 	sameLen(op, "dout", "gate", dout, gate)
 	sameLen(op, "up", "gate", up, gate)
-	parallelRange(len(g), 6*len(g), func(i0, i1 int) {
-		gs := g[i0:i1]
-		us, ds, dgs, dus := u[i0:i1], d[i0:i1], dg[i0:i1], du[i0:i1]
+	parallelRange(&swiGLUOps, len(g), 6*len(g), swiGLUArgs{g: g, u: u, d: d, dg: dg, du: du}, func(a *swiGLUArgs, i0, i1 int) {
+		gs := a.g[i0:i1]
+		us, ds, dgs, dus := a.u[i0:i1], a.d[i0:i1], a.dg[i0:i1], a.du[i0:i1]
 		us, ds, dgs, dus = us[:len(gs)], ds[:len(gs)], dgs[:len(gs)], dus[:len(gs)]
 		for i, x := range gs {
 			den := 1 + expf(-x)

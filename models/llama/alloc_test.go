@@ -290,10 +290,40 @@ func TestTrainingStepAllocatesNothing(t *testing.T) {
 	}
 }
 
+// TestTrainingStepAllocatesNothingOnCPU: the same LoRA training step on the real CPU
+// backend, on the small model's layer shapes (d 256, 4 layers, 2×64 tokens: big enough
+// that every element-wise op, norm and backward runs on the worker pool) makes no heap
+// allocation once its shape has been seen: the ops hand their work to the pool as pooled
+// records, not as closures.
+func TestTrainingStepAllocatesNothingOnCPU(t *testing.T) {
+	c := &Config{Arch: ArchLlama, VocabSize: 2048, HiddenSize: 256, IntermediateSize: 688, NumLayers: 4,
+		NumHeads: 8, NumKVHeads: 4, HeadDim: 32, MaxPositions: 512, RMSNormEps: 1e-5, RopeTheta: 10000,
+		RopeScaling: RopeScaling{Type: "default"}, TieWordEmbeddings: true}
+	m, params := loraModelWith(t, cpu.New(), c, 0.1)
+	opt := train.NewAdamW(m.Backend, params, train.AdamWConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, MaxGradNorm: 1}, nil)
+	ids := make([]int32, 2*64)
+	targets := make([]int32, len(ids))
+	for i := range ids {
+		ids[i], targets[i] = int32(i%50), int32((i+1)%50)
+	}
+	step := func() {
+		if _, _, err := m.Loss(ids, targets, 2, 64, true, 1); err != nil {
+			t.Fatal(err)
+		}
+		opt.Step()
+		opt.ZeroGrad()
+	}
+	for range 3 {
+		step()
+	}
+	if n := testing.AllocsPerRun(10, step); n != 0 {
+		t.Errorf("a LoRA training step on the CPU makes %v heap allocations, want 0", n)
+	}
+}
+
 // TestDecodeStepAllocatesNothingOnCPU: with the real CPU backend too (its worker pool's
 // jobs, its matrix products' records and its scratch are pooled), a decode step of a
-// shape seen before makes no heap allocation, at batch 1 (matrix-vector products) and
-// batch 5 (the packed, parallel products).
+// shape seen before makes no heap allocation, at batch 1 and 5 (the few-rows products).
 func TestDecodeStepAllocatesNothingOnCPU(t *testing.T) {
 	c := &Config{Arch: ArchLlama, VocabSize: 4096, HiddenSize: 256, IntermediateSize: 688, NumLayers: 2,
 		NumHeads: 8, NumKVHeads: 4, HeadDim: 32, MaxPositions: 4096, RMSNormEps: 1e-5, RopeTheta: 10000,

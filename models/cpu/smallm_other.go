@@ -1,0 +1,13 @@
+//go:build !amd64
+
+package cpu
+
+// The assembly few-rows kernels exist on amd64 only; elsewhere smallMKernels.asm is never set.
+
+func smallMF32Asm(rows, k int, b []float32, ldb int, x []float32, ldx int, out *[4 * smallMGroup]float32) {
+	panic("cpu: no assembly")
+}
+
+func smallMBF16Asm(rows, k int, b []uint16, ldb int, x []float32, ldx int, out *[4 * smallMGroup]float32) {
+	panic("cpu: no assembly")
+}

@@ -184,7 +184,7 @@ func TestClusterSurvivesAKilledWorker(t *testing.T) {
 	}
 
 	// The stored runs are the same, candidate by candidate.
-	sameRuns(t, local, remote, 16)
+	sameRuns(t, local, remote, 18) // with a step-matched baseline per passage
 	if len(remote.rounds) != 2 || remote.rounds[0].PolicyHash == "" {
 		t.Fatalf("rounds %+v: want two, the first with a policy update (so workers fetched an adapter)", remote.rounds)
 	}
@@ -204,8 +204,8 @@ func TestClusterSurvivesAKilledWorker(t *testing.T) {
 		}
 		results[r.JobID] = r
 	}
-	if len(results) != 10 { // round 0: 2 passages x (passage baseline + 2 edits); round 1: 2 x 2 edits
-		t.Errorf("%d results, want 10", len(results))
+	if len(results) != 12 { // round 0: 2 passages x (passage baseline + step-matched baseline + 2 edits); round 1: 2 x 2 edits
+		t.Errorf("%d results, want 12", len(results))
 	}
 	mu.Lock()
 	defer mu.Unlock()

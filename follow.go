@@ -159,6 +159,11 @@ func (rp *runProgress) observe(ev engine.Event, stderr io.Writer, done int) {
 		}
 	case engine.EvalItem:
 		rp.at, rp.what = e.Where, "answering ("+e.Phase+")"
+	case engine.OracleTry:
+		rp.at, rp.what = e.Where, fmt.Sprintf("oracle (config %d/%d tried, %d/%d right)", e.Try, e.Of, e.Correct, e.Tests)
+		if e.Cached {
+			rp.what = fmt.Sprintf("oracle (cached: %d/%d right)", e.Correct, e.Tests)
+		}
 	case engine.Reward:
 		rp.at = e.Where
 		if engine.CountsTowardProgress(e.Kind) {

@@ -100,7 +100,9 @@ func (x *runner) run() error {
 func (x *runner) numTasks() int { return len(x.tasks) }
 
 // model is the policy as a domain sees it.
-func (x *runner) model() *Model { return &Model{lm: x.lm, grader: x.grader} }
+func (x *runner) model() *Model {
+	return &Model{lm: x.lm, grader: x.grader, version: &x.version, cache: x.e.Dir}
+}
 
 // passage is knowledge task t; the modes and the guard that read passages run only
 // on knowledge tasks (Validate, DomainInfo.Modes and ProbesFromData see to it).

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"seal/engine"
+	"seal/engine/arc"
 	"seal/engine/redact"
 	"seal/store"
 	"seal/store/termsafe"
@@ -113,6 +114,10 @@ type runProgress struct {
 	noun string // the domain's word for a task
 	at   engine.Where
 	what string // what the run does now
+	// tried counts the ARC oracle's configs tried on the task it searches, so its
+	// training steps read "oracle config 3/12, step 5/8".
+	tried   int
+	triedAt engine.Where
 }
 
 // firstStep is where a branch's run goes on: the step after its version's, when that
@@ -154,11 +159,23 @@ func (rp *runProgress) observe(ev engine.Event, stderr io.Writer, done int) {
 		rp.at, rp.what = whereOf(ev), "writing self-edits"
 	case engine.TrainStep:
 		rp.at, rp.what = e.Where, fmt.Sprintf("training (%s %d/%d)", e.Phase, e.Step, e.Steps)
+		if e.Phase == "oracle" {
+			if rp.triedAt != e.Where {
+				rp.tried, rp.triedAt = 0, e.Where
+			}
+			rp.what = fmt.Sprintf("oracle (config %d/%d, step %d/%d)", rp.tried+1, len(arc.SearchSpace()), e.Step, e.Steps)
+		}
 		if e.Phase == "policy" { // the policy update is the round's, no task's
 			rp.at.Task, rp.what = -1, fmt.Sprintf("policy update (step %d/%d)", e.Step, e.Steps)
 		}
 	case engine.EvalItem:
 		rp.at, rp.what = e.Where, "answering ("+e.Phase+")"
+	case engine.OracleTry:
+		rp.at, rp.tried, rp.triedAt = e.Where, e.Try, e.Where
+		rp.what = fmt.Sprintf("oracle (config %d/%d tried, %d/%d right)", e.Try, e.Of, e.Correct, e.Tests)
+		if e.Cached {
+			rp.what = fmt.Sprintf("oracle (cached: %d/%d right)", e.Correct, e.Tests)
+		}
 	case engine.Reward:
 		rp.at = e.Where
 		if engine.CountsTowardProgress(e.Kind) {

@@ -215,3 +215,33 @@ func TestProgressTotal(t *testing.T) {
 		}
 	}
 }
+
+// TestOracleProgressLine: the ARC oracle's search shows on the progress line as it
+// goes: which config of the space it trains, its step, and each config tried; a
+// cached search says so.
+func TestOracleProgressLine(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(0, 0)}
+	var stderr bytes.Buffer
+	spec := engine.ARCSpec()
+	rp := runProgress{p: newProgressLine(&stderr, "", clock.now, time.Nanosecond), spec: spec}
+	w := engine.Where{Run: 1, Task: 0, Cand: -2}
+	steps := []struct {
+		ev   engine.Event
+		want string
+	}{
+		{engine.RunStarted{Run: 1, Tasks: 2}, "run 1:"},
+		{engine.TrainStep{Where: w, Phase: "oracle", Step: 3, Steps: 8}, "task 1 · oracle (config 1/12, step 3/8)"},
+		{engine.OracleTry{Where: w, Try: 1, Of: 12, Correct: 0, Tests: 1}, "task 1 · oracle (config 1/12 tried, 0/1 right)"},
+		{engine.TrainStep{Where: w, Phase: "oracle", Step: 1, Steps: 8}, "task 1 · oracle (config 2/12, step 1/8)"},
+		{engine.TrainStep{Where: engine.Where{Run: 1, Task: 1, Cand: -2}, Phase: "oracle", Step: 1, Steps: 8}, "task 2 · oracle (config 1/12, step 1/8)"},
+		{engine.OracleTry{Where: w, Try: 5, Of: 12, Correct: 1, Tests: 1, Cached: true}, "task 1 · oracle (cached: 1/1 right)"},
+	}
+	for _, s := range steps {
+		clock.advance(time.Second)
+		rp.observe(s.ev, &stderr, 0)
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		if last := lines[len(lines)-1]; !strings.Contains(last, s.want) {
+			t.Errorf("after %s: line %q, want it to contain %q", s.ev.EventType(), last, s.want)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,13 +42,20 @@ func (arcDomain) Info() DomainInfo {
 
 // proceduralARCFile writes the embedded procedural ARC evaluation tasks (seed 1, 32
 // tasks, none in the pretraining corpus) once and returns the challenges file's path;
-// the solutions file lies beside it.
+// the solutions file lies beside it. The cache's name carries a hash of the tasks, so
+// a change to the generator (the grids went from 10 to 6 a side) makes new files
+// instead of reading the old ones.
 func proceduralARCFile(cache Cache) (string, error) {
-	dir, err := cache("arc-procedural-seed1", func(tmp string) error {
+	_, eval := procedural.Sets(1, 0, 32)
+	b, err := json.Marshal(procedural.ARC(eval))
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	dir, err := cache("arc-procedural-seed1-"+hex.EncodeToString(sum[:6]), func(tmp string) error {
 		if err := os.Mkdir(tmp, 0o755); err != nil {
 			return err
 		}
-		_, eval := procedural.Sets(1, 0, 32)
 		_, _, err := procedural.WriteFiles(tmp, "eval", eval)
 		return err
 	})
@@ -121,19 +130,44 @@ func (arcDomain) FixedEdit(RunSpec) (string, string) {
 }
 
 // OwnBaseline is the oracle: the best config of a small search, judged on the real
-// tests (the in-context row is the no-update baseline itself).
+// tests (the in-context row is the no-update baseline itself). It reports every
+// training step (phase "oracle") and every config tried (OracleTry), and is read from
+// the cache beside the database when this task, model version and search were
+// searched before (arc_oracle.go).
 func (arcDomain) OwnBaseline(ctx context.Context, m *Model, c Scoring) (store.Candidate, error) {
-	opts, err := arcSpecOptions(c.Spec, c.Seed)
+	opts, err := arcSpecOptions(c.Spec, 0)
 	if err != nil {
 		return store.Candidate{}, err
 	}
 	task := c.Task.(arcTask).Task
-	cfg, r, err := arc.Oracle(ctx, m.Llama(), m.Tokenizer(), task, arc.SearchSpace(), opts)
-	if err != nil {
-		return store.Candidate{}, err
+	opts.Seed = oracleSeed(c.Spec.Seed, task)
+	space := arc.SearchSpace()
+	key := oracleKey(task, m.Version(), c.Spec.Device, space, opts)
+	cache := m.oracleCache()
+	e, hit := cache.get(key)
+	if !hit {
+		opts.OnStep = func(s llama.FitStep) {
+			c.At.Send(TrainStep{Where: c.At.Where, Phase: "oracle", Step: s.Step, Steps: s.Steps, Loss: s.Loss, LR: s.LR})
+		}
+		opts.OnTry = func(t arc.Try) {
+			e.Tried = t.Index
+			c.At.Send(OracleTry{Where: c.At.Where, Try: t.Index, Of: t.Of, Edit: t.Config.JSON(), Correct: correctCount(t.Result),
+				Tests: len(task.Test), Reward: t.Result.Reward, Reason: t.Result.Reason})
+		}
+		cfg, r, err := arc.Oracle(ctx, m.Llama(), m.Tokenizer(), task, space, opts)
+		if err != nil {
+			return store.Candidate{}, err
+		}
+		e = oracleEntry{Key: key, Task: task.ID, Version: m.Version(), Tried: e.Tried, Config: cfg, Result: r}
+		if err := cache.put(e); err != nil {
+			return store.Candidate{}, err
+		}
+	} else {
+		c.At.Send(OracleTry{Where: c.At.Where, Try: e.Tried, Of: len(space), Edit: e.Config.JSON(), Correct: correctCount(e.Result),
+			Tests: len(task.Test), Reward: e.Result.Reward, Cached: true})
 	}
-	return store.Candidate{Kind: "baseline_oracle", Edit: cfg.JSON(), Seed: c.Seed, AdaptedScore: r.Reward, Reward: r.Reward,
-		Evals: arcEvalItems(task, r, 0, "baseline_oracle", c.At)}, nil
+	return store.Candidate{Kind: "baseline_oracle", Edit: e.Config.JSON(), Seed: opts.Seed, AdaptedScore: e.Result.Reward, Reward: e.Result.Reward,
+		Evals: arcEvalItems(task, e.Result, 0, "baseline_oracle", c.At)}, nil
 }
 
 // arcSpecOptions are the run's TTT settings with a seed, for the baselines that run

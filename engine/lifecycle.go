@@ -127,7 +127,9 @@ func (x *runner) rlTasks(round int) []int {
 }
 
 // model is the policy as a domain sees it.
-func (x *runner) model() *Model { return &Model{lm: x.lm, grader: x.grader} }
+func (x *runner) model() *Model {
+	return &Model{lm: x.lm, grader: x.grader, version: &x.version, cache: x.e.Dir}
+}
 
 // passage is knowledge task t; the modes and the guard that read passages run only
 // on knowledge tasks (Validate, DomainInfo.Modes and ProbesFromData see to it).

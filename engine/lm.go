@@ -113,8 +113,27 @@ func (l *lm) generate(ctx context.Context, prompts []string, n, maxTokens int, s
 // Model is the policy as a domain sees it in a job or a baseline: the loaded weights
 // with their tokenizer, and the grader the run's settings name.
 type Model struct {
-	lm     *lm
-	grader knowledge.Grader
+	lm      *lm
+	grader  knowledge.Grader
+	version *ModelVersion // the runner's, so it follows the merges; nil: unknown
+	cache   string        // the folder of baselines computed once per model version ("": none)
+}
+
+// Version is the model version the weights are now (zero when unknown).
+func (m *Model) Version() ModelVersion {
+	if m.version == nil {
+		return ModelVersion{}
+	}
+	return *m.version
+}
+
+// oracleCache is where the ARC oracle's searches are kept; none without a version to
+// key them by.
+func (m *Model) oracleCache() oracleCache {
+	if m.cache == "" || m.Version().Base == "" {
+		return ""
+	}
+	return oracleCache(filepath.Join(m.cache, "arc-oracle"))
 }
 
 // Dir is the model folder.

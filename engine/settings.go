@@ -275,17 +275,27 @@ func SwitchDomain(spec RunSpec, domain string, given map[string]bool) RunSpec {
 	if !given["inner.batch"] {
 		spec.Inner.Batch = def.Inner.Batch
 	}
+	if !given["arc_examples"] {
+		spec.ARCExamples = def.ARCExamples
+	}
 	spec.Domain = domain
 	ApplyPreset(&spec, given)
 	return spec
 }
 
-// arcPreset is the ARC domain's preset (DomainInfo.Preset).
+// arcPreset is the ARC domain's preset (DomainInfo.Preset): ARCSpec, or
+// EmbeddedARCSpec when the run uses the embedded model (no model folder).
 func arcPreset(spec *RunSpec, given map[string]bool) {
 	preset := ARCSpec()
+	if spec.Model == "" {
+		preset = EmbeddedARCSpec()
+	}
 	spec.Style = "" // ARC self-edits have no style
 	if !given["inner.batch"] {
 		spec.Inner.Batch = preset.Inner.Batch
+	}
+	if !given["arc_examples"] {
+		spec.ARCExamples = preset.ARCExamples
 	}
 	applyPreset(spec, preset, arcPresetNames, given)
 }

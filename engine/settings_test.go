@@ -138,6 +138,19 @@ func TestApplyPreset(t *testing.T) {
 	if specJSON(a) != specJSON(want) {
 		t.Fatalf("ARC preset:\n%s\n%s", specJSON(a), specJSON(ARCSpec()))
 	}
+	// The embedded model (no folder) caps ARC's test-time training examples, unless a
+	// settings file gave arc_examples.
+	for _, c := range []struct {
+		given map[string]bool
+		want  int
+	}{{map[string]bool{"domain": true}, EmbeddedARCSpec().ARCExamples}, {map[string]bool{"domain": true, "arc_examples": true}, 3}} {
+		e := DefaultSpec()
+		e.Domain, e.ARCExamples = "arc", 3
+		ApplyPreset(&e, c.given)
+		if e.ARCExamples != c.want || e.ARCExamples == 0 {
+			t.Errorf("embedded ARC preset given %v: arc_examples %d, want %d", c.given, e.ARCExamples, c.want)
+		}
+	}
 	m := DefaultSpec()
 	m.Model = "/m"
 	ApplyPreset(&m, nil)

@@ -90,6 +90,8 @@ func decodeEvent(line []byte) (engine.Event, error) {
 		ev, err = decodeAs[engine.Workers](line)
 	case "finished":
 		ev, err = decodeAs[engine.Finished](line)
+	case "oracle_try":
+		ev, err = decodeAs[engine.OracleTry](line)
 	case "":
 		return nil, fmt.Errorf("no \"type\" field")
 	default:

@@ -36,6 +36,16 @@ type Options struct {
 	Seed uint64
 	// OnStep, when set, sees each training step as it finishes.
 	OnStep func(llama.FitStep)
+	// OnTry, when set, sees each config the oracle's search has tried, as it finishes
+	// (a search of twelve test-time trainings must not run silently).
+	OnTry func(Try)
+}
+
+// Try is one config of the oracle's search, tried: the Index-th (from 1) of Of.
+type Try struct {
+	Index, Of int
+	Config    EditConfig
+	Result    Result
 }
 
 func (o Options) withDefaults(m *llama.Model) Options {
@@ -336,10 +346,18 @@ func Oracle(ctx context.Context, m *llama.Model, tok *tokenizer.Tokenizer, task 
 	bestScore := -1
 	var best EditConfig
 	var bestRes Result
-	for _, cfg := range space {
+	for i, cfg := range space {
 		res, err := TestTimeTrain(ctx, m, tok, task, cfg, opts)
+		if d := (*llama.DivergedError)(nil); errors.As(err, &d) {
+			// A learning rate of the space that diverges on this task solves nothing;
+			// the search goes on (as a candidate's diverged edit scores 0).
+			res, err = Result{Reason: err.Error(), Correct: make([]bool, len(task.Test))}, nil
+		}
 		if err != nil {
 			return EditConfig{}, Result{}, err
+		}
+		if opts.OnTry != nil {
+			opts.OnTry(Try{Index: i + 1, Of: len(space), Config: cfg, Result: res})
 		}
 		score := 0
 		for _, ok := range res.Correct {

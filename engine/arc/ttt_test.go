@@ -191,9 +191,26 @@ func TestBaselines(t *testing.T) {
 		{Strategy: OutputTokens, LR: 1e-3, Epochs: 1},
 		{Strategy: AllTokens, LR: 1e-3, Epochs: 1},
 	}
+	var tries []Try
+	steps := 0
+	opts.OnTry = func(tr Try) { tries = append(tries, tr) }
+	opts.OnStep = func(llama.FitStep) { steps++ }
 	best, res, err := Oracle(context.Background(), m, tok, smallTask(), space, opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The search reports every config it tried, in order, and every training step of
+	// each: it never runs silently.
+	if len(tries) == 0 || len(tries) > len(space) || tries[0].Index != 1 || tries[0].Of != len(space) || tries[0].Config != space[0] ||
+		len(tries) < len(space) && tries[len(tries)-1].Result.Reward != 1 {
+		t.Fatalf("oracle reported tries %+v", tries)
+	}
+	want := 0
+	for _, tr := range tries {
+		want += len(tr.Result.Curve)
+	}
+	if steps != want || steps == 0 {
+		t.Fatalf("oracle reported %d training steps, its tries trained %d", steps, want)
 	}
 	if best != space[0] && !(best == space[1] && res.Reward == 1) {
 		// A random model solves nothing, so the first of equals wins, unless the

@@ -24,7 +24,14 @@ import (
 func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	spec := engine.EmbeddedSpec()
 	spec.Tasks, spec.Repeats, spec.Rounds, spec.Name = 64, 1, 2, "seal effect"
+	if domainArg(args) == "arc" {
+		// The ARC table: the procedural eval tasks, the embedded model's ARC preset; its
+		// round r is written by the policy after r updates, so 3 rounds measure "after 2".
+		spec = engine.EmbeddedARCSpec()
+		spec.Tasks, spec.Repeats, spec.Rounds, spec.Name = 32, 1, 3, "seal effect (ARC)"
+	}
 	fs := newFlagSet("effect", stderr)
+	fs.StringVar(&spec.Domain, "domain", spec.Domain, "knowledge (the world's passages) or arc (procedural ARC tasks, pass@2)")
 	db := addDBFlag(fs)
 	device := addDeviceFlag(fs)
 	runID := fs.Int64("run", 0, "print the table of a stored run instead of running one")
@@ -46,8 +53,11 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if spec.Teacher == "none" {
+	if spec.Teacher == "none" || spec.Domain == "arc" { // the world's implications teach passages only
 		spec.Teacher = ""
+	}
+	if spec.Domain == "arc" {
+		*split = "" // the procedural eval tasks: nothing is tuned on them
 	}
 	if *runID == 0 {
 		if err := defaultDataOfSplit(&spec, *split); err != nil {
@@ -99,6 +109,9 @@ func effectTable(d *store.DB, id int64, resamples int) (string, error) {
 	var spec engine.RunSpec
 	if err := json.Unmarshal(run.Config, &spec); err != nil {
 		return "", fmt.Errorf("run %d: its settings do not read: %w", id, err)
+	}
+	if run.Domain == "arc" {
+		return arcEffectTable(d, id, spec, resamples)
 	}
 	tasks, err := d.Tasks(id)
 	if err != nil {
@@ -196,4 +209,44 @@ func effectConditions(cands []store.Candidate, eval map[int]int) []effect.Condit
 	}
 	add("train on a teacher's self-edits", key{"teacher", 0}, mean)
 	return out
+}
+
+// arcEffectTable is an ARC run's table: pass@2 per task of each condition (in context,
+// the fixed config, each round's own self-edits, the oracle), with the share of valid
+// self-edits per round under it.
+func arcEffectTable(d *store.DB, id int64, spec engine.RunSpec, resamples int) (string, error) {
+	a, err := engine.ARCEffectOf(d, id)
+	if err != nil {
+		return "", err
+	}
+	var conds []effect.Condition
+	for i, c := range a.Conditions {
+		conds = append(conds, effect.Condition{Label: c, Scores: a.Scores[i]})
+	}
+	var valid []string
+	for r, v := range a.Valid {
+		valid = append(valid, fmt.Sprintf("round %d %.2f of %d", r, v, a.Edits[r]))
+	}
+	note := fmt.Sprintf("Run %d, ARC tasks %s: %d tasks. Valid self-edits: %s.", id, termsafe.Line(spec.Data), len(a.Tasks), strings.Join(valid, ", "))
+	t, err := effect.Compute(conds, effect.Options{Resamples: resamples, Seed: effectSeed, Metric: "pass@2", Items: "tasks", Note: note})
+	if err != nil {
+		return "", err
+	}
+	return t.Markdown(), nil
+}
+
+// domainArg is the value of a --domain flag in args ("" when there is none), read
+// before parsing because the domain chooses the other flags' defaults.
+func domainArg(args []string) string {
+	for i, a := range args {
+		for _, p := range []string{"--domain=", "-domain="} {
+			if v, ok := strings.CutPrefix(a, p); ok {
+				return v
+			}
+		}
+		if (a == "--domain" || a == "-domain") && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
 }

@@ -184,3 +184,66 @@ func TestDefaultDataSplitsAndRLPassages(t *testing.T) {
 		t.Errorf("given data took the default RL passages %s", given.RLData)
 	}
 }
+
+// An ARC run's table: pass@2 per task of in context, the fixed config, each round's own
+// self-edits (an invalid edit scores 0) and the oracle, in that order, with the valid
+// share per round under it.
+func TestEffectTableOfStoredARCRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seal.db")
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := db.CreateRun(store.Run{Name: "arc effect", Domain: "arc", Model: "m", Status: store.StatusDone,
+		Config: []byte(`{"domain":"arc","mode":"restem","data":"eval_challenges.json","rounds":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveTasks(run, []store.Task{{Index: 0, Key: "a-0"}, {Index: 1, Key: "b-0"}}); err != nil {
+		t.Fatal(err)
+	}
+	good := `{"data_generation":{"use_basic_augmentations":true,"use_size_augmentations":false,"use_chain_augmentations":false,"use_repeat_augmentations":false},"training":{"strategy":"train_using_output_tokens","learning_rate":0.001,"num_train_epochs":2}}`
+	save := func(task, idx int, kind, status, edit string, score float64) {
+		c := store.Candidate{RunID: run, Task: task, Index: idx, Kind: kind, Status: status, Edit: edit, AdaptedScore: score, Reward: score, Sampling: []byte("{}")}
+		if status == "invalid" {
+			c.Reason = "no JSON object in the text"
+		}
+		if _, err := db.SaveCandidate(&c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for task, s := range [][]float64{{0, 1, 1, 0, 1}, {0, 0, 1, 1, 1}} {
+		save(task, -3, store.KindBaselineBase, "done", "", s[0])
+		save(task, -1, "baseline_fixed", "done", good, s[1])
+		save(task, 0, store.KindSelfEdit, "done", good, s[2])
+		save(task, 1, store.KindSelfEdit, "done", good, s[3])
+		save(task, -2, "baseline_oracle", "done", good, s[4])
+	}
+	save(1, 2, store.KindSelfEdit, "invalid", "not a config", 0) // scores 0 and is not valid
+	db.Close()
+	code, out, errs := runCmd("effect", "--db", path, "--run", "1", "--resamples", "2000")
+	if code != 0 {
+		t.Fatalf("seal effect --run 1: exit %d: %s", code, errs)
+	}
+	at := 0
+	for _, r := range []string{"| condition | pass@2 |", "| in context | 0.000 |", "| fixed config | 0.500 |",
+		"| own self-edits (round 0) | 0.583 |", "| oracle | 1.000 |", "2 tasks. Valid self-edits: round 0 0.80 of 5."} {
+		i := strings.Index(out, r)
+		if i < at {
+			t.Fatalf("%q missing or out of order in\n%s", r, out)
+		}
+		at = i
+	}
+}
+
+func TestDomainArg(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{{nil, ""}, {[]string{"--domain", "arc"}, "arc"}, {[]string{"-k", "2", "--domain=arc"}, "arc"},
+		{[]string{"-domain", "knowledge"}, "knowledge"}, {[]string{"--domain"}, ""}} {
+		if got := domainArg(c.args); got != c.want {
+			t.Errorf("domainArg(%q) = %q, want %q", c.args, got, c.want)
+		}
+	}
+}

@@ -175,6 +175,18 @@ func (f *smallRowsTask) block(j, nb, i0, rows int, out *[4 * smallMGroup]float32
 // smallMF32Go is the kernel in Go, for machines without the assembly: rows of A two at a time against
 // rows of B two at a time (a 2×2 block: four accumulators, each loaded value used twice).
 func smallMF32Go(rows, k int, b []float32, ldb int, x []float32, ldx int, out *[4 * smallMGroup]float32) {
+	smallMBlocks(rows, k, b, ldb, x, ldx, out, smallMDot2x2F32)
+}
+
+// smallMBF16Go is smallMF32Go with B in bf16.
+func smallMBF16Go(rows, k int, b []uint16, ldb int, x []float32, ldx int, out *[4 * smallMGroup]float32) {
+	smallMBlocks(rows, k, b, ldb, x, ldx, out, smallMDot2x2BF16)
+}
+
+// smallMBlocks walks the 2×2 blocks for either weight type; dot computes one block (the
+// call is per block, not per element, so it costs nothing that shows).
+func smallMBlocks[E float32 | uint16](rows, k int, b []E, ldb int, x []float32, ldx int, out *[4 * smallMGroup]float32,
+	dot func(x0, x1 []float32, b0, b1 []E) (s00, s01, s10, s11 float32)) {
 	b0, b1, b2, b3 := b[:k], b[ldb:ldb+k], b[2*ldb:2*ldb+k], b[3*ldb:3*ldb+k]
 	for i := 0; i < rows; i += 2 {
 		x0 := x[i*ldx : i*ldx+k]
@@ -187,30 +199,7 @@ func smallMF32Go(rows, k int, b []float32, ldb int, x []float32, ldx int, out *[
 			if r == 2 {
 				bb0, bb1 = b2, b3
 			}
-			s00, s01, s10, s11 := smallMDot2x2F32(x0, x1, bb0, bb1)
-			out[i*4+r], out[i*4+r+1] = s00, s01
-			if i+1 < rows {
-				out[(i+1)*4+r], out[(i+1)*4+r+1] = s10, s11
-			}
-		}
-	}
-}
-
-// smallMBF16Go is smallMF32Go with B in bf16.
-func smallMBF16Go(rows, k int, b []uint16, ldb int, x []float32, ldx int, out *[4 * smallMGroup]float32) {
-	b0, b1, b2, b3 := b[:k], b[ldb:ldb+k], b[2*ldb:2*ldb+k], b[3*ldb:3*ldb+k]
-	for i := 0; i < rows; i += 2 {
-		x0 := x[i*ldx : i*ldx+k]
-		x1 := x0
-		if i+1 < rows {
-			x1 = x[(i+1)*ldx : (i+1)*ldx+k]
-		}
-		for r := 0; r < 4; r += 2 {
-			bb0, bb1 := b0, b1
-			if r == 2 {
-				bb0, bb1 = b2, b3
-			}
-			s00, s01, s10, s11 := smallMDot2x2BF16(x0, x1, bb0, bb1)
+			s00, s01, s10, s11 := dot(x0, x1, bb0, bb1)
 			out[i*4+r], out[i*4+r+1] = s00, s01
 			if i+1 < rows {
 				out[(i+1)*4+r], out[(i+1)*4+r+1] = s10, s11

@@ -43,6 +43,7 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&spec.Seed, "seed", spec.Seed, "random seed (the run's; the bootstrap's is fixed)")
 	fs.IntVar(&spec.Inner.Epochs, "epochs", spec.Inner.Epochs, "inner-loop epochs (the embedded default's were chosen on val: docs/seal-method.md)")
 	fs.Float64Var(&spec.Inner.LR, "lr", spec.Inner.LR, "inner-loop learning rate")
+	fs.IntVar(&spec.Inner.Batch, "batch", spec.Inner.Batch, "inner-loop sequences per optimizer step")
 	spec.Teacher = "world"
 	fs.StringVar(&spec.Teacher, "teacher", spec.Teacher, "the teacher row: world (the synthetic world's written implications) or none")
 	resamples := fs.Int("resamples", effect.DefaultResamples, "bootstrap resamples")

@@ -44,6 +44,11 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	seq := fs.Int("seq", 256, "tokens per sequence")
 	lr := fs.Float64("lr", 1e-3, "peak learning rate (cosine decay after warmup)")
 	warmup := fs.Int("warmup", 100, "warmup steps")
+	longSteps := fs.Int("long-steps", 400, "steps of the last phase on long windows (0: none), so the model reads the ARC self-edit prompts (up to ~740 tokens) whole")
+	longSeq := fs.Int("long-seq", 1024, "tokens per sequence in the long phase")
+	longBatch := fs.Int("long-batch", 4, "sequences per step in the long phase")
+	longLR := fs.Float64("long-lr", 2e-4, "peak learning rate of the long phase (its own warmup, then cosine decay)")
+	longWarmup := fs.Int("long-warmup", 10, "warmup steps of the long phase")
 	every := fs.Int("checkpoint-every", 100, "steps between checkpoints")
 	device := addDeviceFlag(fs)
 	ship := fs.String("ship", "", "after pretraining, also write the bf16 copy for embedding to this folder (models/tiny/default is the embedded one)")
@@ -66,6 +71,9 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 		RMSNormEps: 1e-5, RopeTheta: 10000, RopeScaling: llama.RopeScaling{Type: "default"}, TieWordEmbeddings: true, PadTokenID: -1}
 	cfg := tiny.PretrainConfig{Model: c, Steps: *steps, Batch: *batch, SeqLen: *seq, LR: *lr, Warmup: *warmup,
 		WeightDecay: 0.1, Seed: *seed, CheckpointEvery: *every}
+	if *longSteps > 0 {
+		cfg.Long = &tiny.LongPhase{Steps: *longSteps, Batch: *longBatch, SeqLen: *longSeq, LR: *longLR, Warmup: *longWarmup}
+	}
 	if err := pretrain(ctx, b, *out, *seed, *chars, *arcDocs, *arcEdits, cfg, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "seal pretrain: %v\n", err)
 		if errors.Is(err, context.Canceled) {

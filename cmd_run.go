@@ -47,6 +47,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&spec.Inner.Alpha, "lora-alpha", spec.Inner.Alpha, "inner-loop LoRA alpha")
 	fs.Float64Var(&spec.Inner.LR, "lr", spec.Inner.LR, "inner-loop learning rate")
 	fs.IntVar(&spec.Inner.Epochs, "epochs", spec.Inner.Epochs, "inner-loop epochs")
+	fs.IntVar(&spec.Inner.Batch, "batch", spec.Inner.Batch, "inner-loop sequences per optimizer step (a self-edit's lines are one sequence each)")
 	fs.Var((*listValue)(&spec.Inner.Targets), "targets", "inner-loop LoRA target projections, comma-separated")
 	fs.StringVar(&spec.Grader, "grader", spec.Grader, "contains (offline, default), judge (the model itself), hybrid, http (OpenAI-compatible; key in $SEAL_GRADER_KEY)")
 	fs.StringVar(&spec.GraderURL, "grader-url", spec.GraderURL, "base URL of an OpenAI-compatible API for --grader http")

@@ -279,10 +279,10 @@ merge = true
 // and checks the folder is a complete, loadable model with its data splits.
 func TestPretrainCommand(t *testing.T) {
 	out, shipped := t.TempDir(), filepath.Join(t.TempDir(), "shipped")
-	args := []string{"pretrain", "--out", out, "--ship", shipped, "--arc-docs", "20", "--chars", "300000", "--vocab", "400", "--hidden", "32", "--layers", "1",
+	args := []string{"pretrain", "--long-steps", "5", "--long-seq", "64", "--long-batch", "1", "--out", out, "--ship", shipped, "--arc-docs", "20", "--chars", "300000", "--vocab", "400", "--hidden", "32", "--layers", "1",
 		"--heads", "4", "--kv-heads", "2", "--intermediate", "64", "--steps", "20", "--batch", "2", "--seq", "32", "--checkpoint-every", "10"}
 	code, stdout, errOut := runCmd(args...)
-	if code != 0 || !strings.Contains(stdout, "step 20/20") {
+	if code != 0 || !strings.Contains(stdout, "step 25/25") { // 20 steps, then 5 on long windows
 		t.Fatalf("pretrain: %d\n%s\n%s", code, stdout, errOut)
 	}
 	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "data/train.json", "data/val.json", "data/test.json"} {

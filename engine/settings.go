@@ -53,6 +53,7 @@ var settings = []setting{
 	{"lora-alpha", "inner.alpha", func(s *RunSpec) any { return &s.Inner.Alpha }},
 	{"lr", "inner.lr", func(s *RunSpec) any { return &s.Inner.LR }},
 	{"epochs", "inner.epochs", func(s *RunSpec) any { return &s.Inner.Epochs }},
+	{"batch", "inner.batch", func(s *RunSpec) any { return &s.Inner.Batch }},
 	{"targets", "inner.targets", func(s *RunSpec) any { return &s.Inner.Targets }},
 	{"grader", "", func(s *RunSpec) any { return &s.Grader }},
 	{"grader-url", "grader_url", func(s *RunSpec) any { return &s.GraderURL }},
@@ -70,7 +71,6 @@ var fileOnly = map[string]func(*RunSpec) any{
 	"from_version":     func(s *RunSpec) any { return &s.FromVersion },
 	"policy":           func(s *RunSpec) any { return &s.Policy },
 	"inner.dropout":    func(s *RunSpec) any { return &s.Inner.Dropout },
-	"inner.batch":      func(s *RunSpec) any { return &s.Inner.Batch },
 	"inner.merge":      func(s *RunSpec) any { return &s.Inner.Merge },
 	"guard.probe_data": func(s *RunSpec) any { return &s.Guard.ProbeData },
 	"guard.z":          func(s *RunSpec) any { return &s.Guard.Z },
@@ -213,7 +213,7 @@ func SettingsFile(spec RunSpec) map[string]any {
 		out[st.name] = deref(st.ptr(&spec))
 	}
 	out["arc_examples"], out["split_newlines"], out["from_version"] = spec.ARCExamples, spec.Split, spec.FromVersion
-	out["inner"] = map[string]any{"dropout": spec.Inner.Dropout, "batch": spec.Inner.Batch, "merge": spec.Inner.Merge}
+	out["inner"] = map[string]any{"dropout": spec.Inner.Dropout, "merge": spec.Inner.Merge}
 	out["policy"] = spec.Policy
 	g := spec.Guard
 	out["guard"] = map[string]any{"on": g.On, "probes": g.Probes, "margin": g.Margin, "probe_data": g.ProbeData,

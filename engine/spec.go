@@ -265,7 +265,7 @@ func (s RunSpec) validateNumbers() error {
 		{"--offset", int64(s.Offset), 0}, {"--passages", int64(s.Tasks), 0}, {"--k", int64(s.K), 1},
 		{"--rounds", int64(s.Rounds), 1}, {"--repeats", int64(s.Repeats), 1},
 		{"--edit-tokens", int64(s.EditTokens), 1}, {"--qa-tokens", int64(s.QATokens), 1},
-		{"--lora-rank", int64(s.Inner.Rank), 1}, {"--epochs", int64(s.Inner.Epochs), 1},
+		{"--lora-rank", int64(s.Inner.Rank), 1}, {"--epochs", int64(s.Inner.Epochs), 1}, {"--batch", int64(s.Inner.Batch), 1},
 		{"--guard-probes", int64(s.Guard.Probes), 0}, {"arc_examples", int64(s.ARCExamples), 0},
 		{"policy.rank", int64(s.Policy.Rank), 1}, {"policy.epochs", int64(s.Policy.Epochs), 1},
 		{"from_version", s.FromVersion, 0}, {"--rl-passages", int64(s.RLPassages), 0},

@@ -116,6 +116,7 @@ var launcherFields = []field{
 	floatField("LoRA alpha", "lora-alpha", 64, func(s *engine.RunSpec) float64 { return s.Inner.Alpha }, func(s *engine.RunSpec, f float64) { s.Inner.Alpha = f }),
 	floatField("learning rate", "lr", 64, func(s *engine.RunSpec) float64 { return s.Inner.LR }, func(s *engine.RunSpec, f float64) { s.Inner.LR = f }),
 	intField("epochs", "epochs", func(s *engine.RunSpec) *int { return &s.Inner.Epochs }),
+	intField("batch", "batch", func(s *engine.RunSpec) *int { return &s.Inner.Batch }),
 	choiceField("filter", "filter", []string{"best", "positive"}, func(s *engine.RunSpec) *string { return &s.Filter }),
 	boolField("review gate", "review", func(s *engine.RunSpec) *bool { return &s.ReviewGate }),
 	boolField("baselines", "baselines", func(s *engine.RunSpec) *bool { return &s.Baselines }),

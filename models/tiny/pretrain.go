@@ -31,6 +31,56 @@ type PretrainConfig struct {
 	WeightDecay     float64
 	Seed            uint64
 	CheckpointEvery int // steps between checkpoints (0: only at the end)
+	// Long, when set, is a last phase on longer windows, so the model reads prompts
+	// longer than the main phase's windows (the ARC self-edit prompts run to ~740
+	// tokens); its steps come after Steps, with AdamW's moments carried over.
+	Long *LongPhase `json:",omitempty"`
+}
+
+// LongPhase is the long-window phase: Batch windows of SeqLen tokens per step, its
+// own warmup and cosine decay from LR to 0 over its Steps.
+type LongPhase struct {
+	Steps, Batch, SeqLen int
+	LR                   float64
+	Warmup               int
+}
+
+// TotalSteps is the recipe's optimizer steps, both phases.
+func (c PretrainConfig) TotalSteps() int {
+	if c.Long == nil {
+		return c.Steps
+	}
+	return c.Steps + c.Long.Steps
+}
+
+// window is the batch shape of a 0-based step.
+func (c PretrainConfig) window(step int) (batch, seq int) {
+	if c.Long != nil && step >= c.Steps {
+		return c.Long.Batch, c.Long.SeqLen
+	}
+	return c.Batch, c.SeqLen
+}
+
+// phased is the main phase's cosine, then the long phase's own, scaled to its peak.
+type phased struct {
+	main, long train.Schedule
+	split      int
+	scale      float64
+}
+
+func (s phased) Factor(step int) float64 {
+	if step < s.split {
+		return s.main.Factor(step)
+	}
+	return s.scale * s.long.Factor(step-s.split)
+}
+
+func (c PretrainConfig) schedule() train.Schedule {
+	main := train.Cosine(c.Warmup, c.Steps)
+	if c.Long == nil {
+		return main
+	}
+	return phased{main: main, long: train.Cosine(c.Long.Warmup, c.Long.Steps), split: c.Steps, scale: c.Long.LR / c.LR}
 }
 
 // Progress is reported after every step.
@@ -54,6 +104,10 @@ func Pretrain(ctx context.Context, b tensor.Backend, dir string, tokens []int32,
 	if len(tokens) < cfg.SeqLen+2 || cfg.Batch < 1 || cfg.SeqLen < 1 || cfg.Steps < 1 {
 		return nil, fmt.Errorf("pretrain: %d tokens cannot fill batches of %d x %d for %d steps", len(tokens), cfg.Batch, cfg.SeqLen, cfg.Steps)
 	}
+	if l := cfg.Long; l != nil && (len(tokens) < l.SeqLen+2 || l.Batch < 1 || l.SeqLen < 1 || l.Steps < 1 || l.SeqLen > cfg.Model.MaxPositions || !(l.LR > 0) || l.Warmup < 0) {
+		return nil, fmt.Errorf("pretrain: the long phase (%d steps of %d x %d, lr %g, warmup %d) cannot run on %d tokens with %d positions",
+			l.Steps, l.Batch, l.SeqLen, l.LR, l.Warmup, len(tokens), cfg.Model.MaxPositions)
+	}
 	for _, t := range tokens {
 		if t < 0 || int(t) >= cfg.Model.VocabSize {
 			return nil, fmt.Errorf("pretrain: token %d outside the vocabulary of %d", t, cfg.Model.VocabSize)
@@ -63,29 +117,34 @@ func Pretrain(ctx context.Context, b tensor.Backend, dir string, tokens []int32,
 	if err != nil {
 		return nil, err
 	}
-	ids, targets := make([]int32, cfg.Batch*cfg.SeqLen), make([]int32, cfg.Batch*cfg.SeqLen)
-	for step := start; step < cfg.Steps; step++ {
+	total := cfg.TotalSteps()
+	var ids, targets []int32
+	for step := start; step < total; step++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		t0 := time.Now()
+		batch, seq := cfg.window(step)
+		if len(ids) != batch*seq {
+			ids, targets = make([]int32, batch*seq), make([]int32, batch*seq)
+		}
 		rng := rand.New(rand.NewPCG(cfg.Seed, uint64(step)))
-		for b := 0; b < cfg.Batch; b++ {
-			off := rng.IntN(len(tokens) - cfg.SeqLen - 1)
-			copy(ids[b*cfg.SeqLen:], tokens[off:off+cfg.SeqLen])
-			copy(targets[b*cfg.SeqLen:], tokens[off+1:off+cfg.SeqLen+1])
+		for b := 0; b < batch; b++ {
+			off := rng.IntN(len(tokens) - seq - 1)
+			copy(ids[b*seq:], tokens[off:off+seq])
+			copy(targets[b*seq:], tokens[off+1:off+seq+1])
 		}
 		opt.ZeroGrad()
-		loss, _, err := m.Loss(ids, targets, cfg.Batch, cfg.SeqLen, true, 1)
+		loss, _, err := m.Loss(ids, targets, batch, seq, true, 1)
 		if err != nil {
 			return nil, err
 		}
 		lr, _ := opt.Step()
 		if report != nil {
-			report(Progress{Step: step + 1, Steps: cfg.Steps, Loss: loss, LR: float64(lr),
+			report(Progress{Step: step + 1, Steps: total, Loss: loss, LR: float64(lr),
 				TokensPerS: float64(len(ids)) / time.Since(t0).Seconds()})
 		}
-		if cfg.CheckpointEvery > 0 && (step+1)%cfg.CheckpointEvery == 0 && step+1 < cfg.Steps {
+		if cfg.CheckpointEvery > 0 && (step+1)%cfg.CheckpointEvery == 0 && step+1 < total {
 			if err := saveCheckpoint(dir, m, opt, cfg, step+1); err != nil {
 				return nil, err
 			}
@@ -103,7 +162,7 @@ func newOptimizer(m *llama.Model, cfg PretrainConfig) (*train.Optimizer, error) 
 		return nil, err
 	}
 	ac := train.AdamWConfig{LR: float32(cfg.LR), Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: float32(cfg.WeightDecay), MaxGradNorm: 1}
-	return train.NewAdamW(m.Backend, params, ac, train.Cosine(cfg.Warmup, cfg.Steps)), nil
+	return train.NewAdamW(m.Backend, params, ac, cfg.schedule()), nil
 }
 
 // resumeOrInit loads the latest checkpoint when there is one (its recipe must match),

@@ -3,8 +3,10 @@ package tiny
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"seal/models/llama"
@@ -110,5 +112,60 @@ func checkPretrainResumes(t *testing.T, be tensor.Backend) {
 	}
 	if _, err := Pretrain(context.Background(), be, t.TempDir(), []int32{1, 2}, cfg, nil); err == nil {
 		t.Error("a corpus shorter than one sequence must be refused")
+	}
+}
+
+// TestPretrainLongPhase: the long phase runs after the main steps on its own windows
+// and schedule (lr rising from 0 over its warmup to its own peak, then down to 0), and
+// a run stopped inside it resumes to the same model.
+func TestPretrainLongPhase(t *testing.T) {
+	be := llamatest.Backend()
+	cfg := testRecipe()
+	cfg.Long = &LongPhase{Steps: 20, Batch: 1, SeqLen: 64, LR: 1e-3, Warmup: 4}
+	lrs := map[int]float64{}
+	full, err := Pretrain(context.Background(), be, t.TempDir(), corpus(), cfg, func(p Progress) {
+		lrs[p.Step] = p.LR
+		if p.Steps != 80 {
+			t.Fatalf("step %d of %d, want 80 in all", p.Step, p.Steps)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lrs) != 80 {
+		t.Fatalf("%d steps ran, want 80", len(lrs))
+	}
+	// Step 61 is the long phase's first (0-based 60): warmup factor 0; step 65 its peak.
+	if lrs[61] != 0 || math.Abs(lrs[65]-1e-3) > 1e-9 || !(lrs[80] < 1e-4) || !(lrs[60] < 1e-4) {
+		t.Errorf("lr at steps 60, 61, 65, 80: %g %g %g %g", lrs[60], lrs[61], lrs[65], lrs[80])
+	}
+
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err = Pretrain(ctx, be, dir, corpus(), cfg, func(p Progress) {
+		if p.Step == 70 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	resumed, err := Pretrain(context.Background(), be, dir, corpus(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []int32{1, 11, 20, 2, 12, 20}
+	a, _ := full.Forward(ids, 1, len(ids), nil, nil)
+	b, _ := resumed.Forward(ids, 1, len(ids), nil, nil)
+	for i := range a.F32 {
+		if a.F32[i] != b.F32[i] {
+			t.Fatalf("logit %d differs after resuming in the long phase: %g vs %g", i, a.F32[i], b.F32[i])
+		}
+	}
+
+	bad := cfg
+	bad.Long = &LongPhase{Steps: 5, Batch: 1, SeqLen: 512, LR: 1e-3}
+	if _, err := Pretrain(context.Background(), be, t.TempDir(), corpus(), bad, nil); err == nil || !strings.Contains(err.Error(), "long phase") {
+		t.Errorf("windows past the model's positions: %v, want an error naming the long phase", err)
 	}
 }

@@ -21,15 +21,10 @@ import (
 // accuracy in each condition, from no update to the policy after each ReST-EM round,
 // whose updates train on RL passages of the world's train split only. Each row carries a
 // 95% bootstrap interval over passages, and each difference from the row above a paired one.
+// With --domain arc it is the ARC table, on the procedural eval tasks with the policy
+// trained on procedural RL tasks of their own.
 func cmdEffect(args []string, stdout, stderr io.Writer) int {
-	spec := engine.EmbeddedSpec()
-	spec.Tasks, spec.Repeats, spec.Rounds, spec.Name = 64, 1, 2, "seal effect"
-	if domainArg(args) == "arc" {
-		// The ARC table: the procedural eval tasks, the embedded model's ARC preset; its
-		// round r is written by the policy after r updates, so 3 rounds measure "after 2".
-		spec = engine.EmbeddedARCSpec()
-		spec.Tasks, spec.Repeats, spec.Rounds, spec.Name = 32, 1, 3, "seal effect (ARC)"
-	}
+	spec := effectSpec(domainArg(args))
 	fs := newFlagSet("effect", stderr)
 	fs.StringVar(&spec.Domain, "domain", spec.Domain, "knowledge (the world's passages) or arc (procedural ARC tasks, pass@2)")
 	db := addDBFlag(fs)
@@ -37,7 +32,7 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	runID := fs.Int64("run", 0, "print the table of a stored run instead of running one")
 	split := fs.String("split", "val", "the world's split the evaluation passages come from: val (for tuning) or test (for the table; nothing is tuned on it)")
 	fs.IntVar(&spec.Tasks, "passages", spec.Tasks, "evaluation passages (from the split's first)")
-	fs.IntVar(&spec.RLPassages, "rl-passages", spec.RLPassages, "RL passages per round, fresh each round, from the world's train split (default: as many as --passages)")
+	fs.IntVar(&spec.RLPassages, "rl-passages", spec.RLPassages, "RL passages per round, fresh each round, from the world's train split (default: as many as --passages); with --domain arc, RL tasks per round from the procedural training tasks")
 	fs.IntVar(&spec.K, "k", spec.K, "self-edits per passage")
 	fs.IntVar(&spec.Rounds, "rounds", spec.Rounds, "ReST-EM rounds: the table measures the base policy and the policy after each")
 	fs.Uint64Var(&spec.Seed, "seed", spec.Seed, "random seed (the run's; the bootstrap's is fixed)")
@@ -95,6 +90,27 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// arcRLTasksPerRound is the ARC table's RL tasks per round: each of their k candidates
+// is a test-time training (the fixed config's took 8.6 to 17.2 CPU-seconds, README's ARC
+// section), so 8 a round, not one per eval task.
+const arcRLTasksPerRound = 8
+
+// effectSpec is the table's run before its flags: the embedded model's settings, 64
+// evaluation passages and 2 rounds; for the ARC table the 32 procedural eval tasks, the
+// embedded model's ARC preset and 2 rounds of 8 RL tasks. Either way the RL tasks are
+// apart (defaultDataOfSplit), so the rows are the base policy and the policy after each
+// of the rounds' updates, measured on tasks no update trained on.
+func effectSpec(domain string) engine.RunSpec {
+	if domain == "arc" {
+		spec := engine.EmbeddedARCSpec()
+		spec.Tasks, spec.Repeats, spec.Rounds, spec.RLPassages, spec.Name = 32, 1, 2, arcRLTasksPerRound, "seal effect (ARC)"
+		return spec
+	}
+	spec := engine.EmbeddedSpec()
+	spec.Tasks, spec.Repeats, spec.Rounds, spec.Name = 64, 1, 2, "seal effect"
+	return spec
+}
+
 // effectSeed is the bootstrap's seed: fixed, so a stored run's table prints the same every time.
 const effectSeed = 1
 
@@ -120,7 +136,7 @@ func effectTable(d *store.DB, id int64, resamples int) (string, error) {
 	}
 	eval, questions := map[int]int{}, 0 // evaluation task index -> position among them
 	for _, t := range tasks {
-		if !strings.HasPrefix(t.Key, "rl:") {
+		if !engine.IsRLKey(t.Key) {
 			eval[t.Index] = len(eval)
 			questions += len(t.Questions)
 		}
@@ -228,7 +244,7 @@ func arcEffectTable(d *store.DB, id int64, spec engine.RunSpec, resamples int) (
 	for r, v := range a.Valid {
 		valid = append(valid, fmt.Sprintf("round %d %.2f of %d", r, v, a.Edits[r]))
 	}
-	note := fmt.Sprintf("Run %d, ARC tasks %s: %d tasks. Valid self-edits: %s.", id, termsafe.Line(spec.Data), len(a.Tasks), strings.Join(valid, ", "))
+	note := fmt.Sprintf("Run %d, ARC tasks %s: %d tasks. Valid self-edits: %s. %s.", id, termsafe.Line(spec.Data), len(a.Tasks), strings.Join(valid, ", "), rlSettings(spec))
 	t, err := effect.Compute(conds, effect.Options{Resamples: resamples, Seed: effectSeed, Metric: "pass@2", Items: "tasks", Note: note})
 	if err != nil {
 		return "", err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -120,11 +121,13 @@ func rlLine(config []byte) string {
 	return rlSettings(spec)
 }
 
-// rlSettings is the one sentence `seal show` and the effect table print about RL passages.
+// rlSettings is the one sentence `seal show` and the effect table print about RL tasks,
+// in the domain's noun (passages, tasks).
 func rlSettings(spec engine.RunSpec) string {
+	n := engine.DomainInfoOf(cmp.Or(spec.Domain, "knowledge")).Noun + "s"
 	if !spec.SeparateRL() {
-		return "RL and evaluation passages are the same: each round's policy update trained on the passages it is measured on"
+		return fmt.Sprintf("RL and evaluation %s are the same: each round's policy update trained on the %s it is measured on", n, n)
 	}
-	return fmt.Sprintf("RL passages apart from the evaluation passages: %d fresh passages per round from %s; the evaluation passages never reach a policy update",
-		spec.RLPassages, termsafe.Line(spec.RLData))
+	return fmt.Sprintf("RL %s apart from the evaluation %s: %d fresh %s per round from %s; the evaluation %s never reach a policy update",
+		n, n, spec.RLPassages, n, termsafe.Line(spec.RLData), n)
 }

@@ -15,7 +15,7 @@ import (
 
 // defaultModelAndData fills in the embedded model and the domain's default data (the
 // synthetic world's held-out val passages, procedural ARC tasks) when no folder or file
-// is given, with its RL passages (defaultDataOfSplit).
+// is given, with its RL tasks (defaultDataOfSplit).
 func defaultModelAndData(spec *engine.RunSpec) error { return defaultDataOfSplit(spec, "") }
 
 // defaultRLPassages is the RL passages per round on the default data when the run has
@@ -24,10 +24,10 @@ const defaultRLPassages = 50
 
 // defaultDataOfSplit is defaultModelAndData with the default data's split named (--split:
 // "val" for tuning, "test" for the table; "" is the domain's DefaultData). On default
-// data a ReST-EM run's RL passages, unless given, are the domain's own
-// (DefaultRLData: the world's train split), as many per round as evaluation passages
-// (defaultRLPassages when --passages is 0), so the policy update never sees the
-// passages the run is measured on.
+// data a ReST-EM run's RL tasks, unless given, are the domain's own (DefaultRLData: the
+// world's train split, procedural ARC training tasks), as many per round as evaluation
+// tasks (defaultRLPassages when --passages is 0) unless --rl-passages says, so the
+// policy update never sees the tasks the run is measured on.
 func defaultDataOfSplit(spec *engine.RunSpec, split string) error {
 	if spec.Model == "" {
 		dir, err := tiny.Dir()

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"seal/engine"
+	"seal/engine/arc"
 	"seal/store"
 )
 
@@ -185,6 +186,49 @@ func TestDefaultDataSplitsAndRLPassages(t *testing.T) {
 	}
 }
 
+// On the default data an ARC run's RL tasks are the procedural training tasks, apart
+// from the eval tasks: the ARC table's 2 rounds of 8 by default, and `seal run`'s as
+// many per round as --passages; the file holds enough for either and loads as ARC data.
+func TestARCDefaultRLTasks(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	spec := effectSpec("arc")
+	if err := defaultDataOfSplit(&spec, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(spec.Data, "eval_challenges.json") || !strings.HasSuffix(spec.RLData, "train_challenges.json") ||
+		spec.Rounds != 2 || spec.RLPassages != 8 {
+		t.Fatalf("ARC table: data %s, rl data %s, %d rounds of %d RL tasks", spec.Data, spec.RLData, spec.Rounds, spec.RLPassages)
+	}
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rl, err := arc.Load(spec.RLData, engine.ARCSolutionsPath(spec.RLData, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval, err := arc.Load(spec.Data, engine.ARCSolutionsPath(spec.Data, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rl) < spec.Rounds*spec.RLPassages || len(rl) < 3*8 {
+		t.Errorf("%d RL tasks: fewer than the table's rounds × RL tasks", len(rl))
+	}
+	pair := func(p arc.Pair) string { return arc.Format(p.Input) + "\n->\n" + arc.Format(p.Output) }
+	held := map[string]bool{}
+	for _, task := range eval {
+		held[pair(task.Test[0])] = true
+	}
+	for _, task := range rl {
+		if !task.Solved() || held[pair(task.Test[0])] {
+			t.Fatalf("RL task %s: solved %v, or an eval task's test", task.ID, task.Solved())
+		}
+	}
+	run := engine.EmbeddedARCSpec()
+	if err := defaultModelAndData(&run); err != nil || run.RLData != spec.RLData || run.RLPassages != run.Tasks {
+		t.Errorf("seal run --domain arc: rl data %s, %d RL tasks per round for %d eval tasks (%v)", run.RLData, run.RLPassages, run.Tasks, err)
+	}
+}
+
 // An ARC run's table: pass@2 per task of in context, the fixed config, each round's own
 // self-edits (an invalid edit scores 0) and the oracle, in that order, with the valid
 // share per round under it.
@@ -195,11 +239,11 @@ func TestEffectTableOfStoredARCRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	run, err := db.CreateRun(store.Run{Name: "arc effect", Domain: "arc", Model: "m", Status: store.StatusDone,
-		Config: []byte(`{"domain":"arc","mode":"restem","data":"eval_challenges.json","rounds":1}`)})
+		Config: []byte(`{"domain":"arc","mode":"restem","data":"eval_challenges.json","rl_data":"train_challenges.json","rl_passages":1,"rounds":1}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SaveTasks(run, []store.Task{{Index: 0, Key: "a-0"}, {Index: 1, Key: "b-0"}}); err != nil {
+	if err := db.SaveTasks(run, []store.Task{{Index: 0, Key: "a-0"}, {Index: 1, Key: "b-0"}, {Index: 2, Key: "rl:c-0"}}); err != nil {
 		t.Fatal(err)
 	}
 	good := `{"data_generation":{"use_basic_augmentations":true,"use_size_augmentations":false,"use_chain_augmentations":false,"use_repeat_augmentations":false},"training":{"strategy":"train_using_output_tokens","learning_rate":0.001,"num_train_epochs":2}}`
@@ -220,6 +264,8 @@ func TestEffectTableOfStoredARCRun(t *testing.T) {
 		save(task, -2, "baseline_oracle", "done", good, s[4])
 	}
 	save(1, 2, store.KindSelfEdit, "invalid", "not a config", 0) // scores 0 and is not valid
+	save(2, -3, store.KindBaselineBase, "done", "", 1)           // the RL task's: no part of the table
+	save(2, 0, store.KindSelfEdit, "done", good, 1)
 	db.Close()
 	code, out, errs := runCmd("effect", "--db", path, "--run", "1", "--resamples", "2000")
 	if code != 0 {
@@ -227,7 +273,7 @@ func TestEffectTableOfStoredARCRun(t *testing.T) {
 	}
 	at := 0
 	for _, r := range []string{"| condition | pass@2 |", "| in context | 0.000 |", "| fixed config | 0.500 |",
-		"| own self-edits (round 0) | 0.583 |", "| oracle | 1.000 |", "2 tasks. Valid self-edits: round 0 0.80 of 5."} {
+		"| own self-edits (round 0) | 0.583 |", "| oracle | 1.000 |", "2 tasks. Valid self-edits: round 0 0.80 of 5. RL tasks apart from the evaluation tasks: 1 fresh tasks per round from train_challenges.json"} {
 		i := strings.Index(out, r)
 		if i < at {
 			t.Fatalf("%q missing or out of order in\n%s", r, out)

@@ -124,11 +124,11 @@ func (l *listValue) String() string { return strings.Join(*l, ",") }
 
 func (l *listValue) Set(s string) error { *l = strings.Split(s, ","); return nil }
 
-// addRLFlags defines --rl-data and --rl-passages, the RL passages apart from the
-// evaluation passages (RunSpec.RLData).
+// addRLFlags defines --rl-data and --rl-passages, the RL tasks apart from the
+// evaluation tasks (RunSpec.RLData).
 func addRLFlags(fs *flag.FlagSet, spec *engine.RunSpec) {
-	fs.StringVar(&spec.RLData, "rl-data", spec.RLData, "SQuAD-format JSON of RL passages: each ReST-EM round trains the policy on self-edits of --rl-passages fresh ones, taken in order, and --data's passages only measure each round's policy; default: the world's train split on the default data, else none (RL and evaluation passages are the same)")
-	fs.IntVar(&spec.RLPassages, "rl-passages", spec.RLPassages, "RL passages per round (with --rl-data; default on the default data: as many as --passages)")
+	fs.StringVar(&spec.RLData, "rl-data", spec.RLData, "RL tasks, in --data's format (SQuAD-format JSON of passages; for --domain arc an ARC challenges JSON with its solutions file beside it): each ReST-EM round trains the policy on self-edits of --rl-passages fresh ones, taken in order, and --data's tasks only measure each round's policy; default on the default data: the world's train split, or procedural ARC training tasks; else none (RL and evaluation tasks are the same)")
+	fs.IntVar(&spec.RLPassages, "rl-passages", spec.RLPassages, "RL passages (ARC: tasks) per round (with --rl-data; default on the default data: as many as --passages)")
 }
 
 // addSplitFlag defines --split, the split of the default data the evaluation passages come from.

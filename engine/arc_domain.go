@@ -22,8 +22,11 @@ import (
 // hyperparameters, and the inner loop is test-time training with it, scored by pass@2.
 type arcDomain struct{}
 
-// arcTask is an ARC sub-task.
-type arcTask struct{ arc.Task }
+// arcTask is an ARC sub-task with its stored key: its id, after "rl:" for an RL task.
+type arcTask struct {
+	arc.Task
+	key string
+}
 
 // Row keeps the task's self-edit text as its context and its tests as questions.
 func (t arcTask) Row() store.Task {
@@ -31,13 +34,22 @@ func (t arcTask) Row() store.Task {
 	for _, p := range t.Test {
 		qs = append(qs, store.QA{Question: arc.Format(p.Input), Answer: arc.Format(p.Output)})
 	}
-	return store.Task{Key: t.ID, Title: t.ID, Context: arc.SelfEditUser(t.Task), Questions: qs}
+	return store.Task{Key: t.key, Title: t.ID, Context: arc.SelfEditUser(t.Task), Questions: qs}
 }
 
 func (arcDomain) Info() DomainInfo {
 	return DomainInfo{Name: "arc", Help: "few-shot ARC tasks", Noun: "task", Display: DisplayGrids, Modes: []string{"restem"}, Launcher: true,
-		SideFiles: func(s RunSpec) []string { return []string{ARCSolutionsPath(s.Data, s.Solutions)} }, Preset: arcPreset,
-		DefaultData: proceduralARCFile}
+		SideFiles: arcSolutionFiles, Preset: arcPreset, DefaultData: proceduralARCFile, RLData: true, DefaultRLData: proceduralARCRLFile}
+}
+
+// arcSolutionFiles are the solutions files a run reads: --data's and, with --rl-data,
+// the one beside the RL tasks' challenges.
+func arcSolutionFiles(s RunSpec) []string {
+	files := []string{ARCSolutionsPath(s.Data, s.Solutions)}
+	if s.RLData != "" {
+		files = append(files, ARCSolutionsPath(s.RLData, ""))
+	}
+	return files
 }
 
 // proceduralARCFile writes the embedded procedural ARC evaluation tasks (seed 1, 32
@@ -60,6 +72,35 @@ func proceduralARCFile(cache Cache) (string, error) {
 		return err
 	})
 	return filepath.Join(dir, "eval_challenges.json"), err
+}
+
+// arcRLTasks is how many RL tasks the default RL file holds: 3 rounds of 8 (seal effect
+// --domain arc's) many times over.
+const arcRLTasks = 256
+
+// proceduralARCRLFile writes the RL tasks of the default data once (the challenges
+// file's path; the solutions beside it): procedural training tasks from a stream of
+// their own that share no grid pair with the evaluation tasks of proceduralARCFile or
+// the tasks of the embedded model's pretraining corpus (procedural.RLTasks), so the
+// policy update never trains on a task it is measured on, or one it read in
+// pretraining. Its cache name carries a hash of the tasks, as the eval file's does.
+func proceduralARCRLFile(cache Cache) (string, error) {
+	_, eval := procedural.Sets(1, 0, 32)
+	rl := procedural.RLTasks(1, arcRLTasks, eval, procedural.CorpusTasks(1, procedural.PretrainCorpusDocs),
+		procedural.SelfEditTasks(1, procedural.PretrainSelfEditDocs))
+	b, err := json.Marshal(procedural.ARC(rl))
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	dir, err := cache("arc-procedural-rl-seed1-"+hex.EncodeToString(sum[:6]), func(tmp string) error {
+		if err := os.Mkdir(tmp, 0o755); err != nil {
+			return err
+		}
+		_, _, err := procedural.WriteFiles(tmp, "train", rl)
+		return err
+	})
+	return filepath.Join(dir, "train_challenges.json"), err
 }
 
 func (arcDomain) Check(s RunSpec) error {
@@ -180,38 +221,41 @@ func arcSpecOptions(s RunSpec, seed uint64) (arc.Options, error) {
 	return arcOptions(s.Inner, ARCJob{Vote: s.ARCVote, Max: s.ARCExamples}, p, seed), nil
 }
 
-// loadARC reads the run's ARC tasks: a task with m tests becomes m sub-tasks
-// (docs/seal-method.md §2.1), and the run takes its slice of those.
-func (arcDomain) Load(m *Model, s RunSpec) ([]Task, error) {
-	sol := ARCSolutionsPath(s.Data, s.Solutions)
-	all, err := arc.Load(s.Data, sol)
+// Load reads a slice of an ARC challenges file (the run's tasks, or its RL tasks) with
+// the solutions beside it: a task with m tests becomes m sub-tasks (docs/seal-method.md
+// §2.1), and the slice is of those.
+func (arcDomain) Load(m *Model, s RunSpec, from TaskSlice) ([]Task, error) {
+	all, err := arc.Load(from.File, ARCSolutionsPath(from.File, from.Solutions))
 	if err != nil {
+		if from.RL {
+			return nil, fmt.Errorf("--rl-data: %w", err)
+		}
 		return nil, err
 	}
 	var subs []arc.Task
 	for _, t := range all {
 		subs = append(subs, arc.SubTasks(t)...)
 	}
-	if err := sliceWithin(s, len(subs), "ARC sub-tasks"); err != nil {
+	if err := from.Within(len(subs), "ARC sub-tasks"); err != nil {
 		return nil, err
-	}
-	end := len(subs)
-	if s.Tasks > 0 {
-		end = min(end, s.Offset+s.Tasks)
 	}
 	prompter, err := arc.PrompterFor(s.Model)
 	if err != nil {
 		return nil, err
 	}
 	var out []Task
-	for _, t := range subs[s.Offset:end] {
+	for _, t := range subs[from.Offset:from.End(len(subs))] {
 		if !t.Solved() {
-			return nil, fmt.Errorf("%s: task %s has no solution (give --solutions): a reward needs the expected output", s.Data, t.ID)
+			help := "give --solutions"
+			if from.RL {
+				help = "put its solutions file beside it"
+			}
+			return nil, fmt.Errorf("%s: task %s has no solution (%s): a reward needs the expected output", from.Name(), t.ID, help)
 		}
-		if err := arcTaskFits(m, s, prompter, t); err != nil {
+		if err := arcTaskFits(m, s, from.Name(), prompter, t); err != nil {
 			return nil, err
 		}
-		out = append(out, arcTask{t})
+		out = append(out, arcTask{t, from.Key(t.ID)})
 	}
 	return out, nil
 }
@@ -319,10 +363,10 @@ func arcOptions(inner Update, a ARCJob, p arc.Prompter, seed uint64) arc.Options
 
 // arcTaskFits checks an ARC sub-task's self-edit prompt against the context (test-time
 // training already clips its own sequences to it).
-func arcTaskFits(m *Model, s RunSpec, p arc.Prompter, t arc.Task) error {
+func arcTaskFits(m *Model, s RunSpec, file string, p arc.Prompter, t arc.Task) error {
 	prompt, err := p.SelfEditPrompt(t)
 	if err != nil {
-		return fmt.Errorf("%s: task %s: %w", s.Data, t.ID, err)
+		return fmt.Errorf("%s: task %s: %w", file, t.ID, err)
 	}
-	return m.Fits(fmt.Sprintf("%s: task %s", s.Data, t.ID), "its self-edit prompt", prompt, s.EditTokens, "--edit-tokens")
+	return m.Fits(fmt.Sprintf("%s: task %s", file, t.ID), "its self-edit prompt", prompt, s.EditTokens, "--edit-tokens")
 }

@@ -13,7 +13,7 @@ import (
 // paired table can be drawn from: Scores[c][t] is condition c's pass@2 on task t.
 type ARCEffect struct {
 	Run        int64
-	Tasks      []string // the run's sub-tasks, in order
+	Tasks      []string // the run's evaluation sub-tasks, in order (its RL tasks are no part of the table)
 	Conditions []string
 	Scores     [][]float64
 	// Valid is, per round, the share of self-edits that are a valid config (they parse
@@ -66,10 +66,15 @@ func ARCEffectOf(db *store.DB, run int64) (ARCEffect, error) {
 
 func arcEffect(run int64, tasks []store.Task, cands []store.Candidate) (ARCEffect, error) {
 	out := ARCEffect{Run: run}
-	for _, t := range tasks {
+	pos := map[int]int{} // an evaluation task's index (tasks are in index order) -> its position in the table
+	for i, t := range tasks {
+		if IsRLKey(t.Key) { // an RL task (--rl-data): it trains the policy, the table measures it
+			continue
+		}
+		pos[i] = len(out.Tasks)
 		out.Tasks = append(out.Tasks, t.Key)
 	}
-	n := len(tasks)
+	n := len(out.Tasks)
 	// sums[cond][task] and counts[cond][task] over the candidates of that condition.
 	sums, counts := map[string][]float64{}, map[string][]int{}
 	add := func(cond string, task int, v float64) {
@@ -82,24 +87,25 @@ func arcEffect(run int64, tasks []store.Task, cands []store.Candidate) (ARCEffec
 	rounds := 0
 	var valid []int
 	for _, c := range cands {
-		if c.Task < 0 || c.Task >= n {
-			continue // a round's policy update, no task's
+		task, ok := pos[c.Task]
+		if !ok {
+			continue // an RL task's, or a round's policy update (no task's)
 		}
 		switch c.Kind {
 		case store.KindBaselineBase:
 			if c.Round == 0 {
-				add(ARCInContext, c.Task, c.AdaptedScore)
+				add(ARCInContext, task, c.AdaptedScore)
 			}
 		case "baseline_fixed":
-			add(ARCFixed, c.Task, c.AdaptedScore)
+			add(ARCFixed, task, c.AdaptedScore)
 		case "baseline_oracle":
-			add(ARCOracle, c.Task, c.AdaptedScore)
+			add(ARCOracle, task, c.AdaptedScore)
 		case store.KindSelfEdit:
 			score := c.Reward
 			if c.Status != store.CandidateDone {
 				score = 0
 			}
-			add(ARCRoundCondition(c.Round), c.Task, score)
+			add(ARCRoundCondition(c.Round), task, score)
 			for len(out.Edits) <= c.Round {
 				out.Edits, valid = append(out.Edits, 0), append(valid, 0)
 			}

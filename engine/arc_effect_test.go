@@ -12,14 +12,16 @@ import (
 // TestARCEffectPerTask: a run's candidates become paired per-task vectors, one per
 // condition in the table's order; a self-edit condition is the mean over a task's k
 // edits with an invalid one counting 0; the valid share is counted per round from
-// the edits' text; a task missing a condition is an error naming both.
+// the edits' text; an RL task ("rl:" key) is no part of the table, though it has only
+// some of the conditions; a task missing a condition is an error naming both.
 func TestARCEffectPerTask(t *testing.T) {
 	good := arc.FixedConfig().JSON()
-	tasks := []store.Task{{Key: "a-0"}, {Key: "b-0"}}
+	tasks := []store.Task{{Key: "a-0"}, {Key: "b-0"}, {Key: "rl:train-c-0"}}
 	cand := func(round, task, index int, kind, status, edit string, score float64) store.Candidate {
 		return store.Candidate{Round: round, Task: task, Index: index, Kind: kind, Status: status, Edit: edit, AdaptedScore: score, Reward: score}
 	}
 	cands := []store.Candidate{
+		cand(0, 2, -3, "baseline_base", "done", "", 1), cand(0, 2, 0, "self_edit", "done", "not json", 1), // the RL task's
 		cand(0, 0, -3, "baseline_base", "done", "", 0), cand(0, 1, -3, "baseline_base", "done", "", 1),
 		cand(0, 0, -1, "baseline_fixed", "done", good, 1), cand(0, 1, -1, "baseline_fixed", "done", good, 0),
 		cand(0, 0, -2, "baseline_oracle", "done", good, 1), cand(0, 1, -2, "baseline_oracle", "done", good, 1),

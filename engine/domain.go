@@ -20,9 +20,10 @@ type Domain interface {
 	Info() DomainInfo
 	// Check refuses settings the domain cannot run, naming the flag.
 	Check(s RunSpec) error
-	// Load reads the run's tasks from its data file (s.Data, s.Offset, s.Tasks),
-	// checked to fit the model m before any work.
-	Load(m *Model, s RunSpec) ([]Task, error)
+	// Load reads a slice of a data file: the run's evaluation tasks (EvalSlice: s.Data,
+	// s.Offset, s.Tasks) or, in a domain with RLData, every round's RL tasks (RLSlice),
+	// keyed by from.Key and checked to fit the model m before any work.
+	Load(m *Model, s RunSpec, from TaskSlice) ([]Task, error)
 	// FromRows rebuilds the tasks a run stored when it started, for a resume; nil
 	// means the domain rebuilds them from its (hash-checked) files, and the runner
 	// checks those against the stored rows.
@@ -97,9 +98,9 @@ type DomainInfo struct {
 	// data ("val" for tuning, "test" for the table), as DefaultData does; nil when the
 	// domain has no splits (--split is refused).
 	DefaultSplits map[string]func(cache Cache) (string, error)
-	// RLData: the domain can draw its RL tasks from a file of their own (--rl-data),
-	// apart from the evaluation tasks; DefaultRLData makes that file for the default
-	// data (nil: none).
+	// RLData: the domain can draw its RL tasks from a file of their own (--rl-data,
+	// read by Load with RLSlice), apart from the evaluation tasks; DefaultRLData makes
+	// that file for the default data (nil: none).
 	RLData        bool
 	DefaultRLData func(cache Cache) (string, error)
 }

@@ -85,20 +85,20 @@ func (x *runner) loadTasks() error {
 		if x.tasks = x.dom.FromRows(stored); x.tasks != nil {
 			x.nEval = len(x.tasks)
 			for i, t := range x.tasks {
-				if isRLKey(t.Row().Key) {
+				if IsRLKey(t.Row().Key) {
 					x.nEval = min(x.nEval, i)
 				}
 			}
 			return nil
 		}
 	}
-	tasks, err := x.dom.Load(x.model(), x.spec)
+	tasks, err := x.dom.Load(x.model(), x.spec, EvalSlice(x.spec))
 	if err != nil {
 		return err
 	}
 	x.nEval = len(tasks)
 	if x.spec.SeparateRL() {
-		rl, err := readRLPassages(x.lm, x.spec)
+		rl, err := x.dom.Load(x.model(), x.spec, RLSlice(x.spec))
 		if err != nil {
 			return err
 		}

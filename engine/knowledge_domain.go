@@ -60,7 +60,9 @@ func (knowledgeDomain) Check(s RunSpec) error {
 	return err
 }
 
-func (knowledgeDomain) Load(m *Model, s RunSpec) ([]Task, error) { return readPassages(m.lm, s) }
+func (knowledgeDomain) Load(m *Model, s RunSpec, from TaskSlice) ([]Task, error) {
+	return readPassages(m.lm, s, from)
+}
 
 // FromRows: the stored passages are the run's own (the data file may be gone).
 func (knowledgeDomain) FromRows(rows []store.Task) []Task {

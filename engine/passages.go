@@ -3,79 +3,38 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"seal/engine/knowledge"
 )
 
-// readPassages reads the run's slice of the SQuAD-format file (--offset, --passages):
-// only that slice is kept in memory, a slice that runs past the file's end is an error,
-// and every passage is checked, before any work, to be usable and to fit the model.
-func readPassages(l *lm, s RunSpec) ([]Task, error) {
-	ps, total, err := knowledge.LoadSQuADRange(s.Data, s.Offset, s.Tasks)
+// readPassages reads a slice of a SQuAD-format file (the run's --offset and --passages
+// of --data, or every round's RL passages of --rl-data): only that slice is kept in
+// memory, a slice that runs past the file's end is an error, and every passage is
+// checked, before any work, to be usable and to fit the model.
+func readPassages(l *lm, s RunSpec, from TaskSlice) ([]Task, error) {
+	ps, total, err := knowledge.LoadSQuADRange(from.File, from.Offset, from.Count)
 	if err != nil {
+		if from.RL {
+			return nil, fmt.Errorf("--rl-data: %w", err)
+		}
 		return nil, err
 	}
-	if err := sliceWithin(s, total, "passages"); err != nil {
+	if err := from.Within(total, "passages"); err != nil {
 		return nil, err
 	}
+	fs := s
+	fs.Data = from.Name()
 	var out []Task
 	for i, p := range ps {
 		if err := p.Validate(); err != nil {
-			return nil, fmt.Errorf("%s: passage %d: %w", s.Data, s.Offset+i, err)
+			return nil, fmt.Errorf("%s: passage %d: %w", from.Name(), from.Offset+i, err)
 		}
-		if err := passageFits(l, s, p, s.Offset+i); err != nil {
+		if err := passageFits(l, fs, p, from.Offset+i); err != nil {
 			return nil, err
 		}
-		out = append(out, passageTask{Passage: p, key: fmt.Sprint(s.Offset + i)})
+		out = append(out, passageTask{Passage: p, key: from.Key(fmt.Sprint(from.Offset + i))})
 	}
 	return out, nil
-}
-
-// readRLPassages reads the RL passages of every round (--rl-data: --rounds × --rl-passages
-// from the file's start, in order), checked as the evaluation passages are. Their keys
-// start "rl:", so a resume tells them from the evaluation passages stored before them.
-func readRLPassages(l *lm, s RunSpec) ([]Task, error) {
-	want := s.Rounds * s.RLPassages
-	ps, total, err := knowledge.LoadSQuADRange(s.RLData, 0, want)
-	if err != nil {
-		return nil, fmt.Errorf("--rl-data: %w", err)
-	}
-	if total < want {
-		return nil, fmt.Errorf("--rl-data %s has %d passages; --rounds %d × --rl-passages %d asks for %d (disjoint between rounds)",
-			s.RLData, total, s.Rounds, s.RLPassages, want)
-	}
-	var out []Task
-	for i, p := range ps {
-		if err := p.Validate(); err != nil {
-			return nil, fmt.Errorf("--rl-data %s: passage %d: %w", s.RLData, i, err)
-		}
-		rs := s
-		rs.Data = s.RLData
-		if err := passageFits(l, rs, p, i); err != nil {
-			return nil, err
-		}
-		out = append(out, passageTask{Passage: p, key: rlKeyPrefix + fmt.Sprint(i)})
-	}
-	return out, nil
-}
-
-// rlKeyPrefix marks a stored task as an RL passage (its index in --rl-data follows).
-const rlKeyPrefix = "rl:"
-
-func isRLKey(key string) bool { return strings.HasPrefix(key, rlKeyPrefix) }
-
-// sliceWithin refuses an --offset or --passages that asks for more than the file holds
-// (of what: "passages" or "ARC sub-tasks"), instead of quietly running on fewer.
-func sliceWithin(s RunSpec, total int, what string) error {
-	switch {
-	case s.Offset >= total:
-		return fmt.Errorf("%s has %d %s; --offset %d is past the end", s.Data, total, what, s.Offset)
-	case s.Tasks > 0 && s.Offset+s.Tasks > total:
-		return fmt.Errorf("%s has %d %s; --passages %d (from --offset %d) asks for more; use --passages 0 for all",
-			s.Data, total, what, s.Tasks, s.Offset)
-	}
-	return nil
 }
 
 // passageFits checks that each prompt the run builds from passage p, with the tokens

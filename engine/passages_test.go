@@ -28,10 +28,23 @@ func TestSliceWithin(t *testing.T) {
 	}
 	for _, c := range cases {
 		s.Offset, s.Tasks = c.offset, c.n
-		err := sliceWithin(s, c.total, "passages")
+		err := EvalSlice(s).Within(c.total, "passages")
 		if (err == nil) != (c.want == "") || err != nil && !strings.Contains(err.Error(), c.want) {
 			t.Errorf("offset %d passages %d of %d: %v, want %q", c.offset, c.n, c.total, err, c.want)
 		}
+	}
+	// The RL tasks: every round's block from the file's start, named by --rl-data.
+	s.RLData, s.Rounds, s.RLPassages, s.Offset = "rl.json", 3, 8, 5
+	rl := RLSlice(s)
+	if rl.Offset != 0 || rl.Count != 24 || rl.Key("4") != "rl:4" || EvalSlice(s).Key("4") != "4" || rl.Name() != "--rl-data rl.json" {
+		t.Errorf("RL slice %+v: key %q, name %q", rl, rl.Key("4"), rl.Name())
+	}
+	if err := rl.Within(24, "ARC sub-tasks"); err != nil {
+		t.Errorf("a file of exactly 3 × 8 RL tasks: %v", err)
+	}
+	want := "--rl-data rl.json has 23 ARC sub-tasks; --rounds 3 × --rl-passages 8 asks for 24 (disjoint between rounds)"
+	if err := rl.Within(23, "ARC sub-tasks"); err == nil || err.Error() != want {
+		t.Errorf("a file one task short: %v, want %q", err, want)
 	}
 }
 

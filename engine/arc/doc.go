@@ -10,6 +10,7 @@
 //
 //	tasks, err := arc.Load(challengesPath, solutionsPath) // Kaggle JSON, file order
 //	train, eval := procedural.Sets(seed, nTrain, nEval)    // or seeded synthetic tasks
+//	rl := procedural.RLTasks(seed, n, eval, corpus...)     // RL tasks sharing no pair with those
 //
 // One candidate, as the knowledge domain's loop does it:
 //

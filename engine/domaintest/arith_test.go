@@ -47,24 +47,20 @@ func (arith) Info() engine.DomainInfo {
 func (arith) Check(s engine.RunSpec) error { return nil }
 
 // Load reads a JSON list of [a, b] pairs.
-func (arith) Load(m *engine.Model, s engine.RunSpec) ([]engine.Task, error) {
-	b, err := os.ReadFile(s.Data)
+func (arith) Load(m *engine.Model, s engine.RunSpec, from engine.TaskSlice) ([]engine.Task, error) {
+	b, err := os.ReadFile(from.File)
 	if err != nil {
 		return nil, err
 	}
 	var pairs [][2]int
 	if err := json.Unmarshal(b, &pairs); err != nil {
-		return nil, fmt.Errorf("%s: %w", s.Data, err)
+		return nil, fmt.Errorf("%s: %w", from.Name(), err)
 	}
-	if s.Offset >= len(pairs) {
-		return nil, fmt.Errorf("%s has %d facts; --offset %d is past the end", s.Data, len(pairs), s.Offset)
-	}
-	end := len(pairs)
-	if s.Tasks > 0 {
-		end = min(end, s.Offset+s.Tasks)
+	if err := from.Within(len(pairs), "facts"); err != nil {
+		return nil, err
 	}
 	var out []engine.Task
-	for _, p := range pairs[s.Offset:end] {
+	for _, p := range pairs[from.Offset:from.End(len(pairs))] {
 		out = append(out, fact{p[0], p[1]})
 	}
 	return out, nil

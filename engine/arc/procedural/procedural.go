@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 
 	"seal/engine/arc"
 )
@@ -182,11 +183,21 @@ func copyObject(*rand.Rand) Rule {
 	}
 }
 
+// The random streams of each use of the generator, one per set, so that no two sets
+// draw the same tasks for one seed.
+const (
+	streamGenerate = 0x7a5c // Generate, Sets' training set
+	streamEval     = 0xe7a1 // Sets' evaluation set (the ARC domain's default data)
+	streamCorpus   = 0xc0a9 // CorpusDocs: the pretraining corpus's solved tasks
+	streamSelfEdit = 0x5e1f // SelfEditDocs: the pretraining corpus's self-edit prompts
+	streamRL       = 0x71a5 // RLTasks: the RL rounds' training tasks
+)
+
 // Generate makes n tasks from seed; the same seed always gives the same tasks. Task
 // ids are "<rule>-<index>". Each task has 3 or 4 demonstrations and one test, all with
 // distinct inputs whose outputs differ from them.
 func Generate(seed uint64, n int) []Task {
-	return generate(rand.New(rand.NewPCG(seed, 0x7a5c)), n)
+	return generate(rand.New(rand.NewPCG(seed, streamGenerate)), n)
 }
 
 // Sets gives a training set and a held-out evaluation set from one seed, drawn from
@@ -194,22 +205,76 @@ func Generate(seed uint64, n int) []Task {
 // to write edits on the first and is scored on the second.
 func Sets(seed uint64, nTrain, nEval int) (train, eval []Task) {
 	train = Generate(seed, nTrain)
-	eval = generate(rand.New(rand.NewPCG(seed, 0xe7a1)), nEval)
+	eval = generate(rand.New(rand.NewPCG(seed, streamEval)), nEval)
 	for i := range eval {
 		eval[i].ID = "eval-" + eval[i].ID
 	}
 	return train, eval
 }
 
+// RLTasks gives n tasks for ReST-EM's RL rounds (ids "train-<rule>-<index>") from a
+// stream of their own, none of which shares a grid pair (input and output) with a task
+// of held: the caller names the evaluation set and the pretraining corpus's tasks
+// (CorpusTasks, SelfEditTasks). Separate streams alone do not keep them apart: small
+// sparse grids recur (unfiltered, RLTasks(1, 256) shares 26 pairs with the eval
+// set and the default corpus: go test ./engine/arc/procedural -run RLTasks -v). A drawn task that
+// shares a pair is skipped; if almost every draw is held, fewer than n come back.
+func RLTasks(seed uint64, n int, held ...[]Task) []Task {
+	seen := map[string]bool{}
+	for _, ts := range held {
+		for _, t := range ts {
+			for _, p := range pairsOf(t) {
+				seen[pairKey(p)] = true
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(seed, streamRL))
+	out := make([]Task, 0, n)
+	for tries := 0; len(out) < n && tries < 100*n+1000; tries++ {
+		t := drawTask(r, len(out))
+		if !slices.ContainsFunc(pairsOf(t), func(p arc.Pair) bool { return seen[pairKey(p)] }) {
+			t.ID = "train-" + t.ID
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// pairsOf are a task's demonstrations and tests.
+func pairsOf(t Task) []arc.Pair { return append(slices.Clone(t.Train), t.Test...) }
+
+func pairKey(p arc.Pair) string { return arc.Format(p.Input) + "\x00" + arc.Format(p.Output) }
+
+// CorpusTasks are the tasks CorpusDocs(seed, n) renders.
+func CorpusTasks(seed uint64, n int) []Task {
+	return generate(rand.New(rand.NewPCG(seed, streamCorpus)), n)
+}
+
+// SelfEditTasks are the tasks whose self-edit prompts SelfEditDocs(seed, n) holds.
+func SelfEditTasks(seed uint64, n int) []Task {
+	return generate(rand.New(rand.NewPCG(seed, streamSelfEdit)), n)
+}
+
+// The corpus sizes of `seal pretrain`'s defaults (--arc-docs, --arc-edit-docs), which
+// made the embedded model: what the RL tasks of its default data are kept apart from.
+const (
+	PretrainCorpusDocs   = 600
+	PretrainSelfEditDocs = 800
+)
+
 func generate(r *rand.Rand, n int) []Task {
 	out := make([]Task, 0, n)
 	for i := range n {
-		rule := rules[r.IntN(len(rules))](r)
-		pairs := drawPairs(r, rule, 4+r.IntN(2))
-		t := Task{Rule: rule, Task: arc.Task{ID: fmt.Sprintf("%s-%d", rule.Name, i), Train: pairs[:len(pairs)-1], Test: pairs[len(pairs)-1:]}}
-		out = append(out, t)
+		out = append(out, drawTask(r, i))
 	}
 	return out
+}
+
+// drawTask draws the i-th task of a stream: a rule, then its 3 or 4 demonstrations and test.
+func drawTask(r *rand.Rand, i int) Task {
+	rule := rules[r.IntN(len(rules))](r)
+	pairs := drawPairs(r, rule, 4+r.IntN(2))
+	return Task{Rule: rule, Task: arc.Task{ID: fmt.Sprintf("%s-%d", rule.Name, i), Train: pairs[:len(pairs)-1], Test: pairs[len(pairs)-1:]}}
 }
 
 // drawPairs draws k pairs with distinct inputs that the rule changes (giving up on
@@ -259,7 +324,7 @@ func WriteFiles(dir, name string, ts []Task) (challenges, solutions string, err 
 // demonstrations and write "<grid>#". The tasks come from a different stream than
 // Generate's, so a corpus never holds the tasks Generate gives for the same seed.
 func CorpusDocs(seed uint64, n int) []string {
-	ts := generate(rand.New(rand.NewPCG(seed, 0xc0a9)), n)
+	ts := CorpusTasks(seed, n)
 	docs := make([]string, len(ts))
 	for i, t := range ts {
 		_, full, err := arc.Prompter{}.Training(t.Train, t.Test[0])
@@ -279,7 +344,7 @@ func CorpusDocs(seed uint64, n int) []string {
 // try), so that a model's own configs parse and differ from one another, and ReST-EM
 // has good and bad ones to tell apart. The tasks come from their own stream.
 func SelfEditDocs(seed uint64, n int) []string {
-	r := rand.New(rand.NewPCG(seed, 0x5e1f))
+	r := rand.New(rand.NewPCG(seed, streamSelfEdit)) // SelfEditTasks, then the configs
 	ts := generate(r, n)
 	docs := make([]string, len(ts))
 	for i, t := range ts {

@@ -167,3 +167,68 @@ func TestSelfEditDocs(t *testing.T) {
 		t.Errorf("%d distinct configs in 200 documents, want varied ones", len(configs))
 	}
 }
+
+// The RL tasks share no grid pair with the evaluation set or the pretraining corpus's
+// tasks, which their own stream alone would not ensure; the same seed gives the same
+// tasks, and a prefix of a longer draw is the shorter one.
+func TestRLTasksApartFromEvalAndCorpus(t *testing.T) {
+	_, eval := Sets(1, 0, 32)
+	corpus, edits := CorpusTasks(1, PretrainCorpusDocs), SelfEditTasks(1, PretrainSelfEditDocs)
+	rl := RLTasks(1, 256, eval, corpus, edits)
+	if len(rl) != 256 || !reflect.DeepEqual(ARC(rl), ARC(RLTasks(1, 256, eval, corpus, edits))) {
+		t.Fatalf("RLTasks gave %d tasks, or different ones for the same seed", len(rl))
+	}
+	if !reflect.DeepEqual(ARC(rl[:16]), ARC(RLTasks(1, 16, eval, corpus, edits))) {
+		t.Fatal("RLTasks(1, 16) is not the start of RLTasks(1, 256)")
+	}
+	held := map[string]string{}
+	for _, set := range [][]Task{eval, corpus, edits} {
+		for _, task := range set {
+			for _, p := range pairsOf(task) {
+				held[pairKey(p)] = task.ID
+			}
+		}
+	}
+	ids := map[string]bool{}
+	for _, task := range rl {
+		if !strings.HasPrefix(task.ID, "train-") || ids[task.ID] {
+			t.Fatalf("RL task id %q: want a unique train-<rule>-<index>", task.ID)
+		}
+		ids[task.ID] = true
+		for _, p := range pairsOf(task) {
+			if other, ok := held[pairKey(p)]; ok {
+				t.Fatalf("RL task %s shares a grid pair with %s", task.ID, other)
+			}
+		}
+	}
+	// The filter is needed: the stream unfiltered draws pairs the held sets have.
+	shared := 0
+	for _, task := range RLTasks(1, 256) {
+		for _, p := range pairsOf(task) {
+			if _, ok := held[pairKey(p)]; ok {
+				shared++
+			}
+		}
+	}
+	if shared == 0 {
+		t.Error("the unfiltered RL stream shares no pair with the held sets: the filter is untested")
+	}
+	t.Logf("unfiltered, RLTasks(1, 256) shares %d grid pairs with the eval set and the corpus", shared)
+}
+
+// CorpusTasks and SelfEditTasks are the tasks the corpus documents are made of.
+func TestCorpusTasksAreTheCorpusDocs(t *testing.T) {
+	for i, task := range CorpusTasks(1, 20) {
+		_, full, _ := arc.Prompter{}.Training(task.Train, task.Test[0])
+		if CorpusDocs(1, 20)[i] != full {
+			t.Fatalf("CorpusTasks(1, 20)[%d] is not CorpusDocs' document %d", i, i)
+		}
+	}
+	docs := SelfEditDocs(1, 20)
+	for i, task := range SelfEditTasks(1, 20) {
+		prompt, _ := arc.Prompter{}.SelfEditPrompt(task.Task)
+		if !strings.HasPrefix(docs[i], prompt) {
+			t.Fatalf("SelfEditTasks(1, 20)[%d] is not SelfEditDocs' document %d", i, i)
+		}
+	}
+}

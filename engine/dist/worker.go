@@ -224,7 +224,7 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg, ackWait time.Durat
 		w.failed(ctx, m, job, permanent{fmt.Errorf("result: %w", err)}, meta.NumDelivered, maxDeliver)
 		return
 	}
-	if _, err := w.js.Publish(ctx, resultsSubject(job.Run), data); err != nil {
+	if _, err := w.js.Publish(ctx, resultsSubject(job.Run), data, resultID(m)...); err != nil {
 		fmt.Fprintf(w.cfg.Log, "worker %s: job %s: result not stored, will be redone: %v\n", w.cfg.Name, job.ID, err)
 		m.Nak()
 		return
@@ -363,9 +363,23 @@ func (w *Worker) dead(ctx context.Context, m jetstream.Msg, job engine.InnerJob,
 	}
 	if job.ID != "" {
 		res := engine.InnerResult{JobID: job.ID, Worker: w.cfg.Name, Device: w.cfg.Backend.Name(), Err: cause.Error()}
-		if _, err := w.js.Publish(ctx, resultsSubject(run), mustJSON(res)); err != nil {
+		if _, err := w.js.Publish(ctx, resultsSubject(run), mustJSON(res), resultID(m)...); err != nil {
 			fmt.Fprintf(w.cfg.Log, "worker %s: error result for %s not stored: %v\n", w.cfg.Name, job.ID, err)
 		}
 	}
 	m.TermWithReason(cause.Error())
+}
+
+// resultID names a result by the job message it answers (the coordinator's message ID,
+// one per dispatch), so that when a slow worker and the one the job was redelivered to
+// both finish, the results stream keeps the first and drops the second within its
+// duplicate window. A job dispatched again (a resumed run) has a new message ID and so
+// a result of its own.
+func resultID(m jetstream.Msg) []jetstream.PublishOpt {
+	if h := m.Headers(); h != nil {
+		if id := h.Get(jetstream.MsgIDHeader); id != "" {
+			return []jetstream.PublishOpt{jetstream.WithMsgID("result-" + id)}
+		}
+	}
+	return nil
 }

@@ -156,11 +156,16 @@ func effectTable(d *store.DB, id int64, resamples int) (string, error) {
 	}
 	note := fmt.Sprintf("Run %d (%s), evaluation data %s: %d %s, %d questions. %s.", id, termsafe.Line(run.Name),
 		termsafe.Line(spec.Data), len(eval), noun, questions, rlSettings(spec))
-	t, err := effect.Compute(conds, effect.Options{Resamples: resamples, Seed: effectSeed, Metric: metric, Items: noun, Note: note})
+	o := effect.Options{Resamples: resamples, Seed: effectSeed, Metric: metric, Items: noun, Note: note}
+	t, err := effect.Compute(conds, o)
 	if err != nil {
 		return "", err
 	}
-	return t.Markdown(), nil
+	var cs []effect.Check
+	if spec.Domain == "knowledge" {
+		cs = knowledgeChecks(conds)
+	}
+	return withChecks(t.Markdown(), cs, o), nil
 }
 
 // effectConditions are the table's rows as score vectors over the evaluation tasks (eval:
@@ -215,17 +220,109 @@ func effectConditions(cands []store.Candidate, eval map[int]int) []effect.Condit
 	}
 	// Every kind but the policy's self-edits is scored in round 0 (the baselines of
 	// baselines.go, and the step-matched passage and teacher rows when a run has them).
-	add("no update", key{store.KindBaselineBase, 0}, mean)
-	add("passage in context, no update", key{store.KindBaselineContext, 0}, mean)
-	add("train on the passage only", key{store.KindBaselinePassage, 0}, mean)
-	add("train on the passage repeated to the self-edits' steps (step-matched)", key{"baseline_steps", 0}, mean)
-	add("train on the model's own self-edits, round 0 (mean of k)", key{store.KindSelfEdit, 0}, mean)
-	add("the best of the k self-edits per passage, round 0 (what ReST-EM keeps)", key{store.KindSelfEdit, 0}, best)
+	add(rowNoUpdate, key{store.KindBaselineBase, 0}, mean)
+	add(rowContext, key{store.KindBaselineContext, 0}, mean)
+	add(rowPassage, key{store.KindBaselinePassage, 0}, mean)
+	add(rowSteps, key{"baseline_steps", 0}, mean)
+	add(rowOwn, key{store.KindSelfEdit, 0}, mean)
+	add(rowBestOfK, key{store.KindSelfEdit, 0}, best)
 	for r := 1; r < rounds; r++ {
-		add(fmt.Sprintf("own self-edits after %d ReST-EM round%s (mean of k)", r, map[bool]string{true: "s"}[r > 1]), key{store.KindSelfEdit, r}, mean)
+		add(rowAfter(r), key{store.KindSelfEdit, r}, mean)
 	}
-	add("train on a teacher's self-edits", key{"teacher", 0}, mean)
+	add(rowTeacher, key{"teacher", 0}, mean)
 	return out
+}
+
+// The knowledge table's rows.
+const (
+	rowNoUpdate = "no update"
+	rowContext  = "passage in context, no update"
+	rowPassage  = "train on the passage only"
+	rowSteps    = "train on the passage repeated to the self-edits' steps (step-matched)"
+	rowOwn      = "train on the model's own self-edits, round 0 (mean of k)"
+	rowBestOfK  = "the best of the k self-edits per passage, round 0 (what ReST-EM keeps)"
+	rowTeacher  = "train on a teacher's self-edits"
+)
+
+func rowAfter(r int) string {
+	return fmt.Sprintf("own self-edits after %d ReST-EM round%s (mean of k)", r, map[bool]string{true: "s"}[r > 1])
+}
+
+// scoresOf is the row labelled label, nil when the table has none.
+func scoresOf(conds []effect.Condition, label string) []float64 {
+	for _, c := range conds {
+		if c.Label == label {
+			return c.Scores
+		}
+	}
+	return nil
+}
+
+// knowledgeChecks are the orderings the method expects of a knowledge table, as issue 17
+// set them for the embedded default on the test split: a floor and a ceiling on the
+// baselines, and each self-edit gain as a paired difference whose interval must lie
+// above zero. A check whose rows the run does not have is left out.
+func knowledgeChecks(conds []effect.Condition) []effect.Check {
+	row := func(l string) []float64 { return scoresOf(conds, l) }
+	ceiling := 0.05
+	var cs []effect.Check
+	add := func(c effect.Check, rows ...[]float64) {
+		for _, r := range rows {
+			if r == nil {
+				return
+			}
+		}
+		cs = append(cs, c)
+	}
+	none, passage, steps, own, teacher := row(rowNoUpdate), row(rowPassage), row(rowSteps), row(rowOwn), row(rowTeacher)
+	add(effect.Check{Label: "no update <= 0.05", B: none, AtMost: &ceiling}, none)
+	add(effect.Check{Label: "passage only >= 0.30", B: passage, AtLeast: 0.30}, passage)
+	add(effect.Check{Label: "own self-edits (round 0) - step-matched >= 0, interval above 0", A: steps, B: own, Sure: true}, steps, own)
+	last, r := []float64(nil), 0
+	for i := 1; row(rowAfter(i)) != nil; i++ {
+		last, r = row(rowAfter(i)), i
+	}
+	if last == nil {
+		return cs
+	}
+	after := fmt.Sprintf("after %d ReST-EM round%s", r, map[bool]string{true: "s"}[r > 1])
+	add(effect.Check{Label: after + " - step-matched >= +0.05, interval above 0", A: steps, B: last, AtLeast: 0.05, Sure: true}, steps)
+	add(effect.Check{Label: after + " - round 0 >= +0.05, interval above 0", A: own, B: last, AtLeast: 0.05, Sure: true}, own)
+	if steps != nil && teacher != nil {
+		add(effect.Check{Label: after + " - (step-matched + half the teacher's gain over it) >= 0, interval above 0",
+			A: effect.Mix(teacher, steps, 0.5), B: last, Sure: true})
+	}
+	return cs
+}
+
+// arcChecks are the ARC table's expected orderings: in context < own self-edits <
+// after the last round (the ReST-EM gain's interval above zero) <= oracle.
+func arcChecks(conds []effect.Condition) []effect.Check {
+	row := func(l string) []float64 { return scoresOf(conds, l) }
+	ctx, own := row(engine.ARCInContext), row(engine.ARCRoundCondition(0))
+	var last []float64
+	for r := 1; row(engine.ARCRoundCondition(r)) != nil; r++ {
+		last = row(engine.ARCRoundCondition(r))
+	}
+	var cs []effect.Check
+	if ctx != nil && own != nil {
+		cs = append(cs, effect.Check{Label: "own self-edits (round 0) - in context > 0", A: ctx, B: own, AtLeast: 1e-9})
+	}
+	if own != nil && last != nil {
+		cs = append(cs, effect.Check{Label: "after the last ReST-EM round - round 0 > 0, interval above 0", A: own, B: last, Sure: true})
+		if oracle := row(engine.ARCOracle); oracle != nil {
+			cs = append(cs, effect.Check{Label: "oracle - after the last ReST-EM round >= 0", A: last, B: oracle})
+		}
+	}
+	return cs
+}
+
+// withChecks appends the checks' table under an effect table.
+func withChecks(table string, cs []effect.Check, o effect.Options) string {
+	if len(cs) == 0 {
+		return table
+	}
+	return table + "\nThe orderings the method expects (paired over the same " + o.Items + "):\n\n" + effect.ChecksMarkdown(effect.Evaluate(cs, o))
 }
 
 // arcEffectTable is an ARC run's table: pass@2 per task of each condition (in context,
@@ -245,11 +342,17 @@ func arcEffectTable(d *store.DB, id int64, spec engine.RunSpec, resamples int) (
 		valid = append(valid, fmt.Sprintf("round %d %.2f of %d", r, v, a.Edits[r]))
 	}
 	note := fmt.Sprintf("Run %d, ARC tasks %s: %d tasks. Valid self-edits: %s. %s.", id, termsafe.Line(spec.Data), len(a.Tasks), strings.Join(valid, ", "), rlSettings(spec))
-	t, err := effect.Compute(conds, effect.Options{Resamples: resamples, Seed: effectSeed, Metric: "pass@2", Items: "tasks", Note: note})
+	o := effect.Options{Resamples: resamples, Seed: effectSeed, Metric: "pass@2", Items: "tasks", Note: note}
+	t, err := effect.Compute(conds, o)
 	if err != nil {
 		return "", err
 	}
-	return t.Markdown(), nil
+	out := withChecks(t.Markdown(), arcChecks(conds), o)
+	if len(a.Valid) > 0 {
+		verdict := map[bool]string{true: "met", false: "missed"}[a.Valid[0] >= 0.9]
+		out += fmt.Sprintf("| valid self-edits at round 0 >= 0.90 | %.3f (%d self-edits) | | %s |\n", a.Valid[0], a.Edits[0], verdict)
+	}
+	return out, nil
 }
 
 // domainArg is the value of a --domain flag in args ("" when there is none), read

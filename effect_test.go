@@ -129,6 +129,12 @@ func TestEffectTableOfStoredRun(t *testing.T) {
 		"(step-matched) | 0.667 | [0.500, 1.000] | +0.000 | [+0.000, +0.000] |", // the same as passage only on every passage: no width
 		"mean over 3 passages; 95% intervals by a percentile bootstrap over passages (2000 resamples, seed 1)",
 		"3 passages, 6 questions", "RL passages apart from the evaluation passages: 1 fresh passages per round from train.json",
+		// The orderings the method expects, each a paired difference over the passages.
+		"| no update <= 0.05 | 0.167 | [", "| missed |\n| passage only >= 0.30 | 0.667 | [0.500, 1.000] | met |",
+		"| own self-edits (round 0) - step-matched >= 0, interval above 0 | -0.167 |",
+		"| after 1 ReST-EM round - step-matched >= +0.05, interval above 0 | +0.167 |",
+		"| after 1 ReST-EM round - round 0 >= +0.05, interval above 0 | +0.333 |",
+		"| after 1 ReST-EM round - (step-matched + half the teacher's gain over it) >= 0, interval above 0 | +0.000 | [-0.250, +0.250] | missed |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
@@ -273,7 +279,8 @@ func TestEffectTableOfStoredARCRun(t *testing.T) {
 	}
 	at := 0
 	for _, r := range []string{"| condition | pass@2 |", "| in context | 0.000 |", "| fixed config | 0.500 |",
-		"| own self-edits (round 0) | 0.583 |", "| oracle | 1.000 |", "2 tasks. Valid self-edits: round 0 0.80 of 5. RL tasks apart from the evaluation tasks: 1 fresh tasks per round from train_challenges.json"} {
+		"| own self-edits (round 0) | 0.583 |", "| oracle | 1.000 |", "2 tasks. Valid self-edits: round 0 0.80 of 5. RL tasks apart from the evaluation tasks: 1 fresh tasks per round from train_challenges.json",
+		"| own self-edits (round 0) - in context > 0 | +0.583 |", "| valid self-edits at round 0 >= 0.90 | 0.800 (5 self-edits) | | missed |"} {
 		i := strings.Index(out, r)
 		if i < at {
 			t.Fatalf("%q missing or out of order in\n%s", r, out)

@@ -59,19 +59,25 @@ func arcSolutionFiles(s RunSpec) []string {
 // instead of reading the old ones.
 func proceduralARCFile(cache Cache) (string, error) {
 	_, eval := procedural.Sets(1, 0, 32)
-	b, err := json.Marshal(procedural.ARC(eval))
+	return cachedTasks(cache, "arc-procedural-seed1-", "eval", eval)
+}
+
+// cachedTasks writes tasks as <set>_challenges.json and its solutions into a cache
+// folder named prefix + a hash of the tasks (once) and returns the challenges path.
+func cachedTasks(cache Cache, prefix, set string, tasks []procedural.Task) (string, error) {
+	b, err := json.Marshal(procedural.ARC(tasks))
 	if err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256(b)
-	dir, err := cache("arc-procedural-seed1-"+hex.EncodeToString(sum[:6]), func(tmp string) error {
+	dir, err := cache(prefix+hex.EncodeToString(sum[:6]), func(tmp string) error {
 		if err := os.Mkdir(tmp, 0o755); err != nil {
 			return err
 		}
-		_, _, err := procedural.WriteFiles(tmp, "eval", eval)
+		_, _, err := procedural.WriteFiles(tmp, set, tasks)
 		return err
 	})
-	return filepath.Join(dir, "eval_challenges.json"), err
+	return filepath.Join(dir, set+"_challenges.json"), err
 }
 
 // arcRLTasks is how many RL tasks the default RL file holds: 3 rounds of 8 (seal effect
@@ -88,19 +94,7 @@ func proceduralARCRLFile(cache Cache) (string, error) {
 	_, eval := procedural.Sets(1, 0, 32)
 	rl := procedural.RLTasks(1, arcRLTasks, eval, procedural.CorpusTasks(1, procedural.PretrainCorpusDocs),
 		procedural.SelfEditTasks(1, procedural.PretrainSelfEditDocs))
-	b, err := json.Marshal(procedural.ARC(rl))
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	dir, err := cache("arc-procedural-rl-seed1-"+hex.EncodeToString(sum[:6]), func(tmp string) error {
-		if err := os.Mkdir(tmp, 0o755); err != nil {
-			return err
-		}
-		_, _, err := procedural.WriteFiles(tmp, "train", rl)
-		return err
-	})
-	return filepath.Join(dir, "train_challenges.json"), err
+	return cachedTasks(cache, "arc-procedural-rl-seed1-", "train", rl)
 }
 
 func (arcDomain) Check(s RunSpec) error {

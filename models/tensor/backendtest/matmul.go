@@ -61,9 +61,9 @@ func testMatMul(t *testing.T, be tensor.Backend) {
 
 					// Gradients of Σ R·c through the identities in MatMul's doc, with beta 1 (adding).
 					if m*n*k > 5000 {
-					continue // the finite differences cost m·k products: the small shapes check the layout
-				}
-				R := randF32(r, m*n, 1)
+						continue // the finite differences cost m·k products: the small shapes check the layout
+					}
+					R := randF32(r, m*n, 1)
 					R64 := f64s(R)
 					dc := up(be, R, m, n)
 					loss := func() float64 { return dot64(R64, refMatMul(a64, b64, c064, m, n, k, transA, transB, alpha, beta)) }

@@ -10,6 +10,7 @@ import (
 type kernelFeatures struct {
 	avx2FMA bool // AVX2 and FMA3, with the OS saving YMM state: the 6x16 assembly kernels
 	avx512  bool // AVX-512 F, with the OS saving ZMM state: the 12x32 assembly GEMM kernel
+	bf16dot bool // AVX512_BF16 (VDPBF16PS) besides: the bf16 dot kernel of SgemmBF16Dot
 }
 
 // hostFeatures is what the hardware offers; activeKernels is what the package uses. activeKernels is a
@@ -25,9 +26,10 @@ var (
 type kernelSet struct {
 	name    string
 	gemm    gemmKernel
-	narrow  gemmKernel // for products with few rows or columns, where a big tile would be mostly padding
-	asmPack bool       // AVX2 packing routines (gemm_pack_amd64.s)
-	asmGemv bool       // AVX2+FMA GEMV kernels (gemv_amd64.s)
+	narrow  gemmKernel  // for products with few rows or columns, where a big tile would be mostly padding
+	dot     *gemmKernel // SgemmBF16Dot's bf16 pair kernel; nil where the CPU has no AVX512_BF16
+	asmPack bool        // AVX2 packing routines (gemm_pack_amd64.s)
+	asmGemv bool        // AVX2+FMA GEMV kernels (gemv_amd64.s)
 	// smallM, when set, computes products Y = X·Wᵀ with at most maxSmall rows (decoding a batch) in one
 	// pass over W (smallm.go); otherwise up to maxFewRows rows run as matrix-vector products.
 	smallM   *smallMKernels

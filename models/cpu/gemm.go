@@ -3,7 +3,8 @@
 // The matrix products, Sgemm and SgemmBF16 (training, prefill; decoding a batch runs their few-rows path,
 // smallm.go) and Sgemv and SgemvBF16, are Go
 // assembly (AVX2+FMA, and AVX-512 where the CPU has it), chosen at run time from the CPU's features, so
-// that a plain `go build` gets them: no cgo, no GOEXPERIMENT. Other machines, and amd64 without AVX2,
+// that a plain `go build` gets them: no cgo, no GOEXPERIMENT. SgemmBF16Dot (gemm_bf16dot.go), the
+// product of bf16 training, rounds A to bf16 and runs on VDPBF16PS where the CPU has AVX512_BF16. Other machines, and amd64 without AVX2,
 // run a pure-Go path with the same packing and blocking structure. See docs/architecture.md, "Why the
 // compute is hand-written", for the measurements behind this.
 //
@@ -53,9 +54,11 @@ func SgemmBF16(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 	gemmProblems.Put(p)
 }
 
-// gemmProblem is one Sgemm call. Exactly one of b and bh is set.
+// gemmProblem is one Sgemm call. Exactly one of b and bh is set. dot (bh set, A not transposed) runs
+// the bf16 dot kernels on panels of bf16 pairs (gemm_bf16dot.go).
 type gemmProblem struct {
 	transA, transB bool
+	dot            bool
 	m, n, k        int
 	alpha, beta    float32
 	a              []float32
@@ -157,16 +160,18 @@ func (p *gemmProblem) run() {
 		gemmScaleC(p.m, p.n, p.beta, p.c, p.ldc)
 		return
 	}
-	if p.transB && p.m <= activeKernels.maxSmall {
+	if p.transB && p.m <= activeKernels.maxSmall && !p.dot {
 		p.smallRows()
 		return
 	}
-	if p.m <= maxFewRows {
+	if p.m <= maxFewRows && !p.dot {
 		p.fewRows()
 		return
 	}
 	kern := &activeKernels.gemm
-	if p.m <= activeKernels.narrow.mr || p.n <= activeKernels.narrow.nr {
+	if p.dot {
+		kern = activeKernels.dot
+	} else if p.m <= activeKernels.narrow.mr || p.n <= activeKernels.narrow.nr {
 		kern = &activeKernels.narrow // e.g. a LoRA rank-8 product: 32-wide tiles would be 3/4 padding
 	}
 	threads := Threads()
@@ -174,8 +179,8 @@ func (p *gemmProblem) run() {
 		threads = 1
 	}
 	if threads == 1 {
-		kc := kern.kcFor(p.k)
-		ws := getWorkspace(gemmRoundUp(min(kern.mc, p.m), kern.mr)*kc, kc*gemmRoundUp(min(kern.nc, p.n), kern.nr))
+		kd := p.depth(kern.kcFor(p.k))
+		ws := getWorkspace(gemmRoundUp(min(kern.mc, p.m), kern.mr)*kd, kd*gemmRoundUp(min(kern.nc, p.n), kern.nr))
 		p.block(kern, ws, 0, p.m, 0, p.n)
 		gemmWSPool.Put(ws)
 		return
@@ -192,7 +197,7 @@ func (p *gemmProblem) parallel(kern *gemmKernel, threads int) {
 	mr, nr := kern.mr, kern.nr
 	nc := min(kern.ncPar, gemmRoundUp(p.n, nr))
 	kcStep := kern.kcFor(p.k)
-	shared := getGemmShared(kcStep * nc)
+	shared := getGemmShared(p.depth(kcStep) * nc)
 	bbuf := shared.b
 	blk := gemmBlocks.Get().(*gemmBlock)
 	// Rows: blocks of at most mc, evened out (so that 512 rows make 4×128, not 3×144 + 80).
@@ -247,16 +252,17 @@ var gemmBlocks = sync.Pool{New: func() any { return new(gemmBlock) }}
 func (b *gemmPackTasks) task(g int) {
 	nr := b.kern.nr
 	j0 := g * b.packStrips * nr
-	b.p.packB(b.bbuf[j0*b.kc:], nr, b.pc, b.kc, b.jc+j0, min(b.packStrips*nr, b.ncur-j0))
+	b.p.packB(b.bbuf[j0*b.p.depth(b.kc):], nr, b.pc, b.kc, b.jc+j0, min(b.packStrips*nr, b.ncur-j0))
 }
 
 func (b *gemmMacroTasks) task(t int) {
 	p, mr := b.p, b.kern.mr
 	ic, j0 := (t/b.nSub)*b.mc, (t%b.nSub)*b.subW
 	mcur, w := min(b.mc, p.m-ic), min(b.subW, b.ncur-j0)
-	ws := getWorkspace(gemmRoundUp(mcur, mr)*b.kc, 0)
+	kd := p.depth(b.kc)
+	ws := getWorkspace(gemmRoundUp(mcur, mr)*kd, 0)
 	p.packA(ws.a, mr, ic, mcur, b.pc, b.kc)
-	p.macro(b.kern, ws, ws.a, b.bbuf[j0*b.kc:], ic, mcur, b.jc+j0, w, b.kc, b.beta)
+	p.macro(b.kern, ws, ws.a, b.bbuf[j0*kd:], ic, mcur, b.jc+j0, w, kd, b.beta)
 	gemmWSPool.Put(ws)
 }
 
@@ -335,7 +341,7 @@ func (p *gemmProblem) block(kern *gemmKernel, ws *gemmWorkspace, i0, i1, j0, j1 
 			for ic := i0; ic < i1; ic += kern.mc {
 				mc := min(kern.mc, i1-ic)
 				p.packA(ws.a, mr, ic, mc, pc, kc)
-				p.macro(kern, ws, ws.a, ws.b, ic, mc, jc, nc, kc, beta)
+				p.macro(kern, ws, ws.a, ws.b, ic, mc, jc, nc, p.depth(kc), beta)
 			}
 		}
 	}
@@ -343,7 +349,8 @@ func (p *gemmProblem) block(kern *gemmKernel, ws *gemmWorkspace, i0, i1, j0, j1 
 
 // macro runs the micro-kernel over C[ic:ic+mc, jc:jc+nc] from a packed mc×kc block of A and a packed
 // kc×nc block of B: B's micro-panel (kc×nr) stays in L1 while the rows of the A block stream past it.
-// Edge tiles are computed whole into ws.tmp and merged, so the kernels only ever see full tiles.
+// Edge tiles are computed whole into ws.tmp and merged, so the kernels only ever see full tiles. kc here
+// is the packed depth (p.depth: pairs of k steps for the dot kernels).
 func (p *gemmProblem) macro(kern *gemmKernel, ws *gemmWorkspace, ap, bp []float32, ic, mc, jc, nc, kc int, beta float32) {
 	mr, nr := kern.mr, kern.nr
 	for jr := 0; jr < nc; jr += nr {
@@ -384,6 +391,10 @@ func gemmMergeTile(c []float32, ldc int, t []float32, ldt, mrc, nrc int, alpha, 
 // packA copies op(A)[i0:i0+mc, p0:p0+kc] into dst as mr-row micro-panels: panel s holds, for each of the
 // kc steps, the mr values of rows i0+s·mr... (zeros past the last row).
 func (p *gemmProblem) packA(dst []float32, mr, i0, mc, p0, kc int) {
+	if p.dot {
+		p.packAPairs(dst, mr, i0, mc, p0, kc)
+		return
+	}
 	a, lda := p.a, p.lda
 	for s := 0; s < mc; s += mr {
 		rows := min(mr, mc-s)
@@ -416,6 +427,10 @@ func (p *gemmProblem) packA(dst []float32, mr, i0, mc, p0, kc int) {
 // packB copies op(B)[p0:p0+kc, j0:j0+nc] into dst as nr-column micro-panels: panel t holds, for each of
 // the kc steps, the nr values of columns j0+t·nr... (zeros past the last column). bf16 B is widened here.
 func (p *gemmProblem) packB(dst []float32, nr, p0, kc, j0, nc int) {
+	if p.dot {
+		p.packBPairs(dst, nr, p0, kc, j0, nc)
+		return
+	}
 	ldb := p.ldb
 	t0 := 0 // columns packed by the row-order assembly (B not transposed)
 	if !p.transB {

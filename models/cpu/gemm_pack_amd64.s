@@ -411,3 +411,113 @@ at12:
 	JNZ     at12
 	VZEROUPPER
 	RET
+
+// func packBPairRowsAVX2(d *float32, b *uint16, ldb int, kd int, panel int, strips int)
+// The bf16 pair layout of the dot kernel (gemm_bf16dot.go) from B stored k×n: d[t·panel + q·32 + j] =
+// b[2q·ldb + t·32 + j] | b[(2q+1)·ldb + t·32 + j]<<16 for q < kd, t < strips, j < 32 (panel in words).
+// VPUNPCKL/HWD interleave the two rows within 128-bit lanes, VPERM2I128 puts the lanes in column order.
+// Rows go 8 at a time (4 pairs) across all the panels, for the reasons given at packBRowsAVX2.
+TEXT ·packBPairRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ d+0(FP), DX
+	MOVQ b+8(FP), SI
+	MOVQ ldb+16(FP), R8
+	SHLQ $1, R8                 // row stride of b in bytes
+	MOVQ panel+32(FP), R11
+	SHLQ $2, R11                // panel size in bytes
+	MOVQ kd+24(FP), AX          // pairs left
+
+pgroup:
+	MOVQ    $4, R9
+	CMPQ    AX, R9
+	CMOVQLT AX, R9              // pairs in this group
+	MOVQ    SI, DI
+	MOVQ    DX, BX
+	MOVQ    strips+40(FP), R10
+
+pstrip:
+	MOVQ DI, CX
+	MOVQ BX, R13
+	MOVQ R9, R12
+
+ppair:
+	VMOVDQU    (CX), Y0
+	VMOVDQU    (CX)(R8*1), Y1
+	VPUNPCKLWD Y1, Y0, Y2       // columns 0-3 | 8-11, as (row 2q, row 2q+1) words
+	VPUNPCKHWD Y1, Y0, Y3       // columns 4-7 | 12-15
+	VPERM2I128 $0x20, Y3, Y2, Y4
+	VPERM2I128 $0x31, Y3, Y2, Y5
+	VMOVDQU    Y4, (R13)
+	VMOVDQU    Y5, 32(R13)
+	VMOVDQU    32(CX), Y0
+	VMOVDQU    32(CX)(R8*1), Y1
+	VPUNPCKLWD Y1, Y0, Y2
+	VPUNPCKHWD Y1, Y0, Y3
+	VPERM2I128 $0x20, Y3, Y2, Y4
+	VPERM2I128 $0x31, Y3, Y2, Y5
+	VMOVDQU    Y4, 64(R13)
+	VMOVDQU    Y5, 96(R13)
+	LEAQ       (CX)(R8*2), CX
+	ADDQ       $128, R13
+	DECQ       R12
+	JNZ        ppair
+
+	ADDQ $64, DI                // the next panel's columns of b
+	ADDQ R11, BX                // the next panel
+	DECQ R10
+	JNZ  pstrip
+
+	LEAQ (SI)(R8*8), SI         // the next 4 pairs of rows
+	ADDQ $512, DX
+	SUBQ R9, AX
+	JNZ  pgroup
+	VZEROUPPER
+	RET
+
+// Round the 8 float32 in Y0 to bfloat16 in the low halves of their dwords (nearest, ties to even; a NaN
+// becomes 0x7fc0 with its sign, as roundBF16): Y12 = 0x7fc0, Y13 = 0x8000, Y14 = 0x7fff, Y15 = 1.
+// Result in r; clobbers Y1, Y2, Y4, Y5.
+#define ROUNDBF16(r) \
+	VPSRLD    $16, Y0, Y1;     \
+	VPAND     Y15, Y1, Y2;     \
+	VPADDD    Y14, Y0, r;      \
+	VPADDD    Y2, r, r;        \
+	VPSRLD    $16, r, r;       \
+	VPAND     Y13, Y1, Y4;     \
+	VPOR      Y12, Y4, Y4;     \
+	VCMPPS    $3, Y0, Y0, Y5;  \
+	VBLENDVPS Y5, Y4, r, r
+
+// func roundBF16PairsAVX2(dst *float32, src *float32, n16 int)
+// Rounds 16·n16 float32 of src to bfloat16, written in order to dst (8·n16 32-bit words, each a pair
+// src[2q] | src[2q+1]<<16: the A side of the dot kernel).
+TEXT ·roundBF16PairsAVX2(SB), NOSPLIT, $0-24
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n16+16(FP), CX
+	MOVL         $0x7fc0, AX
+	VMOVD        AX, X12
+	VPBROADCASTD X12, Y12
+	MOVL         $0x8000, AX
+	VMOVD        AX, X13
+	VPBROADCASTD X13, Y13
+	MOVL         $0x7fff, AX
+	VMOVD        AX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         $1, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+
+round16:
+	VMOVUPS   (SI), Y0
+	ROUNDBF16(Y3)
+	VMOVUPS   32(SI), Y0
+	ROUNDBF16(Y6)
+	VPACKUSDW Y6, Y3, Y7        // dwords to words (all <= 0xffff): lanes [Y3 0-3, Y6 0-3 | Y3 4-7, Y6 4-7]
+	VPERMQ    $0xD8, Y7, Y7     // into element order
+	VMOVDQU   Y7, (DI)
+	ADDQ      $64, SI
+	ADDQ      $32, DI
+	DECQ      CX
+	JNZ       round16
+	VZEROUPPER
+	RET

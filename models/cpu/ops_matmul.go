@@ -26,13 +26,35 @@ import (
 // alpha·dc·op(b)ᵀ with b second). The tests check all of them against finite differences.
 func (*Backend) MatMul(c, a, b *tensor.Tensor, transA, transB bool, alpha, beta float32) {
 	const op = "MatMul"
-	cv := f32(op, "c", c)
-	av := f32(op, "a", a)
+	cv, av := f32(op, "c", c), f32(op, "a", a)
+	m, n, k := matMulShape(op, c, a, b, transA, transB)
+	if b.DType == tensor.BF16 {
+		SgemmBF16(transA, transB, m, n, k, alpha, av, a.Cols(), b.BF16[:b.Len()], b.Cols(), beta, cv, n)
+		return
+	}
+	Sgemm(transA, transB, m, n, k, alpha, av, a.Cols(), b.F32[:b.Len()], b.Cols(), beta, cv, n)
+}
+
+// MatMulBF16: c = alpha·bf16(a)·op(b) + beta·c with b BF16, a rounded to bf16 (SgemmBF16Dot: the
+// VDPBF16PS kernel where the CPU has AVX512_BF16). The gradients are the same products as MatMul's;
+// the training of a bf16 model takes both dX = dY·W and Y = X·Wᵀ this way.
+func (*Backend) MatMulBF16(c, a, b *tensor.Tensor, transB bool, alpha, beta float32) {
+	const op = "MatMulBF16"
+	cv, av := f32(op, "c", c), f32(op, "a", a)
+	if host(op, "b", b).DType != tensor.BF16 {
+		panic(fmt.Sprintf("cpu: %s: b must be BF16, is %v", op, b.DType))
+	}
+	m, n, k := matMulShape(op, c, a, b, false, transB)
+	SgemmBF16Dot(transB, m, n, k, alpha, av, a.Cols(), b.BF16[:b.Len()], b.Cols(), beta, cv, n)
+}
+
+// matMulShape checks that c = op(a)·op(b) fits and returns its m, n, k.
+func matMulShape(op string, c, a, b *tensor.Tensor, transA, transB bool) (m, n, k int) {
 	host(op, "b", b)
-	m, n := c.Rows(), c.Cols()
+	m, n = c.Rows(), c.Cols()
 	ar, ac := a.Rows(), a.Cols()
 	br, bc := b.Rows(), b.Cols()
-	k := ac
+	k = ac
 	if transA {
 		k = ar
 		ar, ac = ac, ar
@@ -42,16 +64,12 @@ func (*Backend) MatMul(c, a, b *tensor.Tensor, transA, transB bool, alpha, beta 
 		kb, nb = bc, br
 	}
 	if kb != k {
-		panic(fmt.Sprintf("cpu: MatMul: op(a %v)·op(b %v) with transA=%v transB=%v: op(a) is %d×%d and op(b) is %d×%d",
-			a.Shape, b.Shape, transA, transB, ar, ac, kb, nb))
+		panic(fmt.Sprintf("cpu: %s: op(a %v)·op(b %v) with transA=%v transB=%v: op(a) is %d×%d and op(b) is %d×%d",
+			op, a.Shape, b.Shape, transA, transB, ar, ac, kb, nb))
 	}
 	if ar != m || nb != n {
-		panic(fmt.Sprintf("cpu: MatMul: c %v = op(a %v)·op(b %v) with transA=%v transB=%v: c must be %d×%d",
-			c.Shape, a.Shape, b.Shape, transA, transB, ar, nb))
+		panic(fmt.Sprintf("cpu: %s: c %v = op(a %v)·op(b %v) with transA=%v transB=%v: c must be %d×%d",
+			op, c.Shape, a.Shape, b.Shape, transA, transB, ar, nb))
 	}
-	if b.DType == tensor.BF16 {
-		SgemmBF16(transA, transB, m, n, k, alpha, av, a.Cols(), b.BF16[:b.Len()], b.Cols(), beta, cv, n)
-		return
-	}
-	Sgemm(transA, transB, m, n, k, alpha, av, a.Cols(), b.F32[:b.Len()], b.Cols(), beta, cv, n)
+	return m, n, k
 }

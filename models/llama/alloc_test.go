@@ -39,6 +39,7 @@ func (b *nullBackend) Download(dst, src *tensor.Tensor)                         
 func (b *nullBackend) Zero(a *tensor.Tensor)                                           {}
 func (b *nullBackend) Free(t *tensor.Tensor)                                           {}
 func (b *nullBackend) MatMul(c, a, w *tensor.Tensor, ta, tb bool, alpha, beta float32) {}
+func (b *nullBackend) MatMulBF16(c, a, w *tensor.Tensor, tb bool, alpha, beta float32) {}
 func (b *nullBackend) Embedding(out, table *tensor.Tensor, ids []int32)                {}
 func (b *nullBackend) RMSNorm(out, rstd, x, w *tensor.Tensor, eps float32)             {}
 func (b *nullBackend) RoPE(x *tensor.Tensor, heads int, pos []int32, cos, sin *tensor.Tensor) {

@@ -41,7 +41,7 @@ func (m *Model) headLoss(p *pass, xnf *tensor.Tensor, targets []int32, scale flo
 	for r0 := 0; r0 < N; r0 += rows {
 		n := min(rows, N-r0)
 		x, lg := p.rows(xnf, r0, n), p.rows(logits, 0, n)
-		be.MatMul(lg, x, m.LMHead, false, true, 1, 0)
+		m.frozenMatMul(lg, x, m.LMHead, true)
 		var dl *tensor.Tensor
 		if dlogits != nil {
 			dl = p.rows(dlogits, 0, n)
@@ -51,7 +51,7 @@ func (m *Model) headLoss(p *pass, xnf *tensor.Tensor, targets []int32, scale flo
 		if dxnf == nil {
 			continue
 		}
-		be.MatMul(p.rows(dxnf, r0, n), dl, m.LMHead, false, false, 1, 0)
+		m.frozenMatMul(p.rows(dxnf, r0, n), dl, m.LMHead, false)
 		if dW != nil {
 			be.MatMul(dW, dl, x, true, false, 1, 1)
 		}

@@ -107,8 +107,7 @@ func (m *Model) linear(ps *pass, layer, p int, x *tensor.Tensor, s *layerActs) *
 // call (the backward's recomputation) it gives the same y: LoRA dropout draws the same mask.
 func (m *Model) linearTo(ps *pass, y *tensor.Tensor, layer, p int, x *tensor.Tensor, s *layerActs) {
 	l := &m.Layers[layer]
-	w := l.W[p]
-	m.Backend.MatMul(y, x, w, false, true, 1, 0)
+	m.frozenMatMul(y, x, l.W[p], true)
 	if l.Bias[p] != nil {
 		m.Backend.AddBias(y, l.Bias[p])
 	}
@@ -126,6 +125,19 @@ func (m *Model) linearTo(ps *pass, y *tensor.Tensor, layer, p int, x *tensor.Ten
 	}
 }
 
+// frozenMatMul is c = a·op(w) for a weight w the LoRA step does not train (op(w) = wᵀ for Y = X·Wᵀ, w
+// for dX = dY·W). While a training step runs on bf16 weights it is the bf16 product (MatMulBF16: the
+// activations rounded to bf16, as torch trains a bf16 model, and on a CPU with AVX512_BF16 about twice
+// the f32 rate, BenchmarkSgemmBF16Dot); everything else, inference and f32 weights and so the golden
+// parity checks, multiplies in float32.
+func (m *Model) frozenMatMul(c, a, w *tensor.Tensor, transB bool) {
+	if m.training && w.DType == tensor.BF16 {
+		m.Backend.MatMulBF16(c, a, w, transB, 1, 0)
+		return
+	}
+	m.Backend.MatMul(c, a, w, false, transB, 1, 0)
+}
+
 // dropoutSeed says whether LoRA dropout applies (training, p > 0) and the mask's seed:
 // one per training call, layer and projection, as PEFT has one dropout module each.
 func (m *Model) dropoutSeed(layer, p int, lm *loraModule) (uint64, bool) {
@@ -141,7 +153,7 @@ func (m *Model) linearBackward(ps *pass, layer, p int, dy, x *tensor.Tensor, s *
 	l := &m.Layers[layer]
 	w := l.W[p]
 	dx := ps.tensor(dy.Rows(), w.Shape[1])
-	m.Backend.MatMul(dx, dy, w, false, false, 1, 0)
+	m.frozenMatMul(dx, dy, w, false)
 	if g := m.full; g != nil {
 		m.Backend.MatMul(g.layers[layer].W[p], dy, x, true, false, 1, 1)
 		if db := g.layers[layer].Bias[p]; db != nil {

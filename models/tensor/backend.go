@@ -53,6 +53,12 @@ type Backend interface {
 
 	// MatMul: c = alpha·op(a)·op(b) + beta·c for 2-D tensors; b may be BF16 (weights).
 	MatMul(c, a, b *Tensor, transA, transB bool, alpha, beta float32)
+	// MatMulBF16 is MatMul (a not transposed) for a BF16 b computed as a bf16 model computes: a is
+	// rounded to bf16 (nearest, ties to even), the products of bf16 values are exact and summed in
+	// float32, c stays float32. Its results differ from MatMul's by a's rounding, so it is opt-in: the
+	// training of a model whose weights are bf16 uses it, as torch trains a bf16 model; everything that
+	// expects float32 math (f32 weights, inference, the golden parity checks) uses MatMul.
+	MatMulBF16(c, a, b *Tensor, transB bool, alpha, beta float32)
 
 	// Embedding gathers rows of table (F32 or BF16) for ids into out [len(ids), D].
 	Embedding(out, table *Tensor, ids []int32)

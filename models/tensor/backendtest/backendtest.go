@@ -58,6 +58,7 @@ var checks = []struct {
 	{"Views", testViews},
 	{"MatMul", testMatMul},
 	{"MatMulViews", testMatMulViews},
+	{"MatMulBF16", testMatMulBF16},
 	{"Embedding", testEmbedding},
 	{"EmbeddingBackwardLarge", testEmbeddingBackwardLarge},
 	{"RMSNorm", testRMSNormForward},
@@ -85,6 +86,19 @@ func Run(t *testing.T, be tensor.Backend) {
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) { c.run(t, be) })
 	}
+}
+
+// RunCheck runs the one check of the suite named name (as in Run's subtests), for a backend that
+// runs it again under other settings (the CPU backend with its kernels forced); it fails t for an
+// unknown name.
+func RunCheck(t *testing.T, be tensor.Backend, name string) {
+	for _, c := range checks {
+		if c.name == name {
+			c.run(t, be)
+			return
+		}
+	}
+	t.Fatalf("backendtest: no check named %q", name)
 }
 
 // testMemory: what is uploaded comes back, in both dtypes, and Alloc gives zeros.

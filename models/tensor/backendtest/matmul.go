@@ -2,6 +2,7 @@ package backendtest
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"seal/models/tensor"
@@ -113,5 +114,52 @@ func testMatMulViews(t *testing.T, be tensor.Backend) {
 	be.MatMul(c2, up(be, x, 6, 4), w, false, true, 1, 0)
 	if !equalBits(down(be, c2), down(be, c3)) {
 		t.Fatalf("[2,3,4]·Wᵀ and [6,4]·Wᵀ differ: %v vs %v", down(be, c3), down(be, c2))
+	}
+}
+
+// testMatMulBF16: the product of a bf16 model. The reference takes a rounded to bf16 (nearest even, as
+// torch rounds) and b's bf16 values exactly, in float64; the products of two bf16 values are exact in
+// float32, so the backend's only error is its float32 sums and the tolerance is MatMul's own. A backend
+// that did not round a would be off by about 2^-9 of each term, hundreds of times more. The shapes
+// have odd sizes, and rows both few and many (a backend may switch kernels on the row count: the CPU's
+// VDPBF16PS kernel takes 24 rows up).
+//
+// Its backward is the same op: for c = alpha·bf16(a)·op(b), da = alpha·bf16(dc)·op(b)ᵀ is
+// MatMulBF16(da, dc, b, !transB, alpha, beta). It is checked against central differences of the
+// smooth float64 function Σ R·(alpha·a·op(b)) that the bf16 product approximates, with a tolerance for
+// dc's rounding to bf16 (2^-9 relative per term): 4e-3 of the gradient's scale.
+func testMatMulBF16(t *testing.T, be tensor.Backend) {
+	r := newRNG(102)
+	shapes := []struct{ m, n, k int }{{1, 1, 1}, {1, 7, 5}, {3, 5, 7}, {17, 3, 1}, {7, 17, 33}, {49, 37, 67}, {61, 70, 34}}
+	for _, sh := range shapes {
+		for _, transB := range []bool{false, true} {
+			for _, ab := range []struct{ alpha, beta float32 }{{1, 0}, {0.7, 0.5}} {
+				m, n, k := sh.m, sh.n, sh.k
+				name := fmt.Sprintf("m%d n%d k%d transB=%v alpha=%g beta=%g", m, n, k, transB, ab.alpha, ab.beta)
+				as := randF32(r, m*k, 1)
+				b, b64 := weightTensor(be, randF32(r, k*n, 1), true, stored(k, n, transB)...)
+				c0 := randF32(r, m*n, 1)
+				a64 := make([]float64, len(as))
+				for i, v := range as {
+					a64[i] = float64(math.Float32frombits(uint32(roundBF16(v)) << 16))
+				}
+				want := refMatMul(a64, b64, f64s(c0), m, n, k, false, transB, float64(ab.alpha), float64(ab.beta))
+				c := up(be, c0, m, n)
+				be.MatMulBF16(c, up(be, as, m, k), b, transB, ab.alpha, ab.beta)
+				closeTo(t, name+" forward", down(be, c), want, 1e-6, 1e-6)
+
+				if m*n*k > 5000 {
+					continue // the finite differences cost m·k products: the small shapes check the layout
+				}
+				R := randF32(r, m*n, 1)
+				x64 := f64s(as)
+				loss := func() float64 {
+					return dot64(f64s(R), refMatMul(x64, b64, make([]float64, m*n), m, n, k, false, transB, float64(ab.alpha), 0))
+				}
+				da := zeros(be, m, k)
+				be.MatMulBF16(da, up(be, R, m, n), b, !transB, ab.alpha, 0)
+				closeTo(t, name+" da", down(be, da), fdGrad(x64, loss), 4e-3, 4e-3)
+			}
+		}
 	}
 }

@@ -10,6 +10,11 @@ func (b *Backend) MatMul(c, a, w *tensor.Tensor, transA, transB bool, alpha, bet
 	b.cpu.MatMul(b.dev(op, "c", c), b.dev(op, "a", a), b.dev(op, "b", w), transA, transB, alpha, beta)
 }
 
+func (b *Backend) MatMulBF16(c, a, w *tensor.Tensor, transB bool, alpha, beta float32) {
+	const op = "MatMulBF16"
+	b.cpu.MatMulBF16(b.dev(op, "c", c), b.dev(op, "a", a), b.dev(op, "b", w), transB, alpha, beta)
+}
+
 func (b *Backend) Embedding(out, table *tensor.Tensor, ids []int32) {
 	const op = "Embedding"
 	b.cpu.Embedding(b.dev(op, "out", out), b.dev(op, "table", table), ids)

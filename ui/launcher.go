@@ -96,6 +96,10 @@ func textField(label, name, empty string, p func(*engine.RunSpec) *string) field
 		set: func(s *engine.RunSpec, v string) error { *p(s) = strings.TrimSpace(v); return nil }}
 }
 
+// launcherLabelWidth is the launcher's label column; every label fits it, so the values
+// line up (TestLauncherLabelsFitTheirColumn).
+const launcherLabelWidth = 16
+
 var launcherFields = []field{
 	choiceField("domain", "domain", launcherDomains(), func(s *engine.RunSpec) *string { return &s.Domain }),
 	choiceField("mode", "mode", engine.ModeNames(), func(s *engine.RunSpec) *string { return &s.Mode }),
@@ -106,7 +110,7 @@ var launcherFields = []field{
 	intField("k (candidates)", "k", func(s *engine.RunSpec) *int { return &s.K }),
 	intField("rounds", "rounds", func(s *engine.RunSpec) *int { return &s.Rounds }),
 	textField("RL data", "rl-data", "the default data's: the world's train split, or procedural ARC training tasks; else the evaluation data", func(s *engine.RunSpec) *string { return &s.RLData }),
-	intField("RL passages/tasks per round", "rl-passages", func(s *engine.RunSpec) *int { return &s.RLPassages }),
+	intField("RL tasks/round", "rl-passages", func(s *engine.RunSpec) *int { return &s.RLPassages }),
 	intField("repeats", "repeats", func(s *engine.RunSpec) *int { return &s.Repeats }),
 	intField("edit tokens", "edit-tokens", func(s *engine.RunSpec) *int { return &s.EditTokens }),
 	intField("answer tokens", "qa-tokens", func(s *engine.RunSpec) *int { return &s.QATokens }),
@@ -276,7 +280,7 @@ func (l *launcher) view(w, h int) string {
 				v = l.input.View()
 			}
 		}
-		fmt.Fprintf(&b, "%s%-16s %s\n", cur, f.label, clip(v, w-20))
+		fmt.Fprintf(&b, "%s%-*s %s\n", cur, launcherLabelWidth, f.label, clip(v, w-launcherLabelWidth-4))
 	}
 	switch {
 	case l.naming:

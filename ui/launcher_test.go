@@ -84,3 +84,13 @@ func TestLauncherRLFields(t *testing.T) {
 		t.Errorf("launcher fields found %d; spec rl_data %q, rl_passages %d", found, s.RLData, s.RLPassages)
 	}
 }
+
+// TestLauncherLabelsFitTheirColumn: a label longer than the column pushes its value out
+// of line with the others.
+func TestLauncherLabelsFitTheirColumn(t *testing.T) {
+	for _, f := range launcherFields {
+		if n := len([]rune(f.label)); n > launcherLabelWidth {
+			t.Errorf("launcher label %q is %d characters; the column is %d", f.label, n, launcherLabelWidth)
+		}
+	}
+}

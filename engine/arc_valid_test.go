@@ -80,3 +80,25 @@ func TestARCSelfEditsAreValidConfigs(t *testing.T) {
 		t.Errorf("%d distinct valid configs among %d self-edits, want the edits to differ", len(distinct), total)
 	}
 }
+
+// TestEmbeddedDefaultTrainsInFloat32: the embedded default's inner settings were chosen
+// and its effect tables measured with float32 products, so its LoRA training keeps them
+// (bf16 products are for models of 1B size and up).
+func TestEmbeddedDefaultTrainsInFloat32(t *testing.T) {
+	dir, err := tiny.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := tensor.Open("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := engine.LoadModel(dir, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.Net.BF16Products {
+		t.Errorf("the embedded default (hidden %d) trains with bf16 products", m.Net.Config.HiddenSize)
+	}
+}

@@ -62,9 +62,17 @@ func LoadModel(dir string, b tensor.Backend, weights ...string) (*LoadedModel, e
 		ck.Close()
 		return nil, err
 	}
+	m.BF16Products = ck.Config.HiddenSize >= bf16ProductsMinHidden
 	return &LoadedModel{Dir: dir, Checkpoint: ck, Net: m, Tokenizer: tok, TokConfig: tcfg,
 		StopIDs: tcfg.StopIDs(tok, ck.Config.EOSTokenIDs)}, nil
 }
+
+// bf16ProductsMinHidden is the hidden size from which a bf16 checkpoint's LoRA training
+// multiplies in bf16 (llama.Model.BF16Products): models of Llama-3.2-1B's size (2048) and
+// up, whose training steps are bound by those products (90% of a 1B step's time, in
+// float32). The embedded default (256) keeps float32 math, in which its inner settings
+// were chosen and its effect tables measured.
+const bf16ProductsMinHidden = 1024
 
 // Close releases the memory-mapped weights.
 func (m *LoadedModel) Close() error { return m.Checkpoint.Close() }

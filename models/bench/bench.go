@@ -112,6 +112,7 @@ func modelSection(w io.Writer, name, title string, c *llama.Config, bf16 bool, r
 	if err != nil {
 		return err
 	}
+	m.BF16Products = bf16 // as the engine trains a 1B-sized bf16 checkpoint (engine.LoadModel)
 	weights := m.WeightBytes()
 	fmt.Fprintf(w, "\n%s: %.2f M parameters, %.2f GB of weights\n", title, float64(c.NumParams())/1e6, float64(weights)/1e9)
 

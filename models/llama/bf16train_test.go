@@ -79,6 +79,7 @@ func TestBF16LoRATrainingRoundsActivations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			m.BF16Products = true
 			be.f32Products = 0
 			loss, _, err := m.Loss(ids, shiftLabels(labels, shape[0], shape[1]), shape[0], shape[1], true, 1)
 			if err != nil {
@@ -118,6 +119,15 @@ func TestBF16LoRATrainingRoundsActivations(t *testing.T) {
 			}
 			t.Logf("%s bf16 training: loss %.2g relative from the f32 reference, gradients %.2g of their scale at worst",
 				f.name(), lossErr, worst)
+			// Without BF16Products (the engine's choice for small models) a step multiplies in float32.
+			m.BF16Products = false
+			be.bf16Products, be.f32Products = 0, 0
+			if _, _, err := m.Loss(ids, shiftLabels(labels, shape[0], shape[1]), shape[0], shape[1], true, 1); err != nil {
+				t.Fatal(err)
+			}
+			if be.bf16Products != 0 || be.f32Products == 0 {
+				t.Errorf("training step without BF16Products: %d bf16 products, %d float32; want 0 and some", be.bf16Products, be.f32Products)
+			}
 		})
 	}
 }

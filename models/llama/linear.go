@@ -126,12 +126,12 @@ func (m *Model) linearTo(ps *pass, y *tensor.Tensor, layer, p int, x *tensor.Ten
 }
 
 // frozenMatMul is c = a·op(w) for a weight w the LoRA step does not train (op(w) = wᵀ for Y = X·Wᵀ, w
-// for dX = dY·W). While a training step runs on bf16 weights it is the bf16 product (MatMulBF16: the
-// activations rounded to bf16, as torch trains a bf16 model, and on a CPU with AVX512_BF16 about twice
-// the f32 rate, BenchmarkSgemmBF16Dot); everything else, inference and f32 weights and so the golden
-// parity checks, multiplies in float32.
+// for dX = dY·W). While a training step runs on bf16 weights of a model with BF16Products it is the
+// bf16 product (MatMulBF16: the activations rounded to bf16, as torch trains a bf16 model, and on a
+// CPU with AVX512_BF16 about twice the f32 rate, BenchmarkSgemmBF16Dot); everything else, inference and
+// f32 weights and so the golden parity checks, multiplies in float32.
 func (m *Model) frozenMatMul(c, a, w *tensor.Tensor, transB bool) {
-	if m.training && w.DType == tensor.BF16 {
+	if m.training && m.BF16Products && w.DType == tensor.BF16 {
 		m.Backend.MatMulBF16(c, a, w, transB, 1, 0)
 		return
 	}

@@ -47,6 +47,11 @@ type Model struct {
 	// more (0.5 GB for the 1B shape at 4×128 tokens) against two more matrix products per
 	// layer in the backward (about a seventh more compute).
 	KeepMLP bool
+	// BF16Products makes a training step on bf16 weights multiply its frozen products in
+	// bf16 (MatMulBF16: the activations rounded to bf16, as torch trains a bf16 model, at
+	// about twice the float32 rate where the CPU has AVX512_BF16); off, they multiply in
+	// float32. The caller chooses: the engine turns it on for large models (LoadModel).
+	BF16Products bool
 
 	rope   *ropeTables
 	passes passPool // inference passes' buffers, kept between calls (buffers.go)

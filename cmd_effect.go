@@ -348,9 +348,13 @@ func arcEffectTable(d *store.DB, id int64, spec engine.RunSpec, resamples int) (
 		return "", err
 	}
 	out := withChecks(t.Markdown(), arcChecks(conds), o)
+
 	if len(a.Valid) > 0 {
 		verdict := map[bool]string{true: "met", false: "missed"}[a.Valid[0] >= 0.9]
 		out += fmt.Sprintf("| valid self-edits at round 0 >= 0.90 | %.3f (%d self-edits) | | %s |\n", a.Valid[0], a.Edits[0], verdict)
+	}
+	if len(a.Unfinished) > 0 {
+		out += fmt.Sprintf("\nLeft out, not finished on every task (the run stopped; `seal resume %d` goes on): %s.\n", id, strings.Join(a.Unfinished, ", "))
 	}
 	return out, nil
 }

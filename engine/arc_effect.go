@@ -20,6 +20,9 @@ type ARCEffect struct {
 	// and their values lie within the limits), of Edits[round] sampled.
 	Valid []float64
 	Edits []int
+	// Unfinished names the conditions left out because some task has no result of them
+	// yet (a stopped run), with how many tasks have one: "after 1 ReST-EM round (4 of 32)".
+	Unfinished []string
 }
 
 // The ARC effect's condition names: in context first, the fixed config, the self-edits
@@ -41,10 +44,10 @@ func ARCRoundCondition(r int) string {
 
 // ARCEffectOf tabulates a stored ARC run from its candidates. A self-edit condition
 // is a task's mean pass@2 over its k self-edits of that round, an invalid edit
-// counting 0 (the method's reward); the baselines are their round-0 scores. Every
-// task must have every condition the run has (a condition no task has, such as the
-// oracle of a run without baselines, is left out), so the vectors stay paired: an
-// unfinished run is an error naming what is missing.
+// counting 0 (the method's reward); the baselines are their round-0 scores. A row
+// needs every task's result, so the vectors stay paired: a condition no task has (the
+// oracle of a run without baselines) is no row, and one only some tasks have (a stopped
+// run) is named in Unfinished instead.
 func ARCEffectOf(db *store.DB, run int64) (ARCEffect, error) {
 	rec, err := db.Run(run)
 	if err != nil {
@@ -125,12 +128,16 @@ func arcEffect(run int64, tasks []store.Task, cands []store.Candidate) (ARCEffec
 		if sums[cond] == nil {
 			continue
 		}
-		row := make([]float64, n)
+		row, have := make([]float64, n), 0
 		for t := range n {
-			if counts[cond][t] == 0 {
-				return ARCEffect{}, fmt.Errorf("run %d: task %s has no %q result (an unfinished run? resume it first)", run, out.Tasks[t], cond)
+			if counts[cond][t] > 0 {
+				row[t] = sums[cond][t] / float64(counts[cond][t])
+				have++
 			}
-			row[t] = sums[cond][t] / float64(counts[cond][t])
+		}
+		if have < n { // the rows must stay paired: a condition some task lacks is no row
+			out.Unfinished = append(out.Unfinished, fmt.Sprintf("%s (%d of %d)", cond, have, n))
+			continue
 		}
 		out.Conditions, out.Scores = append(out.Conditions, cond), append(out.Scores, row)
 	}

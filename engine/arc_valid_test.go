@@ -32,15 +32,7 @@ func TestARCSelfEditsAreValidConfigs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b, err := tensor.Open("cpu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := engine.LoadModel(dir, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := loadOnCPU(t, dir)
 	p, err := arc.PrompterFor(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +81,14 @@ func TestEmbeddedDefaultTrainsInFloat32(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if m := loadOnCPU(t, dir); m.Net.BF16Products {
+		t.Errorf("the embedded default (hidden %d) trains with bf16 products", m.Net.Config.HiddenSize)
+	}
+}
+
+// loadOnCPU loads the model folder dir on the CPU backend, closed when the test ends.
+func loadOnCPU(t *testing.T, dir string) *engine.LoadedModel {
+	t.Helper()
 	b, err := tensor.Open("cpu")
 	if err != nil {
 		t.Fatal(err)
@@ -97,8 +97,6 @@ func TestEmbeddedDefaultTrainsInFloat32(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
-	if m.Net.BF16Products {
-		t.Errorf("the embedded default (hidden %d) trains with bf16 products", m.Net.Config.HiddenSize)
-	}
+	t.Cleanup(func() { m.Close() })
+	return m
 }

@@ -99,7 +99,7 @@ func SettingNames() []string {
 }
 
 // ReadSettings reads a TOML settings file over spec and returns what it gave: the flag
-// names of the settings it set, and the keys of file-only settings ("inner.batch").
+// names of the settings it set, and the keys of file-only settings ("inner.dropout").
 // An unknown key, a key whose value has the wrong type, and two keys for one setting
 // ("tasks" and "passages") are errors naming the key and the file.
 func ReadSettings(path string, spec *RunSpec) (map[string]bool, error) {
@@ -244,7 +244,7 @@ func deref(p any) any {
 // Presets: the settings each preset sets, by flag name.
 var (
 	arcPresetNames = []string{"passages", "rounds", "repeats", "filter", "temperature", "top-p", "edit-tokens", "lora-rank", "lora-alpha", "targets", "arc-vote"}
-	embeddedPreset = []string{"lora-rank", "lora-alpha", "targets", "temperature", "edit-tokens", "qa-tokens"}
+	embeddedPreset = []string{"lora-rank", "lora-alpha", "targets", "temperature", "edit-tokens", "qa-tokens", "lr", "epochs", "batch"}
 )
 
 // ApplyPreset gives every setting of the run's preset that was not given (given holds
@@ -272,9 +272,6 @@ func SwitchDomain(spec RunSpec, domain string, given map[string]bool) RunSpec {
 			}
 		}
 	}
-	if !given["inner.batch"] {
-		spec.Inner.Batch = def.Inner.Batch
-	}
 	if !given["arc_examples"] {
 		spec.ARCExamples = def.ARCExamples
 	}
@@ -291,7 +288,7 @@ func arcPreset(spec *RunSpec, given map[string]bool) {
 		preset = EmbeddedARCSpec()
 	}
 	spec.Style = "" // ARC self-edits have no style
-	if !given["inner.batch"] {
+	if !given["batch"] {
 		spec.Inner.Batch = preset.Inner.Batch
 	}
 	if !given["arc_examples"] {

@@ -129,6 +129,18 @@ func TestApplyPreset(t *testing.T) {
 	if s.K != 2 || s.Inner.Rank != DefaultSpec().Inner.Rank || s.Inner.Alpha != e.Inner.Alpha || s.Temp != e.Temp || len(s.Inner.Targets) != 7 {
 		t.Fatalf("embedded preset: %+v", s)
 	}
+	// The inner loop's settings chosen on val for the embedded model come with it
+	// (`seal run` and the workbench, not only `seal effect`), unless given.
+	if s.Inner.LR != e.Inner.LR || s.Inner.Epochs != e.Inner.Epochs || s.Inner.Batch != e.Inner.Batch {
+		t.Errorf("embedded preset's inner loop: lr %g, %d epochs, batch %d; want %g, %d, %d",
+			s.Inner.LR, s.Inner.Epochs, s.Inner.Batch, e.Inner.LR, e.Inner.Epochs, e.Inner.Batch)
+	}
+	g := DefaultSpec()
+	g.Inner.LR, g.Inner.Batch = 3e-3, 4
+	ApplyPreset(&g, map[string]bool{"lr": true, "batch": true})
+	if g.Inner.LR != 3e-3 || g.Inner.Batch != 4 || g.Inner.Epochs != e.Inner.Epochs {
+		t.Errorf("given lr and batch: %+v", g.Inner)
+	}
 	a := DefaultSpec()
 	a.Domain, a.Model = "arc", "/m"
 	ApplyPreset(&a, map[string]bool{"domain": true, "model": true})

@@ -3,6 +3,8 @@ package cpu
 import (
 	"math"
 	"sync"
+
+	"seal/models/safetensors"
 )
 
 // SgemmBF16Dot computes C[m×n] = alpha·bf16(A)·op(B) + beta·C for float32 A (m×k, not transposed) and
@@ -53,7 +55,7 @@ func (p *gemmProblem) runRoundedA() {
 	for i := 0; i < p.m; i++ {
 		src, dst := p.a[i*p.lda:i*p.lda+p.k], r[i*p.k:(i+1)*p.k]
 		for q, v := range src {
-			dst[q] = gemmWidenBF16(roundBF16(v))
+			dst[q] = gemmWidenBF16(safetensors.F32ToBF16(v))
 		}
 	}
 	p.a, p.lda = r, p.k
@@ -62,16 +64,6 @@ func (p *gemmProblem) runRoundedA() {
 }
 
 var gemmRoundedPool = sync.Pool{New: func() any { return new([]float32) }}
-
-// roundBF16 rounds a float32 to the nearest bfloat16, ties to even, as torch does; NaN becomes the quiet
-// NaN with its sign (plain rounding could carry a NaN's payload into the exponent and make it Inf).
-func roundBF16(f float32) uint16 {
-	u := math.Float32bits(f)
-	if u&0x7fffffff > 0x7f800000 {
-		return uint16(u>>16)&0x8000 | 0x7fc0
-	}
-	return uint16((u + 0x7fff + (u>>16)&1) >> 16)
-}
 
 // depth is how many packed steps a kc-deep slice of k takes: kc float32 values, or (kc+1)/2 bf16 pairs
 // (the last pair of an odd kc padded with zero).
@@ -124,10 +116,10 @@ func roundBF16Pairs(dst, src []float32) {
 	done := roundBF16PairsFast(dst, src)
 	q := done / 2
 	for ; 2*q+1 < len(src); q++ {
-		dst[q] = math.Float32frombits(uint32(roundBF16(src[2*q])) | uint32(roundBF16(src[2*q+1]))<<16)
+		dst[q] = math.Float32frombits(uint32(safetensors.F32ToBF16(src[2*q])) | uint32(safetensors.F32ToBF16(src[2*q+1]))<<16)
 	}
 	if 2*q < len(src) {
-		dst[q] = math.Float32frombits(uint32(roundBF16(src[2*q])))
+		dst[q] = math.Float32frombits(uint32(safetensors.F32ToBF16(src[2*q])))
 	}
 }
 

@@ -133,7 +133,8 @@ func TestSgemmBF16DotSpecial(t *testing.T) {
 	})
 }
 
-// TestRoundBF16MatchesCheckpointRounding: A is rounded as the checkpoint writer (and torch) round, on
+// TestRoundBF16MatchesCheckpointRounding: A is rounded as the checkpoint writer (and torch) round
+// (the scalar path is safetensors.F32ToBF16 itself), on
 // ties, the largest values, infinities, NaN and subnormals.
 func TestRoundBF16MatchesCheckpointRounding(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
@@ -144,11 +145,7 @@ func TestRoundBF16MatchesCheckpointRounding(t *testing.T) {
 	}
 	src := make([]float32, len(special)|1-2) // odd: the last pair has one value
 	for i, u := range special[:len(src)] {
-		f := math.Float32frombits(u)
-		src[i] = f
-		if got, want := roundBF16(f), safetensors.F32ToBF16(f); got != want {
-			t.Fatalf("roundBF16(%#08x) = %#04x, want %#04x", u, got, want)
-		}
+		src[i] = math.Float32frombits(u)
 	}
 	// The vector rounding that packs A's pairs (assembly where there is some) gives the same bits.
 	withKernelPaths(t, func(t *testing.T) {

@@ -244,9 +244,7 @@ const (
 	rowTeacher  = "train on a teacher's self-edits"
 )
 
-func rowAfter(r int) string {
-	return fmt.Sprintf("own self-edits after %d ReST-EM round%s (mean of k)", r, map[bool]string{true: "s"}[r > 1])
-}
+func rowAfter(r int) string { return "own self-edits " + engine.ARCRoundCondition(r) + " (mean of k)" }
 
 // scoresOf is the row labelled label, nil when the table has none.
 func scoresOf(conds []effect.Condition, label string) []float64 {
@@ -285,7 +283,7 @@ func knowledgeChecks(conds []effect.Condition) []effect.Check {
 	if last == nil {
 		return cs
 	}
-	after := fmt.Sprintf("after %d ReST-EM round%s", r, map[bool]string{true: "s"}[r > 1])
+	after := engine.ARCRoundCondition(r) // "after r ReST-EM round(s)", as ARC's rows say it
 	add(effect.Check{Label: after + " - step-matched >= +0.05, interval above 0", A: steps, B: last, AtLeast: 0.05, Sure: true}, steps)
 	add(effect.Check{Label: after + " - round 0 >= +0.05, interval above 0", A: own, B: last, AtLeast: 0.05, Sure: true}, own)
 	if steps != nil && teacher != nil {

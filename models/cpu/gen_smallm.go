@@ -73,6 +73,11 @@ func kernel(p func(string, ...any), m int, bf16 bool) {
 		p("\tLEAQ (R10)(R10*2), R11")
 		p("\tADDQ DI, R11")
 	}
+	// R12 runs eight rows of B ahead (two blocks of four): each block's rows are separate short
+	// streams (a 1B model's row is one 4 KiB page) that the hardware prefetcher learns too late, so
+	// the kernel asks for the lines itself, into L2. A 256 MiB bf16 B, 2 threads, alternating runs:
+	// 38 -> 46 GB/s at 1 row, 32 -> 47 at 5 rows; 4 rows ahead gave 45/47, PREFETCHT0 43/43.
+	p("\tLEAQ (SI)(R8*8), R12")
 	for a := 0; a < 4*m; a++ {
 		p("\tVPXORD Z%d, Z%d, Z%d", a, a, a)
 	}
@@ -87,6 +92,9 @@ func kernel(p func(string, ...any), m int, bf16 bool) {
 			p("\tVMOVUPS   %s, Z%d", addr, 24+r)
 		}
 	}
+	for _, addr := range []string{"(R12)", "(R12)(R8*1)", "(R12)(R8*2)", "(R12)(R9*1)"} {
+		p("\tPREFETCHT1 %s", addr)
+	}
 	for i := 0; i < m; i++ {
 		p("\tVMOVUPS   %s, Z28", xAddr(i))
 		for r := 0; r < 4; r++ {
@@ -94,6 +102,7 @@ func kernel(p func(string, ...any), m int, bf16 bool) {
 		}
 	}
 	p("\tADDQ $%d, SI", 16*esize)
+	p("\tADDQ $%d, R12", 16*esize)
 	p("\tADDQ $64, DI")
 	if m > 3 {
 		p("\tADDQ $64, R11")

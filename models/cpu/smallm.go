@@ -141,6 +141,9 @@ func (f *smallRowsTask) block(j, nb, i0, rows int, out *[4 * smallMGroup]float32
 	} else {
 		clear(out[:])
 	}
+	if kk == k {
+		return // (a layer's width is a multiple of 16: no rest to do)
+	}
 	// The rest of k (and the last rows of B when fewer than four are left), in Go.
 	for i := 0; i < rows; i++ {
 		xi := x[i*lda+kk : i*lda+k]

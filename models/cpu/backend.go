@@ -99,9 +99,7 @@ func (p *opPool[A]) put(r *opTasks[A]) {
 
 // runsInline says whether parallelRange(..., n, work, ...) runs on the calling goroutine. A hot op
 // calls its loop directly then, without even the pooled record.
-func runsInline(n, work int) bool {
-	return n < 2 || !worthSharing(work, minParallelWork) || Threads() <= 1
-}
+func runsInline(n, work int) bool { return n < 2 || work < minParallelWork || Threads() <= 1 }
 
 // widenBF16 converts a bfloat16 (the top 16 bits of a float32) to float32 exactly.
 func widenBF16(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }

@@ -79,7 +79,7 @@ func (g *gemvProblem) run() {
 		return
 	}
 	threads := Threads()
-	if !worthSharing(g.m*g.n, minParallelGemv) {
+	if g.m*g.n < minParallelGemv {
 		threads = 1
 	}
 	if !g.transA {
@@ -306,7 +306,7 @@ func (p *gemmProblem) fewRows() {
 		f.p.a, f.p.lda = at, k
 	}
 	threads := Threads()
-	if !worthSharing(m*n*k, minParallelGemv) {
+	if m*n*k < minParallelGemv {
 		threads = 1
 	}
 	if p.transB {

@@ -265,7 +265,7 @@ func (a *attnArgs) threads(tasks int) int {
 	for b := 0; b < s.B; b++ {
 		keys = max(keys, a.past(b)+s.Tq)
 	}
-	if !worthSharing(s.B*s.H*s.Tq*keys*s.HD, 1<<16) || tasks < 2 {
+	if s.B*s.H*s.Tq*keys*s.HD < 1<<16 || tasks < 2 {
 		return 1
 	}
 	return Threads()

@@ -4,7 +4,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // The worker pool: Threads()-1 long-lived goroutines plus the calling goroutine share the tasks of one
@@ -56,57 +55,10 @@ func startWorkers(n int) {
 	}
 }
 
-// A helper that has just finished a job stays awake for spinWindow, polling spinSlot, before it
-// blocks on poolJobs again. A training step makes hundreds of products and element-wise ops back to
-// back, many of tens of microseconds; waking a blocked helper through the channel (a futex, then the
-// scheduler) costs about as much, so they ran on one core. An awake helper picks a job up without
-// a wake-up, and a caller that sees one (spinners > 0) shares calls too small to be worth waking
-// one for (worthSharing). Measured on the small model's LoRA step (4×128, forward and backward,
-// in-process A/B, median of 10): 4,941 tokens/s without spinning, 5,659 with. The small model's
-// decode did not change: its products take a few microseconds, and the caller mostly finishes one
-// before the helper has joined.
-const spinWindow = 200 * time.Microsecond
-
-var (
-	spinSlot  atomic.Pointer[parJob] // a job offered to an awake helper; its caller clears it when done
-	spinners  atomic.Int32           // helpers polling spinSlot now
-	spinTaken atomic.Int64           // jobs helpers took from spinSlot (for the tests)
-)
-
 func poolWorker() {
 	for j := range poolJobs {
 		j.help()
-		spin()
 	}
-}
-
-// spin helps with the jobs offered in spinSlot until none has come for spinWindow.
-func spin() {
-	spinners.Add(1)
-	defer spinners.Add(-1)
-	deadline := time.Now().Add(spinWindow)
-	for i := 1; ; i++ {
-		if j := spinSlot.Load(); j != nil && spinSlot.CompareAndSwap(j, nil) {
-			spinTaken.Add(1)
-			j.help()
-			deadline = time.Now().Add(spinWindow)
-			continue
-		}
-		if i%256 == 0 {
-			// Let another goroutine have this thread, if one is waiting for it.
-			runtime.Gosched()
-			if time.Now().After(deadline) {
-				return
-			}
-		}
-	}
-}
-
-// worthSharing says whether a call of work units (elements of a weight matrix, or multiply-adds)
-// is worth splitting across threads: always from min units, and from min/32 while a helper is
-// awake to take it at once.
-func worthSharing(work, min int) bool {
-	return work >= min || work >= min/32 && spinners.Load() > 0
 }
 
 // parJobClosed in parJob.state marks a job whose caller stopped accepting helpers; the low bits count the
@@ -187,12 +139,8 @@ func parallelDo(n, threads int, tk tasker) {
 	j.next.Store(0)
 	j.state.Store(0)
 	defer func() { j.tk = nil; parJobs.Put(j) }()
-	offers := 1 // the caller itself
-	if spinners.Load() > 0 && spinSlot.CompareAndSwap(nil, j) {
-		offers++
-	}
 offer:
-	for i := offers; i < threads; i++ {
+	for i := 1; i < threads; i++ {
 		select {
 		case poolJobs <- j:
 		default:
@@ -200,7 +148,6 @@ offer:
 		}
 	}
 	j.work()
-	spinSlot.CompareAndSwap(j, nil) // not taken: no helper joins a closed job
 	if j.state.Add(parJobClosed) != parJobClosed {
 		<-j.done // helpers still finishing their last task
 	}

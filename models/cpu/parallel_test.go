@@ -81,29 +81,3 @@ func TestThreads(t *testing.T) {
 	}
 	t.Log(KernelName())
 }
-
-// TestAwakeHelperTakesJobs makes calls back to back, as a training step does: a helper that has just
-// finished one stays awake and takes the next from spinSlot, without the channel. Each call's two
-// tasks must both run, once, whoever runs them.
-func TestAwakeHelperTakesJobs(t *testing.T) {
-	defer SetThreads(0)
-	SetThreads(2)
-	before := spinTaken.Load()
-	var ran atomic.Int64
-	for call := 0; call < 2000 && spinTaken.Load() == before; call++ {
-		var counts [2]atomic.Int32
-		parallelFor(2, 2, func(i int) {
-			counts[i].Add(1)
-			ran.Add(1)
-			for k := 0; k < 2000; k++ { // long enough for a helper to join
-				_ = counts[1-i].Load()
-			}
-		})
-		if counts[0].Load() != 1 || counts[1].Load() != 1 {
-			t.Fatalf("call %d: tasks ran %d and %d times, want once each", call, counts[0].Load(), counts[1].Load())
-		}
-	}
-	if spinTaken.Load() == before {
-		t.Fatalf("in %d back-to-back calls no awake helper took a job from spinSlot", ran.Load()/2)
-	}
-}

@@ -73,7 +73,7 @@ func (p *gemmProblem) smallRows() {
 	// weights a call stays on one thread, as a matrix-vector product does: at 5 rows a 256×256
 	// product takes a few microseconds, about what waking a helper costs.
 	threads := Threads()
-	if !worthSharing(n*k*max(8, m), 8*minParallelGemv) {
+	if n*k*max(8, m) < 8*minParallelGemv {
 		threads = 1
 	}
 	// Chunks of a multiple of 4 rows of B, two per thread (dynamically handed out: a busy core takes fewer).

@@ -11,7 +11,12 @@ import "math"
 // 0 <= j < 64 and |r| <= ln2/128; e^x = 2^m · 2^(j/64) · e^r with 2^(j/64) from a table and e^r by its
 // cubic Taylor polynomial (truncation error < 4e-11 relative), all in float64, and one rounding to
 // float32 at the end. Overflow gives +Inf, underflow 0 (through the float32 subnormals), NaN stays NaN.
-// expShiftSum holds a written-out copy for the hot loops; the tests hold them to the same bits.
+// expShiftSum holds a written-out copy for the hot loops, and exp_amd64.s the AVX-512 forms the
+// softmaxes and SwiGLU run eight at a time where the CPU has them (the same float64 steps, the table
+// read by a gather); the tests hold them all to the same bits (TestExpShiftSum, TestVectorExpMatchesGo).
+// `go test ./models/cpu -run '^$' -bench VectorExp` (loaded machine, one run): SwiGLU on 512×688
+// 1.31 -> 0.30 ms, its backward 1.89 -> 0.61 ms, a 2048-logit row 5.5 -> 2.0 µs; a small-model LoRA
+// step (4×128) 5,209 / 4,538 / 4,285 -> 5,868 / 5,944 / 4,486 tokens/s in three alternating pairs.
 func expf(x float32) float32 {
 	// Clamping is enough for the edges: e^-104 is below half the smallest float32 subnormal, so it
 	// rounds to 0, and e^89 is above the largest float32, so it rounds to +Inf; a NaN passes through.
@@ -45,6 +50,16 @@ var exp2Table = func() (t [64]float64) {
 	return t
 }()
 
+// expConstants is what the vector forms of expf (exp_amd64.s) read: the table, then 64/ln2, the
+// rounding magic, ln2/64 and the polynomial's 1, 1/2 and 1/6, in that order (the assembly reads c at
+// offset 512).
+type expConstants struct {
+	table [64]float64
+	c     [6]float64
+}
+
+var expK = expConstants{table: exp2Table, c: [6]float64{expInvStep, expMagic, expStep, 1, 1.0 / 2, 1.0 / 6}}
+
 // expShiftSum overwrites row[j] with e^(row[j]-shift) and returns the sum of the new values, accumulated
 // in float64 in two partial sums. expShiftSumTo writes the values to dst instead. expf is written out here two elements at a time (it is too big for
 // the inliner), which saves the call and lets the two chains overlap: about 20% faster.
@@ -52,9 +67,9 @@ func expShiftSum(row []float32, shift float32) float64 { return expShiftSumTo(ro
 
 // expShiftSumTo: dst[j] = e^(src[j]-shift), returning Σ dst[j]; dst may be src.
 func expShiftSumTo(dst, src []float32, shift float32) float64 {
-	var s0, s1 float64
 	dst = dst[:len(src)]
-	j := 0
+	j, s0 := expShiftSumFast(dst, src, shift)
+	var s1 float64
 	for ; j+2 <= len(src); j += 2 {
 		r := src[j : j+2 : j+2]
 		x0, x1 := r[0]-shift, r[1]-shift

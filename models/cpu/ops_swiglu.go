@@ -28,8 +28,9 @@ var swiGLUOps opPool[swiGLUArgs]
 
 func swiGLU(os, gs, us []float32) {
 	us, os = us[:len(gs)], os[:len(gs)]
-	for i, x := range gs {
-		os[i] = x / (1 + expf(-x)) * us[i]
+	j := swiGLUFast(os, gs, us)
+	for i, x := range gs[j:] {
+		os[j+i] = x / (1 + expf(-x)) * us[j+i]
 	}
 }
 
@@ -54,6 +55,8 @@ func (*Backend) SwiGLUBackward(dgate, dup, dout, gate, up *tensor.Tensor) {
 		gs := a.g[i0:i1]
 		us, ds, dgs, dus := a.u[i0:i1], a.d[i0:i1], a.dg[i0:i1], a.du[i0:i1]
 		us, ds, dgs, dus = us[:len(gs)], ds[:len(gs)], dgs[:len(gs)], dus[:len(gs)]
+		j := swiGLUBackwardFast(gs, us, ds, dgs, dus)
+		gs, us, ds, dgs, dus = gs[j:], us[j:], ds[j:], dgs[j:], dus[j:]
 		for i, x := range gs {
 			den := 1 + expf(-x)
 			s := 1 / den

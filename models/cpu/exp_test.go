@@ -26,7 +26,9 @@ func expCases() [][]float32 {
 	return rows
 }
 
-func sameBits(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) || a != a && b != b }
+func sameBits(a, b float32) bool {
+	return math.Float32bits(a) == math.Float32bits(b) || a != a && b != b
+}
 
 // TestVectorExpMatchesGo: with the AVX-512 forms (where the CPU has them) the softmax exponentials and
 // SwiGLU's forward and backward give the Go loops' bits, element for element, whatever the length.

@@ -314,10 +314,15 @@ func TestTrainingStepAllocatesNothingOnCPU(t *testing.T) {
 		opt.Step()
 		opt.ZeroGrad()
 	}
-	for range 3 {
+	for range 5 {
 		step()
 	}
-	if n := testing.AllocsPerRun(10, step); n != 0 {
+	// AllocsPerRun reports whole allocations per step, rounded down. The records and scratch are
+	// in sync.Pools, whose per-P slots miss now and then when the scheduler moves the pool's
+	// goroutines between threads (a new record, a pool chain grown): with 10 steps, on a loaded
+	// machine, 10 such misses read as "1 per step" in 4 runs of 10 (the code at the start of this
+	// session as well). Over 50 steps an op that allocates on every call still shows, as hundreds.
+	if n := testing.AllocsPerRun(50, step); n != 0 {
 		t.Errorf("a LoRA training step on the CPU makes %v heap allocations, want 0", n)
 	}
 }

@@ -66,7 +66,7 @@ func Run(w io.Writer, o Options) error {
 		fmt.Fprintln(w, line)
 	}
 	copyBW, readBW := memoryBandwidth(o.Quick)
-	fmt.Fprintf(w, "\nmemory bandwidth: copy %.1f GB/s (bytes read + bytes written), read %.1f GB/s (the decode bound; read again before each model's decode, the bound being the best read so far)\n", copyBW, readBW)
+	fmt.Fprintf(w, "\nmemory bandwidth: copy %.1f GB/s (bytes read + bytes written), read %.1f GB/s (the decode bound; read again before each model, the bound being the best read of the run)\n", copyBW, readBW)
 
 	small := &llama.Config{Arch: llama.ArchLlama, VocabSize: 2048, HiddenSize: 256, IntermediateSize: 688, NumLayers: 4,
 		NumHeads: 8, NumKVHeads: 4, HeadDim: 32, MaxPositions: 4096, RMSNormEps: 1e-5, RopeTheta: 10000,

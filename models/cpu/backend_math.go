@@ -110,9 +110,8 @@ func expShiftSumTo(dst, src []float32, shift float32) float64 {
 // row still ends in a NaN loss or softmax through the exponentials). Plain comparisons: Go's max
 // builtin handles NaN and signed zeros with branches that cost twice as much here.
 func maxF32(row []float32) float32 {
-	m0 := row[0]
+	j, m0 := maxF32Fast(row) // the AVX-512 form (exp_amd64.s) over whole groups of 16, where there is one
 	m1, m2, m3 := m0, m0, m0
-	j := 1
 	for ; j+4 <= len(row); j += 4 {
 		r := row[j : j+4 : j+4]
 		if r[0] > m0 {

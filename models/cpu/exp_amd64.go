@@ -11,6 +11,19 @@ func swiGLUAVX512(o, gate, u *float32, n int, k *expConstants)
 //go:noescape
 func swiGLUBackwardAVX512(gate, u, d, dg, du *float32, n int, k *expConstants)
 
+//go:noescape
+func maxF32AVX512(p *float32, n int, first float32) float32
+
+// maxF32Fast runs maxF32AVX512 over row[1:] in whole groups of 16 and returns how far it got (1 and
+// row[0] when it did not run).
+func maxF32Fast(row []float32) (int, float32) {
+	n := (len(row) - 1) &^ 15
+	if !activeKernels.vecExp || n == 0 {
+		return 1, row[0]
+	}
+	return 1 + n, maxF32AVX512(&row[1], n, row[0])
+}
+
 // The ...Fast functions run the vector forms on the longest prefix of whole groups of 8 where the CPU
 // has AVX-512 (activeKernels.vecExp) and return its length (0 otherwise); the caller does the rest.
 

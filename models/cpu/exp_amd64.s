@@ -158,3 +158,31 @@ bwdloop:
 	JNZ     bwdloop
 	VZEROUPPER
 	RET
+
+// func maxF32AVX512(p *float32, n int, first float32) float32
+// The largest of first and p[0..n) (n a multiple of 16, > 0), as maxF32 finds it: each lane keeps its
+// value unless a new one is greater (VMAXPS returns its second source on equality and on NaN), so NaNs
+// are skipped unless first is one.
+TEXT ·maxF32AVX512(SB), NOSPLIT, $0-28
+	MOVQ    p+0(FP), SI
+	MOVQ    n+8(FP), CX
+	VBROADCASTSS first+16(FP), Z0
+
+maxloop:
+	VMOVUPS (SI), Z1
+	VMAXPS  Z0, Z1, Z0
+	ADDQ    $64, SI
+	SUBQ    $16, CX
+	JNZ     maxloop
+
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMAXPS  Y0, Y1, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS  X0, X1, X0
+	VPERMILPS $0x4e, X0, X1
+	VMAXPS  X0, X1, X0
+	VPERMILPS $0xb1, X0, X1
+	VMAXPS  X0, X1, X0
+	MOVSS   X0, ret+24(FP)
+	VZEROUPPER
+	RET

@@ -114,3 +114,43 @@ func BenchmarkVectorExp(b *testing.B) {
 		b.Run("exp-row-2048/"+name, func(b *testing.B) { run(b, func() { expShiftSumTo(e, logits, 2) }) })
 	}
 }
+
+// TestVectorMaxMatchesGo: the AVX-512 row maximum gives the Go loop's value (equal as numbers: a row
+// whose largest value is a zero of both signs may give either) for every length from 1 to 70, NaNs
+// skipped after the first element and kept in it, ±Inf, and rows of one value.
+func TestVectorMaxMatchesGo(t *testing.T) {
+	if !hostFeatures.avx512 {
+		t.Skip("no AVX-512 on this machine: only the Go loop runs")
+	}
+	r := newRNG(31)
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for n := 1; n <= 70; n++ {
+		for variant := 0; variant < 6; variant++ {
+			row := randF32(r, n, 10)
+			switch variant {
+			case 1:
+				row[r.IntN(n)] = nan
+			case 2:
+				row[0] = nan
+			case 3:
+				row[r.IntN(n)] = inf
+			case 4:
+				for i := range row {
+					row[i] = float32(math.Copysign(0, float64(i%2)-0.5))
+				}
+			case 5:
+				row[r.IntN(n)], row[r.IntN(n)] = -inf, nan
+			}
+			prev := activeKernels
+			ks := *prev
+			ks.vecExp = false
+			activeKernels = &ks
+			want := maxF32(row)
+			activeKernels = prev
+			got := maxF32(row)
+			if got != want && !(got != got && want != want) {
+				t.Fatalf("n=%d variant %d: max %g, the Go loop gives %g (row %v)", n, variant, got, want, row)
+			}
+		}
+	}
+}

@@ -3,7 +3,6 @@ package llama_test
 import (
 	"math"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"seal/models/llama"
@@ -100,23 +99,7 @@ func TestBF16LoRATrainingRoundsActivations(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer grads.Close()
-			worst := 0.0
-			for _, p := range params {
-				name := strings.TrimPrefix(p.Name, "base_model.model.")
-				want, err := grads.Float32(name)
-				if err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
-				scale := 0.0
-				for _, v := range want {
-					scale = math.Max(scale, math.Abs(float64(v)))
-				}
-				d, at := maxAbsDiff(hostValues(p.Grad), want)
-				if d > bf16TrainGradTol*scale || scale == 0 {
-					t.Errorf("%s: gradient differs by %.3g at %d (largest |g| %.3g)", name, d, at, scale)
-				}
-				worst = math.Max(worst, d/scale)
-			}
+			worst := checkLoRAGrads(t, grads, params, bf16TrainGradTol)
 			t.Logf("%s bf16 training: loss %.2g relative from the f32 reference, gradients %.2g of their scale at worst",
 				f.name(), lossErr, worst)
 			// Without BF16Products (the engine's choice for small models) a step multiplies in float32.

@@ -236,20 +236,7 @@ func TestGoldenLoRALogitsLossAndGradients(t *testing.T) {
 			if len(grads.Names()) != len(params) {
 				t.Fatalf("%d gradients in the fixture, %d trainable tensors", len(grads.Names()), len(params))
 			}
-			for _, p := range params {
-				name := strings.TrimPrefix(p.Name, "base_model.model.")
-				want, err := grads.Float32(name)
-				if err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
-				scale := 0.0
-				for _, v := range want {
-					scale = math.Max(scale, math.Abs(float64(v)))
-				}
-				if d, at := maxAbsDiff(hostValues(p.Grad), want); d > gradRelTol*scale || scale == 0 {
-					t.Errorf("%s: gradient differs by %.3g at %d (largest |g| %.3g)", name, d, at, scale)
-				}
-			}
+			checkLoRAGrads(t, grads, params, gradRelTol)
 			t.Logf("%s: LoRA logits, loss %.6f and %d gradient tensors match", f.name(), loss, len(params))
 
 			// One AdamW step with torch's defaults (lr 1e-3, betas 0.9/0.999, eps 1e-8,
@@ -297,4 +284,27 @@ func shiftLabels(labels []int32, B, T int) []int32 {
 		}
 	}
 	return out
+}
+
+// checkLoRAGrads holds each trained tensor's gradient to the fixture's (lora_grads.safetensors), within
+// relTol of that tensor's largest reference gradient, and returns the worst difference in those units.
+func checkLoRAGrads(t *testing.T, grads *safetensors.File, params []*train.Param, relTol float64) (worst float64) {
+	t.Helper()
+	for _, p := range params {
+		name := strings.TrimPrefix(p.Name, "base_model.model.")
+		want, err := grads.Float32(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		scale := 0.0
+		for _, v := range want {
+			scale = math.Max(scale, math.Abs(float64(v)))
+		}
+		d, at := maxAbsDiff(hostValues(p.Grad), want)
+		if d > relTol*scale || scale == 0 {
+			t.Errorf("%s: gradient differs by %.3g at %d (largest |g| %.3g)", name, d, at, scale)
+		}
+		worst = math.Max(worst, d/scale)
+	}
+	return worst
 }

@@ -122,12 +122,7 @@ func TestSgemmBF16DotBlocking(t *testing.T) {
 func TestSgemmBF16DotSpecial(t *testing.T) {
 	withDotPaths(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(11, 12))
-		for _, tc := range []gemmCase{
-			{m: 60, n: 7, k: 0, alpha: 1, beta: 0}, {m: 60, n: 7, k: 0, alpha: 1, beta: 2},
-			{m: 60, n: 7, k: 9, alpha: 0, beta: 0}, {m: 60, n: 7, k: 9, alpha: 0, beta: 0.5},
-			{m: 0, n: 7, k: 9, alpha: 1, beta: 1}, {m: 60, n: 0, k: 9, alpha: 1, beta: 1},
-		} {
-			tc.threads = 2
+		for _, tc := range gemmSpecialCases(60) { // 60 rows: the dot kernels' path (minDotRows)
 			tc.checkDot(t, r)
 		}
 	})

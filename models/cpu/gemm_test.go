@@ -185,16 +185,24 @@ func TestSgemmBlocking(t *testing.T) {
 func TestSgemmSpecial(t *testing.T) {
 	withKernelPaths(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(5, 6))
-		// alpha = 0 and k = 0 only scale C (and beta = 0 clears NaN); zero-sized shapes do nothing
-		for _, tc := range []gemmCase{
-			{m: 5, n: 7, k: 0, alpha: 1, beta: 0}, {m: 5, n: 7, k: 0, alpha: 1, beta: 2},
-			{m: 5, n: 7, k: 9, alpha: 0, beta: 0}, {m: 5, n: 7, k: 9, alpha: 0, beta: 0.5},
-			{m: 0, n: 7, k: 9, alpha: 1, beta: 1}, {m: 5, n: 0, k: 9, alpha: 1, beta: 1},
-		} {
-			tc.threads = 2
+		for _, tc := range gemmSpecialCases(5) {
 			tc.check(t, r)
 		}
 	})
+}
+
+// gemmSpecialCases are the degenerate products with m rows of C, on 2 threads: alpha = 0 and k = 0
+// only scale C (and beta = 0 clears NaN); zero-sized shapes do nothing.
+func gemmSpecialCases(m int) []gemmCase {
+	cases := []gemmCase{
+		{m: m, n: 7, k: 0, alpha: 1, beta: 0}, {m: m, n: 7, k: 0, alpha: 1, beta: 2},
+		{m: m, n: 7, k: 9, alpha: 0, beta: 0}, {m: m, n: 7, k: 9, alpha: 0, beta: 0.5},
+		{m: 0, n: 7, k: 9, alpha: 1, beta: 1}, {m: m, n: 0, k: 9, alpha: 1, beta: 1},
+	}
+	for i := range cases {
+		cases[i].threads = 2
+	}
+	return cases
 }
 
 func TestSgemmPanics(t *testing.T) {

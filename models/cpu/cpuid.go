@@ -34,9 +34,9 @@ type kernelSet struct {
 	// pass over W (smallm.go); otherwise up to maxFewRows rows run as matrix-vector products.
 	smallM   *smallMKernels
 	maxSmall int
-	// vecExp: the softmaxes' exponentials and SwiGLU run the AVX-512 forms of expf (exp_amd64.s), eight
-	// at a time, with expf's bits.
-	vecExp bool
+	// vecMath: the softmaxes' exponentials and row maxima and SwiGLU run their AVX-512 forms
+	// (exp_amd64.s), with the Go code's results.
+	vecMath bool
 }
 
 // useKernelFeatures switches the package to the kernels for f (tests force the generic path with

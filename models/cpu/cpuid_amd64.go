@@ -23,7 +23,7 @@ func selectKernels(f kernelFeatures) *kernelSet {
 	switch {
 	case f.avx512:
 		ks := &kernelSet{name: "avx512 12x32 gemm (avx2+fma 6x16 for narrow), avx2+fma gemv, avx512 few-rows, avx512 exp", gemm: avx512Gemm, narrow: avx2Gemm, asmPack: true, asmGemv: true,
-			smallM: &smallMAVX512, maxSmall: maxSmallRowsAVX512, vecExp: true}
+			smallM: &smallMAVX512, maxSmall: maxSmallRowsAVX512, vecMath: true}
 		if f.bf16dot {
 			ks.name += ", avx512-bf16 12x32 dot"
 			ks.dot = &bf16DotGemm

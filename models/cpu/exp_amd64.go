@@ -18,18 +18,18 @@ func maxF32AVX512(p *float32, n int, first float32) float32
 // row[0] when it did not run).
 func maxF32Fast(row []float32) (int, float32) {
 	n := (len(row) - 1) &^ 15
-	if !activeKernels.vecExp || n == 0 {
+	if !activeKernels.vecMath || n == 0 {
 		return 1, row[0]
 	}
 	return 1 + n, maxF32AVX512(&row[1], n, row[0])
 }
 
 // The ...Fast functions run the vector forms on the longest prefix of whole groups of 8 where the CPU
-// has AVX-512 (activeKernels.vecExp) and return its length (0 otherwise); the caller does the rest.
+// has AVX-512 (activeKernels.vecMath) and return its length (0 otherwise); the caller does the rest.
 
 func expShiftSumFast(dst, src []float32, shift float32) (int, float64) {
 	n := len(src) &^ 7
-	if !activeKernels.vecExp || n == 0 {
+	if !activeKernels.vecMath || n == 0 {
 		return 0, 0
 	}
 	_ = dst[n-1]
@@ -38,7 +38,7 @@ func expShiftSumFast(dst, src []float32, shift float32) (int, float64) {
 
 func swiGLUFast(o, g, u []float32) int {
 	n := len(g) &^ 7
-	if !activeKernels.vecExp || n == 0 {
+	if !activeKernels.vecMath || n == 0 {
 		return 0
 	}
 	_, _ = o[n-1], u[n-1]
@@ -48,7 +48,7 @@ func swiGLUFast(o, g, u []float32) int {
 
 func swiGLUBackwardFast(g, u, d, dg, du []float32) int {
 	n := len(g) &^ 7
-	if !activeKernels.vecExp || n == 0 {
+	if !activeKernels.vecMath || n == 0 {
 		return 0
 	}
 	_, _, _, _ = u[n-1], d[n-1], dg[n-1], du[n-1]

@@ -39,7 +39,7 @@ func TestVectorExpMatchesGo(t *testing.T) {
 	goOnly := func(f func()) {
 		prev := activeKernels
 		ks := *prev
-		ks.vecExp = false
+		ks.vecMath = false
 		activeKernels = &ks
 		defer func() { activeKernels = prev }()
 		f()
@@ -96,7 +96,7 @@ func BenchmarkVectorExp(b *testing.B) {
 		run := func(b *testing.B, f func()) {
 			prev := activeKernels
 			ks := *prev
-			ks.vecExp = vec
+			ks.vecMath = vec
 			activeKernels = &ks
 			defer func() { activeKernels = prev }()
 			for b.Loop() {
@@ -143,7 +143,7 @@ func TestVectorMaxMatchesGo(t *testing.T) {
 			}
 			prev := activeKernels
 			ks := *prev
-			ks.vecExp = false
+			ks.vecMath = false
 			activeKernels = &ks
 			want := maxF32(row)
 			activeKernels = prev

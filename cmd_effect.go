@@ -244,7 +244,7 @@ const (
 	rowTeacher  = "train on a teacher's self-edits"
 )
 
-func rowAfter(r int) string { return "own self-edits " + engine.ARCRoundCondition(r) + " (mean of k)" }
+func rowAfter(r int) string { return "own self-edits " + engine.RoundCondition(r) + " (mean of k)" }
 
 // scoresOf is the row labelled label, nil when the table has none.
 func scoresOf(conds []effect.Condition, label string) []float64 {
@@ -283,7 +283,7 @@ func knowledgeChecks(conds []effect.Condition) []effect.Check {
 	if last == nil {
 		return cs
 	}
-	after := engine.ARCRoundCondition(r) // "after r ReST-EM round(s)", as ARC's rows say it
+	after := engine.RoundCondition(r) // "after r ReST-EM round(s)"
 	add(effect.Check{Label: after + " - step-matched >= +0.05, interval above 0", A: steps, B: last, AtLeast: 0.05, Sure: true}, steps)
 	add(effect.Check{Label: after + " - round 0 >= +0.05, interval above 0", A: own, B: last, AtLeast: 0.05, Sure: true}, own)
 	if steps != nil && teacher != nil {
@@ -297,10 +297,10 @@ func knowledgeChecks(conds []effect.Condition) []effect.Check {
 // after the last round (the ReST-EM gain's interval above zero) <= oracle.
 func arcChecks(conds []effect.Condition) []effect.Check {
 	row := func(l string) []float64 { return scoresOf(conds, l) }
-	ctx, own := row(engine.ARCInContext), row(engine.ARCRoundCondition(0))
+	ctx, own := row(engine.ARCInContext), row(engine.RoundCondition(0))
 	var last []float64
-	for r := 1; row(engine.ARCRoundCondition(r)) != nil; r++ {
-		last = row(engine.ARCRoundCondition(r))
+	for r := 1; row(engine.RoundCondition(r)) != nil; r++ {
+		last = row(engine.RoundCondition(r))
 	}
 	var cs []effect.Check
 	if ctx != nil && own != nil {

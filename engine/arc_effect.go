@@ -34,8 +34,9 @@ const (
 	ARCOracle    = "oracle"
 )
 
-// ARCRoundCondition names round r's self-edits: round 0 is the base policy's own.
-func ARCRoundCondition(r int) string {
+// RoundCondition names round r's self-edits in the effect tables (ARC's rows, and the knowledge
+// table's "own self-edits after r ReST-EM rounds"): round 0 is the base policy's own.
+func RoundCondition(r int) string {
 	if r == 0 {
 		return "own self-edits (round 0)"
 	}
@@ -108,7 +109,7 @@ func arcEffect(run int64, tasks []store.Task, cands []store.Candidate) (ARCEffec
 			if c.Status != store.CandidateDone {
 				score = 0
 			}
-			add(ARCRoundCondition(c.Round), task, score)
+			add(RoundCondition(c.Round), task, score)
 			for len(out.Edits) <= c.Round {
 				out.Edits, valid = append(out.Edits, 0), append(valid, 0)
 			}
@@ -121,7 +122,7 @@ func arcEffect(run int64, tasks []store.Task, cands []store.Candidate) (ARCEffec
 	}
 	order := []string{ARCInContext, ARCFixed}
 	for r := range rounds {
-		order = append(order, ARCRoundCondition(r))
+		order = append(order, RoundCondition(r))
 	}
 	order = append(order, ARCOracle)
 	for _, cond := range order {

@@ -48,8 +48,8 @@ func TestARCEffectPerTask(t *testing.T) {
 	if m := got.Mean("after 1 ReST-EM round"); m != 0.75 {
 		t.Errorf("mean after 1 round %g, want 0.75", m)
 	}
-	if ARCRoundCondition(2) != "after 2 ReST-EM rounds" {
-		t.Errorf("round 2 is %q", ARCRoundCondition(2))
+	if RoundCondition(2) != "after 2 ReST-EM rounds" {
+		t.Errorf("round 2 is %q", RoundCondition(2))
 	}
 	part, err := arcEffect(9, tasks, cands[:len(cands)-3]) // task b has no edit in round 1: a stopped run
 	if err != nil || slices.Contains(part.Conditions, "after 1 ReST-EM round") || !slices.Equal(part.Unfinished, []string{"after 1 ReST-EM round (1 of 2)"}) {

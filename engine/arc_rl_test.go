@@ -162,7 +162,7 @@ func TestARCRLTasksApartFromEvaluation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantConds := []string{engine.ARCInContext, engine.ARCRoundCondition(0), engine.ARCRoundCondition(1), engine.ARCRoundCondition(2)}
+	wantConds := []string{engine.ARCInContext, engine.RoundCondition(0), engine.RoundCondition(1), engine.RoundCondition(2)}
 	if !slices.Equal(a.Tasks, want[:2]) || !slices.Equal(a.Conditions, wantConds) || !slices.Equal(a.Edits, []int{4, 4, 4}) {
 		t.Errorf("ARC effect: tasks %v conditions %v edits %v; want tasks %v, conditions %v, 4 edits a round", a.Tasks, a.Conditions, a.Edits, want[:2], wantConds)
 	}

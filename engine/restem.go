@@ -148,8 +148,8 @@ func (x *runner) taskRound(round, t int, withBaselines bool) (string, []store.Ca
 }
 
 // keepFrom adds to keep what the filter keeps of one task's candidates: the best (or
-// every positive) one that is done and that no person rejected, in its corrected form
-// when a person corrected it.
+// every positive) one that is done, that no person rejected and, with --min-grounding,
+// that is grounded enough, in its corrected form when a person corrected it.
 func (x *runner) keepFrom(keep []kept, t int, prompt string, cands []store.Candidate) ([]kept, error) {
 	reviews, err := x.e.DB.LatestReviews(x.r.ID)
 	if err != nil {
@@ -159,7 +159,10 @@ func (x *runner) keepFrom(keep []kept, t int, prompt string, cands []store.Candi
 	var usable []store.Candidate
 	for _, c := range cands {
 		rv, reviewed := reviews[c.ID]
-		if c.Status != "done" || reviewed && rv.Verdict == "reject" {
+		if c.Status != "done" || reviewed && rv.Verdict == store.VerdictReject {
+			continue
+		}
+		if !reviewed && x.tooUngrounded(c) { // a person's approval or correction overrides the rule
 			continue
 		}
 		if reviewed && rv.Edited != "" {
@@ -181,6 +184,11 @@ func (x *runner) keepFrom(keep []kept, t int, prompt string, cands []store.Candi
 		}
 	}
 	return keep, nil
+}
+
+// tooUngrounded says whether --min-grounding keeps c out of the policy update.
+func (x *runner) tooUngrounded(c store.Candidate) bool {
+	return x.spec.MinGrounding > 0 && c.Grounding != nil && *c.Grounding < x.spec.MinGrounding
 }
 
 // summarize stores the baseline table: macro accuracy (the mean over passages of each

@@ -39,6 +39,7 @@ var settings = []setting{
 	{"rounds", "", func(s *RunSpec) any { return &s.Rounds }},
 	{"repeats", "", func(s *RunSpec) any { return &s.Repeats }},
 	{"filter", "", func(s *RunSpec) any { return &s.Filter }},
+	{"min-grounding", "min_grounding", func(s *RunSpec) any { return &s.MinGrounding }},
 	{"temperature", "", func(s *RunSpec) any { return &s.Temp }},
 	{"top-p", "top_p", func(s *RunSpec) any { return &s.TopP }},
 	{"edit-tokens", "edit_tokens", func(s *RunSpec) any { return &s.EditTokens }},

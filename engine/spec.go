@@ -42,6 +42,11 @@ type RunSpec struct {
 	Rounds     int     `json:"rounds" toml:"rounds"`
 	Repeats    int     `json:"repeats" toml:"repeats"` // inner-loop repeats per candidate (seeds)
 	Filter     string  `json:"filter" toml:"filter"`   // "best" (best of k) or "positive"
+	// MinGrounding, when above 0, keeps out of the policy update every self-edit whose
+	// grounding (the share of its lines whose names and numbers the passage states) is
+	// below it: the filter then picks among the rest. Domains whose edits have no
+	// grounding (ARC's configs) ignore it.
+	MinGrounding float64 `json:"min_grounding,omitempty" toml:"min_grounding"`
 	Temp       float32 `json:"temperature" toml:"temperature"`
 	TopP       float32 `json:"top_p" toml:"top_p"`
 	EditTokens int     `json:"edit_tokens" toml:"edit_tokens"` // most tokens of a self-edit
@@ -189,6 +194,8 @@ func (s RunSpec) Validate() error {
 		return fmt.Errorf("no data file given")
 	case s.Filter != "best" && s.Filter != "positive":
 		return fmt.Errorf("--filter %q is not best or positive", s.Filter)
+	case !(s.MinGrounding >= 0 && s.MinGrounding <= 1):
+		return fmt.Errorf("--min-grounding %v is not a share between 0 and 1", s.MinGrounding)
 	case !slices.Contains([]string{"contains", "judge", "hybrid", "http"}, s.Grader):
 		return fmt.Errorf("--grader %q is not one of contains, judge, hybrid, http", s.Grader)
 	case s.Grader == "http" && s.GraderURL == "":

@@ -122,6 +122,7 @@ var launcherFields = []field{
 	intField("epochs", "epochs", func(s *engine.RunSpec) *int { return &s.Inner.Epochs }),
 	intField("batch", "batch", func(s *engine.RunSpec) *int { return &s.Inner.Batch }),
 	choiceField("filter", "filter", []string{"best", "positive"}, func(s *engine.RunSpec) *string { return &s.Filter }),
+	floatField("min grounding", "min-grounding", 64, func(s *engine.RunSpec) float64 { return s.MinGrounding }, func(s *engine.RunSpec, f float64) { s.MinGrounding = f }),
 	boolField("review gate", "review", func(s *engine.RunSpec) *bool { return &s.ReviewGate }),
 	boolField("baselines", "baselines", func(s *engine.RunSpec) *bool { return &s.Baselines }),
 	textField("teacher", "teacher", "none (world: the synthetic world's written implications)", func(s *engine.RunSpec) *string { return &s.Teacher }),

@@ -33,7 +33,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&spec.Rounds, "rounds", spec.Rounds, "ReST-EM rounds")
 	fs.IntVar(&spec.Repeats, "repeats", spec.Repeats, "inner-loop repeats per candidate (fresh adapter and seed each)")
 	fs.StringVar(&spec.Filter, "filter", spec.Filter, "ReST-EM filter: best (best of k per passage) or positive (reward > 0)")
-	fs.Float64Var(&spec.MinGrounding, "min-grounding", spec.MinGrounding, "ReST-EM keeps no self-edit whose grounding (share of lines whose names and numbers the passage states) is below this (0: off)")
+	fs.Float64Var(&spec.MinGrounding, "min-grounding", spec.MinGrounding, "ReST-EM keeps no self-edit whose grounding (share of its content words found in the passage) is below this (0: off)")
 	fs.Var((*float32Value)(&spec.Temp), "temperature", "self-edit sampling temperature (>= 0; 0 is greedy)")
 	fs.Var((*float32Value)(&spec.TopP), "top-p", "self-edit nucleus mass, in (0, 1]")
 	fs.IntVar(&spec.EditTokens, "edit-tokens", spec.EditTokens, "most tokens per self-edit")

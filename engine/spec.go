@@ -43,7 +43,8 @@ type RunSpec struct {
 	Repeats    int     `json:"repeats" toml:"repeats"` // inner-loop repeats per candidate (seeds)
 	Filter     string  `json:"filter" toml:"filter"`   // "best" (best of k) or "positive"
 	// MinGrounding, when above 0, keeps out of the policy update every self-edit whose
-	// grounding (the share of its lines whose names and numbers the passage states) is
+	// grounding (the share of its content words, names and numbers among them, found in
+	// the passage: engine/grounding) is
 	// below it: the filter then picks among the rest. Domains whose edits have no
 	// grounding (ARC's configs) ignore it.
 	MinGrounding float64 `json:"min_grounding,omitempty" toml:"min_grounding"`

@@ -37,25 +37,24 @@ type RunSpec struct {
 	RLData     string `json:"rl_data,omitempty" toml:"rl_data"`
 	RLPassages int    `json:"rl_passages,omitempty" toml:"rl_passages"` // RL passages per round
 
-	Style      string  `json:"style" toml:"style"`
-	K          int     `json:"k" toml:"k"` // candidates per passage
-	Rounds     int     `json:"rounds" toml:"rounds"`
-	Repeats    int     `json:"repeats" toml:"repeats"` // inner-loop repeats per candidate (seeds)
-	Filter     string  `json:"filter" toml:"filter"`   // "best" (best of k) or "positive"
+	Style   string `json:"style" toml:"style"`
+	K       int    `json:"k" toml:"k"` // candidates per passage
+	Rounds  int    `json:"rounds" toml:"rounds"`
+	Repeats int    `json:"repeats" toml:"repeats"` // inner-loop repeats per candidate (seeds)
+	Filter  string `json:"filter" toml:"filter"`   // "best" (best of k) or "positive"
 	// MinGrounding, when above 0, keeps out of the policy update every self-edit whose
 	// grounding (the share of its content words, names and numbers among them, found in
-	// the passage: engine/grounding) is
-	// below it: the filter then picks among the rest. Domains whose edits have no
-	// grounding (ARC's configs) ignore it.
+	// the passage: engine/grounding) is below it: the filter then picks among the rest.
+	// Domains whose edits have no grounding (ARC's configs) ignore it.
 	MinGrounding float64 `json:"min_grounding,omitempty" toml:"min_grounding"`
-	Temp       float32 `json:"temperature" toml:"temperature"`
-	TopP       float32 `json:"top_p" toml:"top_p"`
-	EditTokens int     `json:"edit_tokens" toml:"edit_tokens"` // most tokens of a self-edit
-	QATokens   int     `json:"qa_tokens" toml:"qa_tokens"`
-	Split      bool    `json:"split_newlines" toml:"split_newlines"`
-	Baselines  bool    `json:"baselines" toml:"baselines"`
-	ReviewGate bool    `json:"review_gate" toml:"review_gate"`
-	Seed       uint64  `json:"seed" toml:"seed"`
+	Temp         float32 `json:"temperature" toml:"temperature"`
+	TopP         float32 `json:"top_p" toml:"top_p"`
+	EditTokens   int     `json:"edit_tokens" toml:"edit_tokens"` // most tokens of a self-edit
+	QATokens     int     `json:"qa_tokens" toml:"qa_tokens"`
+	Split        bool    `json:"split_newlines" toml:"split_newlines"`
+	Baselines    bool    `json:"baselines" toml:"baselines"`
+	ReviewGate   bool    `json:"review_gate" toml:"review_gate"`
+	Seed         uint64  `json:"seed" toml:"seed"`
 
 	Inner  Update `json:"inner" toml:"inner"`   // the LoRA trained from each self-edit
 	Policy Update `json:"policy" toml:"policy"` // the ReST-EM policy update

@@ -165,7 +165,84 @@ func effectTable(d *store.DB, id int64, resamples int) (string, error) {
 	if spec.Domain == "knowledge" {
 		cs = knowledgeChecks(conds)
 	}
-	return withChecks(t.Markdown(), cs, o), nil
+	return withChecks(t.Markdown(), cs, o) + groundingNote(cands), nil
+}
+
+// groundingNote says how far an own self-edit's grounding (the share of its content
+// words found in its passage) goes with the accuracy its update reached: over every
+// scored self-edit of the run (all rounds, evaluation and RL passages), the accuracy by
+// grounding band, the correlation, and how grounded the edit ReST-EM keeps (the best of
+// a passage's k in a round) is against all of them. Empty when no edit has a grounding.
+func groundingNote(cands []store.Candidate) string {
+	type pass struct{ round, task int }
+	bands := []struct {
+		label  string
+		hi     float64
+		n      int
+		sumAcc float64
+	}{{"below 0.5", 0.5, 0, 0}, {"0.5 to 0.75", 0.75, 0, 0}, {"0.75 and above", math.Inf(1), 0, 0}}
+	var gs, accs []float64
+	best := map[pass]store.Candidate{}
+	for _, c := range cands {
+		if c.Kind != store.KindSelfEdit || c.Status != store.CandidateDone || c.Grounding == nil {
+			continue
+		}
+		g := *c.Grounding
+		gs, accs = append(gs, g), append(accs, c.AdaptedScore)
+		for i := range bands {
+			if g < bands[i].hi {
+				bands[i].n++
+				bands[i].sumAcc += c.AdaptedScore
+				break
+			}
+		}
+		k := pass{c.Round, c.Task}
+		if b, ok := best[k]; !ok || c.AdaptedScore > b.AdaptedScore {
+			best[k] = c
+		}
+	}
+	if len(gs) == 0 {
+		return ""
+	}
+	var keptG []float64
+	for _, c := range best {
+		keptG = append(keptG, *c.Grounding)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nGrounding and accuracy of the run's %d own self-edits (every round, evaluation and RL passages): correlation %s; the best of each passage's k (what ReST-EM keeps) grounded %.3f on average, all of them %.3f.\n\n",
+		len(gs), correlationText(gs, accs), meanOf(keptG), meanOf(gs))
+	b.WriteString("| grounding | self-edits | mean accuracy |\n|---|---|---|\n")
+	for _, bd := range bands {
+		acc := "-"
+		if bd.n > 0 {
+			acc = fmt.Sprintf("%.3f", bd.sumAcc/float64(bd.n))
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s |\n", bd.label, bd.n, acc)
+	}
+	return b.String()
+}
+
+func meanOf(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// correlationText is Pearson's r of xs and ys to two places, "undefined" when either
+// does not vary.
+func correlationText(xs, ys []float64) string {
+	mx, my := meanOf(xs), meanOf(ys)
+	var sxy, sxx, syy float64
+	for i := range xs {
+		dx, dy := xs[i]-mx, ys[i]-my
+		sxy, sxx, syy = sxy+dx*dy, sxx+dx*dx, syy+dy*dy
+	}
+	if sxx == 0 || syy == 0 {
+		return "undefined (no spread)"
+	}
+	return fmt.Sprintf("%.2f", sxy/math.Sqrt(sxx*syy))
 }
 
 // effectConditions are the table's rows as score vectors over the evaluation tasks (eval:

@@ -306,3 +306,34 @@ func TestDomainArg(t *testing.T) {
 		}
 	}
 }
+
+// The grounding note under a knowledge table: accuracy by grounding band, the
+// correlation, and the kept edits' grounding against all, over own self-edits only (a
+// baseline or an edit with no grounding is no part of it). The figures are worked by
+// hand from the four edits.
+func TestGroundingNote(t *testing.T) {
+	g := func(v float64) *float64 { return &v }
+	edit := func(task int, grounding *float64, acc float64) store.Candidate {
+		return store.Candidate{Task: task, Kind: store.KindSelfEdit, Status: store.CandidateDone, Grounding: grounding, AdaptedScore: acc}
+	}
+	cands := []store.Candidate{
+		edit(0, g(0.2), 0), edit(0, g(0.6), 0.5), edit(1, g(0.8), 1), edit(1, g(0.9), 0.5),
+		edit(1, nil, 1), // no grounding
+		{Task: 0, Kind: store.KindBaselinePassage, Status: store.CandidateDone, Grounding: g(1), AdaptedScore: 1},
+		{Task: 1, Kind: store.KindSelfEdit, Status: store.CandidateInvalid, Grounding: g(0.1), AdaptedScore: 0},
+	}
+	note := groundingNote(cands)
+	// r = 0.3 / sqrt(0.2875 * 0.5) = 0.79; kept: 0.6 (passage 0) and 0.8 (passage 1).
+	for _, want := range []string{"run's 4 own self-edits", "correlation 0.79;", "grounded 0.700 on average, all of them 0.625",
+		"| below 0.5 | 1 | 0.000 |", "| 0.5 to 0.75 | 1 | 0.500 |", "| 0.75 and above | 2 | 0.750 |"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("grounding note lacks %q:\n%s", want, note)
+		}
+	}
+	if note := groundingNote(cands[4:]); note != "" {
+		t.Errorf("a run without grounded self-edits has a grounding note:\n%s", note)
+	}
+	if note := groundingNote([]store.Candidate{edit(0, g(0.5), 0.2), edit(1, g(0.5), 0.4)}); !strings.Contains(note, "correlation undefined (no spread)") {
+		t.Errorf("edits of one grounding: %s", note)
+	}
+}

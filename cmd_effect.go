@@ -39,6 +39,8 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&spec.Inner.Epochs, "epochs", spec.Inner.Epochs, "inner-loop epochs (the embedded default's were chosen on val: docs/seal-method.md)")
 	fs.Float64Var(&spec.Inner.LR, "lr", spec.Inner.LR, "inner-loop learning rate")
 	fs.IntVar(&spec.Inner.Batch, "batch", spec.Inner.Batch, "inner-loop sequences per optimizer step")
+	fs.IntVar(&spec.Repeats, "repeats", spec.Repeats, "inner loops (seeds) per self-edit, its score their mean (the method's 3; 1 for time)")
+	fs.Float64Var(&spec.MinGrounding, "min-grounding", spec.MinGrounding, "ReST-EM keeps no self-edit whose grounding (share of its content words found in the passage) is below this (0: off)")
 	spec.Teacher = "world"
 	fs.StringVar(&spec.Teacher, "teacher", spec.Teacher, "the teacher row: world (the synthetic world's written implications) or none")
 	resamples := fs.Int("resamples", effect.DefaultResamples, "bootstrap resamples")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -335,5 +336,23 @@ func TestGroundingNote(t *testing.T) {
 	}
 	if note := groundingNote([]store.Candidate{edit(0, g(0.5), 0.2), edit(1, g(0.5), 0.4)}); !strings.Contains(note, "correlation undefined (no spread)") {
 		t.Errorf("edits of one grounding: %s", note)
+	}
+}
+
+// seal effect takes the ReST-EM levers of seal run: a bad value is refused by name before
+// anything runs, and nothing is written to the database.
+func TestEffectRefusesBadLevers(t *testing.T) {
+	for _, c := range []struct{ flag, value, want string }{
+		{"--repeats", "0", "--repeats"},
+		{"--min-grounding", "1.5", "--min-grounding"},
+	} {
+		db := filepath.Join(t.TempDir(), "seal.db")
+		code, _, errs := runCmd("effect", "--db", db, c.flag, c.value)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("seal effect %s %s: exit %d, stderr %q; want 2 naming %s", c.flag, c.value, code, errs, c.want)
+		}
+		if _, err := os.Stat(db); err == nil {
+			t.Errorf("seal effect %s %s made the database %s", c.flag, c.value, db)
+		}
 	}
 }

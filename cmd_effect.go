@@ -12,6 +12,7 @@ import (
 
 	"seal/engine"
 	"seal/engine/effect"
+	"seal/engine/grounding"
 	"seal/store"
 	"seal/store/termsafe"
 )
@@ -167,7 +168,59 @@ func effectTable(d *store.DB, id int64, resamples int) (string, error) {
 	if spec.Domain == "knowledge" {
 		cs = knowledgeChecks(conds)
 	}
-	return withChecks(t.Markdown(), cs, o) + groundingNote(cands), nil
+	passages := map[int]string{} // evaluation task index -> the passage as the policy read it
+	for _, t := range tasks {
+		if _, ok := eval[t.Index]; ok {
+			passages[t.Index] = t.Title + "\n" + t.Context
+		}
+	}
+	return withChecks(t.Markdown(), cs, o) + factLinesNote(cands, passages) + groundingNote(cands), nil
+}
+
+// factLinesNote is issue 17's grounding measure, per round of the policy and for the
+// teacher: the share of self-edit lines whose names and numbers all appear in the
+// passage (grounding.FactShare), the mean over evaluation passages of the mean over a
+// passage's edits. Empty when the run has no such edits.
+func factLinesNote(cands []store.Candidate, passages map[int]string) string {
+	type row struct {
+		kind  string
+		round int
+	}
+	per := map[row]map[int][]float64{} // row -> task -> its edits' shares
+	var rows []row
+	for _, c := range cands {
+		p, ok := passages[c.Task]
+		if !ok || c.Status != store.CandidateDone || c.Kind != store.KindSelfEdit && c.Kind != store.KindTeacher {
+			continue
+		}
+		r := row{c.Kind, c.Round}
+		if per[r] == nil {
+			per[r] = map[int][]float64{}
+			rows = append(rows, r)
+		}
+		per[r][c.Task] = append(per[r][c.Task], grounding.FactShare(p, c.Edit))
+	}
+	if len(rows) == 0 {
+		return ""
+	}
+	// Own rounds in order, then the teacher ("self_edit" < "teacher").
+	slices.SortFunc(rows, func(a, b row) int { return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.round, b.round)) })
+	var parts []string
+	for _, r := range rows {
+		var means []float64
+		for _, shares := range per[r] {
+			means = append(means, meanOf(shares))
+		}
+		label := "the teacher's"
+		if r.kind == store.KindSelfEdit {
+			label = "own, round 0"
+			if r.round > 0 {
+				label = "own, " + engine.RoundCondition(r.round)
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%s %.3f", label, meanOf(means)))
+	}
+	return "\nSelf-edit lines whose names and numbers all appear in the passage (mean over the evaluation passages): " + strings.Join(parts, "; ") + ".\n"
 }
 
 // groundingNote says how far an own self-edit's grounding (the share of its content

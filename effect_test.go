@@ -356,3 +356,30 @@ func TestEffectRefusesBadLevers(t *testing.T) {
 		}
 	}
 }
+
+// The grounding measure under a knowledge table: per round, and for the teacher,
+// the share of self-edit lines whose names and numbers all appear in the passage, mean
+// over evaluation passages of the mean over their edits (worked by hand below).
+func TestFactLinesNote(t *testing.T) {
+	passages := map[int]string{0: "Kalo\nKalo lies on the river Ossa.", 1: "Vinsa\nThe Vinsa Company was founded in 1924."}
+	c := func(kind string, round, task int, edit string) store.Candidate {
+		return store.Candidate{Kind: kind, Round: round, Task: task, Edit: edit, Status: store.CandidateDone}
+	}
+	cands := []store.Candidate{
+		c(store.KindSelfEdit, 0, 0, "Kalo lies on the Ossa.\nKalo lies on the Tarn."), // 1 of 2 lines
+		c(store.KindSelfEdit, 0, 0, "Kalo is a town."),                               // no name it lacks: 1
+		c(store.KindSelfEdit, 0, 1, "The Vinsa Company was founded in 1925."),        // 0
+		c(store.KindSelfEdit, 1, 1, "The Vinsa Company was founded in 1924."),        // 1
+		c(store.KindTeacher, 0, 0, "Kalo lies on the river Ossa."),                   // 1
+		c(store.KindSelfEdit, 0, 2, "Marvin sailed to Orlis."),                       // an RL passage: not in the table
+		c(store.KindBaselinePassage, 0, 1, ""),
+	}
+	// Round 0: passage 0 (0.5 + 1) / 2 = 0.75, passage 1 0: 0.375.
+	want := "own, round 0 0.375; own, " + engine.RoundCondition(1) + " 1.000; the teacher's 1.000."
+	if got := factLinesNote(cands, passages); !strings.Contains(got, want) {
+		t.Errorf("fact lines note %q, want it to say %q", got, want)
+	}
+	if got := factLinesNote(cands[5:], passages); got != "" {
+		t.Errorf("a run without self-edits on its evaluation passages has a note: %q", got)
+	}
+}

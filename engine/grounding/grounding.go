@@ -62,6 +62,7 @@ func (s Status) String() string {
 type Word struct {
 	Text    string // the word as written in the line, leading and trailing punctuation trimmed
 	Content bool   // a name, number or content word (not a stop word)
+	Fact    bool   // a name (a capitalised content word) or a number (in digits or words)
 	Found   bool   // it appears in the passage under the matching rules
 }
 
@@ -85,6 +86,36 @@ func Lines(passage, edit string) []Line {
 // Share is the fraction of the edit's content words found in the passage: 1 when the edit
 // has no content words.
 func Share(passage, edit string) float64 { return ShareOf(Lines(passage, edit)) }
+
+// FactShare is the fraction of the edit's lines whose names and numbers (Word.Fact) all
+// appear in the passage: the facts a reader can check, where Share also weighs the other
+// words. A line that states no name or number counts as grounded; an edit with no lines
+// is 1.
+func FactShare(passage, edit string) float64 { return FactShareOf(Lines(passage, edit)) }
+
+// FactShareOf is FactShare of lines Lines already made.
+func FactShareOf(lines []Line) float64 {
+	if len(lines) == 0 {
+		return 1
+	}
+	grounded := 0
+	for _, l := range lines {
+		if l.FactsFound() {
+			grounded++
+		}
+	}
+	return float64(grounded) / float64(len(lines))
+}
+
+// FactsFound says whether every name and number of the line appears in the passage.
+func (l Line) FactsFound() bool {
+	for _, w := range l.Words {
+		if w.Fact && !w.Found {
+			return false
+		}
+	}
+	return true
+}
 
 // ShareOf is Share of lines Lines already made, for a caller that shows them too.
 func ShareOf(lines []Line) float64 {
@@ -140,8 +171,10 @@ func markLine(text string, known map[string]bool) Line {
 		w := Word{Text: t.text, Found: true}
 		for _, p := range t.parts {
 			w.Content = w.Content || p.content
+			w.Fact = w.Fact || p.content && isNumberKey(p.key)
 			w.Found = w.Found && known[p.key]
 		}
+		w.Fact = w.Fact || w.Content && startsUpper(t.text)
 		if !w.Found && t.joined != "" && known[t.joined] {
 			w.Found = true
 		}
@@ -298,4 +331,21 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// isNumberKey says whether a part's key is a number: digits, with at most one decimal point.
+func isNumberKey(k string) bool {
+	i := strings.IndexByte(k, '.')
+	if i >= 0 {
+		return i > 0 && allDigits(k[:i]) && i+1 < len(k) && allDigits(k[i+1:])
+	}
+	return k != "" && allDigits(k)
+}
+
+// startsUpper says whether s begins with an upper-case letter, as names are written.
+func startsUpper(s string) bool {
+	for _, r := range s {
+		return unicode.IsUpper(r)
+	}
+	return false
 }

@@ -139,6 +139,36 @@ func TestShare(t *testing.T) {
 	}
 }
 
+func TestFactShare(t *testing.T) {
+	passage := "Mika Veul was born in Kalo in 1850. She worked as a potter for 3.5 years."
+	for _, c := range []struct {
+		edit string
+		want bool // every name and number of the line is in the passage
+	}{
+		{"Mika Veul was born in 1850.", true},
+		{"Mika Veul was born in 1851.", false},
+		{"Mika Veul worked as a weaver.", true}, // weaver: a new word, not a name or number
+		{"Dorbra Tonor was her brother.", false},
+		{"She was a potter.", true}, // states no name or number
+		{"Mika Veul was born in one thousand eight hundred fifty.", true},
+		{"She was a potter for 3.5 years.", true},
+		{"She was a potter for 4.5 years.", false},
+		{"1. The potter of Kalo.", true}, // a list number is layout
+	} {
+		lines := Lines(passage, c.edit)
+		if len(lines) != 1 || lines[0].FactsFound() != c.want {
+			t.Errorf("%q: facts found %v, want %v (%+v)", c.edit, len(lines) == 1 && lines[0].FactsFound(), c.want, lines)
+		}
+	}
+	edit := "Mika Veul was born in 1850.\nMika Veul was born in 1851.\nMika Veul worked as a weaver.\nDorbra Tonor was her brother."
+	if got := FactShare(passage, edit); got != 0.5 {
+		t.Errorf("FactShare: got %v, want 0.5 (2 of 4 lines)", got)
+	}
+	if got := FactShare(passage, ""); got != 1 {
+		t.Errorf("FactShare of an empty edit: got %v, want 1", got)
+	}
+}
+
 // checkInvariants is what the fuzz target asserts, kept apart so a table test runs it too.
 func checkInvariants(t *testing.T, passage, edit string) {
 	t.Helper()
@@ -147,6 +177,12 @@ func checkInvariants(t *testing.T, passage, edit string) {
 	}
 	if s := Share(passage, passage); s != 1 {
 		t.Fatalf("Share(p, p) = %v for %q, want 1", s, passage)
+	}
+	if s := FactShare(passage, edit); !(s >= 0 && s <= 1) {
+		t.Fatalf("FactShare = %v, outside [0, 1]", s)
+	}
+	if s := FactShare(passage, passage); s != 1 {
+		t.Fatalf("FactShare(p, p) = %v for %q, want 1", s, passage)
 	}
 	for _, l := range Lines(passage, edit) {
 		if l.Text == "" || strings.ContainsRune(l.Text, '\n') {
@@ -160,6 +196,9 @@ func checkInvariants(t *testing.T, passage, edit string) {
 				t.Fatalf("word %q is not in what is left of line %q: %q", w.Text, l.Text, rest)
 			}
 			rest = rest[i+len(w.Text):]
+			if w.Fact && !w.Content {
+				t.Fatalf("word %q of line %q is a fact but no content word", w.Text, l.Text)
+			}
 			if w.Content {
 				content++
 				if w.Found {

@@ -336,13 +336,6 @@ func effectConditions(cands []store.Candidate, eval map[int]int) []effect.Condit
 		}
 		return out, true
 	}
-	mean := func(xs []float64) float64 {
-		s := 0.0
-		for _, x := range xs {
-			s += x
-		}
-		return s / float64(len(xs))
-	}
 	best := func(xs []float64) float64 { return slices.Max(xs) }
 	var out []effect.Condition
 	add := func(label string, k key, of func([]float64) float64) {
@@ -352,16 +345,16 @@ func effectConditions(cands []store.Candidate, eval map[int]int) []effect.Condit
 	}
 	// Every kind but the policy's self-edits is scored in round 0 (the baselines of
 	// baselines.go, and the step-matched passage and teacher rows when a run has them).
-	add(rowNoUpdate, key{store.KindBaselineBase, 0}, mean)
-	add(rowContext, key{store.KindBaselineContext, 0}, mean)
-	add(rowPassage, key{store.KindBaselinePassage, 0}, mean)
-	add(rowSteps, key{"baseline_steps", 0}, mean)
-	add(rowOwn, key{store.KindSelfEdit, 0}, mean)
+	add(rowNoUpdate, key{store.KindBaselineBase, 0}, meanOf)
+	add(rowContext, key{store.KindBaselineContext, 0}, meanOf)
+	add(rowPassage, key{store.KindBaselinePassage, 0}, meanOf)
+	add(rowSteps, key{"baseline_steps", 0}, meanOf)
+	add(rowOwn, key{store.KindSelfEdit, 0}, meanOf)
 	add(rowBestOfK, key{store.KindSelfEdit, 0}, best)
 	for r := 1; r < rounds; r++ {
-		add(rowAfter(r), key{store.KindSelfEdit, r}, mean)
+		add(rowAfter(r), key{store.KindSelfEdit, r}, meanOf)
 	}
-	add(rowTeacher, key{"teacher", 0}, mean)
+	add(rowTeacher, key{"teacher", 0}, meanOf)
 	return out
 }
 

@@ -138,10 +138,12 @@ func effectTable(d *store.DB, id int64, resamples int) (string, error) {
 		return "", err
 	}
 	eval, questions := map[int]int{}, 0 // evaluation task index -> position among them
+	passages := map[int]string{}        // evaluation task index -> the passage as the policy read it
 	for _, t := range tasks {
 		if !engine.IsRLKey(t.Key) {
 			eval[t.Index] = len(eval)
 			questions += len(t.Questions)
+			passages[t.Index] = t.Title + "\n" + t.Context
 		}
 	}
 	cands, err := d.Candidates(id, false)
@@ -167,12 +169,6 @@ func effectTable(d *store.DB, id int64, resamples int) (string, error) {
 	var cs []effect.Check
 	if spec.Domain == "knowledge" {
 		cs = knowledgeChecks(conds)
-	}
-	passages := map[int]string{} // evaluation task index -> the passage as the policy read it
-	for _, t := range tasks {
-		if _, ok := eval[t.Index]; ok {
-			passages[t.Index] = t.Title + "\n" + t.Context
-		}
 	}
 	return withChecks(t.Markdown(), cs, o) + factLinesNote(cands, passages) + groundingNote(cands), nil
 }

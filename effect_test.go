@@ -367,11 +367,11 @@ func TestFactLinesNote(t *testing.T) {
 	}
 	cands := []store.Candidate{
 		c(store.KindSelfEdit, 0, 0, "Kalo lies on the Ossa.\nKalo lies on the Tarn."), // 1 of 2 lines
-		c(store.KindSelfEdit, 0, 0, "Kalo is a town."),                               // no name it lacks: 1
-		c(store.KindSelfEdit, 0, 1, "The Vinsa Company was founded in 1925."),        // 0
-		c(store.KindSelfEdit, 1, 1, "The Vinsa Company was founded in 1924."),        // 1
-		c(store.KindTeacher, 0, 0, "Kalo lies on the river Ossa."),                   // 1
-		c(store.KindSelfEdit, 0, 2, "Marvin sailed to Orlis."),                       // an RL passage: not in the table
+		c(store.KindSelfEdit, 0, 0, "Kalo is a town."),                                // no name it lacks: 1
+		c(store.KindSelfEdit, 0, 1, "The Vinsa Company was founded in 1925."),         // 0
+		c(store.KindSelfEdit, 1, 1, "The Vinsa Company was founded in 1924."),         // 1
+		c(store.KindTeacher, 0, 0, "Kalo lies on the river Ossa."),                    // 1
+		c(store.KindSelfEdit, 0, 2, "Marvin sailed to Orlis."),                        // an RL passage: not in the table
 		c(store.KindBaselinePassage, 0, 1, ""),
 	}
 	// Round 0: passage 0 (0.5 + 1) / 2 = 0.75, passage 1 0: 0.375.

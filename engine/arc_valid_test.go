@@ -25,18 +25,7 @@ import (
 // prompts are 393 to 739 tokens); 32 of 32, 13 distinct, for the embedded default, whose
 // pretraining ends with 400 steps on 1024-token windows (README.md, ARC).
 func TestARCSelfEditsAreValidConfigs(t *testing.T) {
-	dir := os.Getenv("SEAL_TEST_MODEL")
-	if dir == "" {
-		var err error
-		if dir, err = tiny.Dir(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m := loadOnCPU(t, dir)
-	p, err := arc.PrompterFor(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, m, p := arcTestModel(t)
 	spec := engine.ARCSpec()
 	_, eval := procedural.Sets(1, 0, 8)
 	valid, total := 0, 0
@@ -87,6 +76,24 @@ func TestEmbeddedDefaultTrainsInFloat32(t *testing.T) {
 }
 
 // loadOnCPU loads the model folder dir on the CPU backend, closed when the test ends.
+// arcTestModel is the model the ARC model tests measure: $SEAL_TEST_MODEL when set, else
+// the embedded default, loaded on the CPU, with its prompter.
+func arcTestModel(t *testing.T) (string, *engine.LoadedModel, arc.Prompter) {
+	dir := os.Getenv("SEAL_TEST_MODEL")
+	if dir == "" {
+		var err error
+		if dir, err = tiny.Dir(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := loadOnCPU(t, dir)
+	p, err := arc.PrompterFor(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, m, p
+}
+
 func loadOnCPU(t *testing.T, dir string) *engine.LoadedModel {
 	t.Helper()
 	b, err := tensor.Open("cpu")
@@ -115,18 +122,7 @@ func loadOnCPU(t *testing.T, dir string) *engine.LoadedModel {
 // is 0.51 of the cells: both answer mostly 0s, and no better than that guess. The same
 // pretraining three times as long (2,400 steps) solves 2 of 32, cells 0.54.
 func TestARCInContextAnswersAreGrids(t *testing.T) {
-	dir := os.Getenv("SEAL_TEST_MODEL")
-	if dir == "" {
-		var err error
-		if dir, err = tiny.Dir(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m := loadOnCPU(t, dir)
-	p, err := arc.PrompterFor(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, m, p := arcTestModel(t)
 	_, eval := procedural.Sets(1, 0, 32)
 	parsed, solved, sized, right, background, cells := 0, 0, 0, 0, 0, 0
 	for _, task := range eval {
@@ -141,19 +137,20 @@ func TestARCInContextAnswersAreGrids(t *testing.T) {
 			solved++
 		}
 		want, got := task.Test[0].Output, r.Attempts[0][0]
+		sameSize := len(got) == len(want) && len(got[0]) == len(want[0])
+		if sameSize {
+			sized++
+		}
 		for i := range want {
 			for j := range want[i] {
 				cells++
 				if want[i][j] == 0 {
 					background++
 				}
-				if len(got) == len(want) && len(got[0]) == len(want[0]) && got[i][j] == want[i][j] {
+				if sameSize && got[i][j] == want[i][j] {
 					right++
 				}
 			}
-		}
-		if len(got) == len(want) && len(got[0]) == len(want[0]) {
-			sized++
 		}
 	}
 	t.Logf("model %s, %d eval tasks in context: %d answers parse, %d solved, %d of the right size, cells right %.2f (background alone %.2f)",

@@ -159,7 +159,7 @@ func (x *runner) keepFrom(keep []kept, t int, prompt string, cands []store.Candi
 	var usable []store.Candidate
 	for _, c := range cands {
 		rv, reviewed := reviews[c.ID]
-		if c.Status != "done" || reviewed && rv.Verdict == store.VerdictReject {
+		if c.Status != store.CandidateDone || reviewed && rv.Verdict == store.VerdictReject {
 			continue
 		}
 		if !reviewed && x.tooUngrounded(c) { // a person's approval or correction overrides the rule

@@ -27,6 +27,11 @@ func init() {
 	tensor.Register("cpu", false, func() (tensor.Backend, error) { return New(), nil })
 }
 
+// SplitsBatches is true: a small model's training step keeps the cores busier as two halves of
+// its batch, one per goroutine, than as one batch whose ops each wait for their threads
+// (tensor.BatchSplitter; models/llama/split.go has the figures).
+func (*Backend) SplitsBatches() bool { return true }
+
 // Name is "cpu".
 func (*Backend) Name() string { return "cpu" }
 

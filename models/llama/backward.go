@@ -21,6 +21,7 @@ func (m *Model) TrainLoRA() ([]*train.Param, error) {
 	if m.adapter == nil {
 		return nil, fmt.Errorf("llama: no adapter to train")
 	}
+	m.dropReplica()
 	m.full = nil
 	var ps []*train.Param
 	for _, mod := range m.adapter.Modules {
@@ -39,6 +40,7 @@ func (m *Model) TrainFull() ([]*train.Param, error) {
 	if m.lora != nil {
 		return nil, fmt.Errorf("llama: full training with an adapter attached; merge or remove it first")
 	}
+	m.dropReplica()
 	var ps []*train.Param
 	grad := func(name string, w *tensor.Tensor, noDecay bool) (*tensor.Tensor, error) {
 		if w == nil {
@@ -97,6 +99,7 @@ func (m *Model) TrainFull() ([]*train.Param, error) {
 // copies the trained LoRA weights into the adapter's slices.
 func (m *Model) StopTraining() {
 	m.downloadAdapter()
+	m.dropReplica()
 	m.full, m.train = nil, nil
 	for _, l := range m.lora {
 		for _, lm := range l {
@@ -130,28 +133,31 @@ func (m *Model) Loss(ids, targets []int32, B, T int, backward bool, gradScale fl
 	if count == 0 {
 		return 0, 0, nil // nothing to learn from: no loss, no gradient
 	}
-	if backward {
-		m.training = true
-		m.dropoutCalls++
-		defer func() { m.training = false }()
-	}
-	var p *pass
-	if backward {
-		p = m.trainingPass() // the backward reads every activation
-	} else {
-		p = m.passes.get(m.Backend)
+	if !backward {
+		p := m.passes.get(m.Backend)
 		defer m.passes.put(p)
+		xnf, _ := m.forward(p, ids, B, T, nil, false)
+		return m.headLoss(p, xnf, targets, 0, nil) / float64(count), count, nil
 	}
-	xnf, a := m.forward(p, ids, B, T, nil, backward)
-	var dxnf *tensor.Tensor
-	if backward {
-		dxnf = p.tensor(B*T, m.Config.HiddenSize)
+	m.dropoutCalls++
+	scale := gradScale / float32(count)
+	if m.splits(B) {
+		return m.splitLoss(ids, targets, B, T, scale) / float64(count), count, nil
 	}
-	sum := m.headLoss(p, xnf, targets, gradScale/float32(count), dxnf)
-	if backward {
-		m.backward(p, a, dxnf)
-	}
-	return sum / float64(count), count, nil
+	return m.lossStep(ids, targets, B, T, scale) / float64(count), count, nil
+}
+
+// lossStep runs forward and backward of one training step on B sequences and returns the summed
+// loss, adding scale·d(summed loss) into the gradients.
+func (m *Model) lossStep(ids, targets []int32, B, T int, scale float32) float64 {
+	m.training = true
+	defer func() { m.training = false }()
+	p := m.trainingPass() // the backward reads every activation
+	xnf, a := m.forward(p, ids, B, T, nil, true)
+	dxnf := p.tensor(B*T, m.Config.HiddenSize)
+	sum := m.headLoss(p, xnf, targets, scale, dxnf)
+	m.backward(p, a, dxnf)
+	return sum
 }
 
 // backward propagates dxnf, the gradient of the final norm's output (headLoss made it

@@ -64,6 +64,7 @@ func (m *Model) downloadAdapter() {
 // detachAdapter brings the adapter in use up to date, gives its backend memory back
 // and removes it.
 func (m *Model) detachAdapter() {
+	m.dropReplica()
 	m.downloadAdapter()
 	for _, l := range m.lora {
 		for _, lm := range l {
@@ -144,7 +145,7 @@ func (m *Model) dropoutSeed(layer, p int, lm *loraModule) (uint64, bool) {
 	if !m.training || lm.dropout <= 0 {
 		return 0, false
 	}
-	return m.dropoutCalls*0x100000001b3 ^ uint64(layer*numProj+p+1)*0x9e3779b97f4a7c15, true
+	return m.dropoutCalls*0x100000001b3 ^ uint64(layer*numProj+p+1)*0x9e3779b97f4a7c15 ^ m.dropoutSalt*0xd1b54a32d192ed03, true
 }
 
 // linearBackward returns dx for y = linear(x) given dy, and adds the parameter

@@ -62,8 +62,10 @@ type Model struct {
 	full    *fullGrads              // set while full-parameter training
 	owned   map[*tensor.Tensor]bool // weights this model may write (not the checkpoint's mapped memory)
 
-	training     bool   // inside a Loss call with backward: LoRA dropout is active
-	dropoutCalls uint64 // counts those calls, so each draws fresh dropout masks
+	training     bool        // inside a Loss call with backward: LoRA dropout is active
+	dropoutCalls uint64      // counts those calls, so each draws fresh dropout masks
+	dropoutSalt  uint64      // 0, or 1 for the replica that runs a split step's second half (its own masks)
+	split        *splitState // that replica and its gradients (split.go), while training
 }
 
 // LoadOptions says how weights are held in memory.

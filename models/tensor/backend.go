@@ -20,6 +20,14 @@ type AdamW struct {
 	Step                               int
 }
 
+// BatchSplitter is implemented by a backend on which a small model's training step runs faster as
+// two halves of its batch computed side by side than as one batch whose every op is shared out
+// among the threads (the CPU: models/llama/split.go). A backend that computes one batch at a time
+// best, a GPU, does not implement it.
+type BatchSplitter interface {
+	SplitsBatches() bool
+}
+
 // Backend runs every op the network needs. Forward and backward of an op sit side by
 // side. Outputs are written, not accumulated, unless the doc says "adds".
 // Shapes are the caller's responsibility: a mismatch is a programming error and panics.

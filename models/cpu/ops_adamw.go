@@ -106,6 +106,9 @@ func fma32(a, b, c float32) float32 {
 // also keeps the compiler from fusing a multiply and an add that torch rounds separately.
 func adamwRange(c adamwScalars, p, g, m, v []float32) {
 	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	if n := adamwFast(c, p, g, m, v); n > 0 {
+		p, g, m, v = p[n:], g[n:], m[n:], v[n:]
+	}
 	for i := range p {
 		pv := p[i]
 		if c.wd {

@@ -32,6 +32,10 @@ func init() {
 // (tensor.BatchSplitter; models/llama/split.go has the figures).
 func (*Backend) SplitsBatches() bool { return true }
 
+// Splitting counts the halves running (+1 as one starts, -1 as it ends): while two run, each op
+// takes half the threads (on two cores, its own).
+func (*Backend) Splitting(delta int) { splitting.Add(int64(delta)) }
+
 // Name is "cpu".
 func (*Backend) Name() string { return "cpu" }
 
@@ -55,7 +59,7 @@ func parallelRange[A any](pool *opPool[A], n, work int, args A, fn func(a *A, i0
 	if runsInline(n, work) {
 		fn(&r.args, 0, n)
 	} else {
-		threads := Threads()
+		threads := callThreads()
 		chunks := min(n, 4*threads) // a few per thread evens out a busy core
 		r.size = (n + chunks - 1) / chunks
 		parallelDo((n+r.size-1)/r.size, threads, r)
@@ -104,7 +108,7 @@ func (p *opPool[A]) put(r *opTasks[A]) {
 
 // runsInline says whether parallelRange(..., n, work, ...) runs on the calling goroutine. A hot op
 // calls its loop directly then, without even the pooled record.
-func runsInline(n, work int) bool { return n < 2 || work < minParallelWork || Threads() <= 1 }
+func runsInline(n, work int) bool { return n < 2 || work < minParallelWork || callThreads() <= 1 }
 
 // widenBF16 converts a bfloat16 (the top 16 bits of a float32) to float32 exactly.
 func widenBF16(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }

@@ -174,7 +174,7 @@ func (p *gemmProblem) run() {
 	} else if p.m <= activeKernels.narrow.mr || p.n <= activeKernels.narrow.nr {
 		kern = &activeKernels.narrow // e.g. a LoRA rank-8 product: 32-wide tiles would be 3/4 padding
 	}
-	threads := Threads()
+	threads := callThreads()
 	if 2*float64(p.m)*float64(p.n)*float64(p.k) < minParallelFlops {
 		threads = 1
 	}

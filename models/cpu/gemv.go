@@ -78,7 +78,7 @@ func (g *gemvProblem) run() {
 		gemmScaleC(1, ly, g.beta, g.y, ly)
 		return
 	}
-	threads := Threads()
+	threads := callThreads()
 	if g.m*g.n < minParallelGemv {
 		threads = 1
 	}
@@ -305,7 +305,7 @@ func (p *gemmProblem) fewRows() {
 		}
 		f.p.a, f.p.lda = at, k
 	}
-	threads := Threads()
+	threads := callThreads()
 	if m*n*k < minParallelGemv {
 		threads = 1
 	}

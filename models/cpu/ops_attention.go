@@ -268,7 +268,7 @@ func (a *attnArgs) threads(tasks int) int {
 	if s.B*s.H*s.Tq*keys*s.HD < 1<<16 || tasks < 2 {
 		return 1
 	}
-	return Threads()
+	return callThreads()
 }
 
 // checkAttnInto checks an attention call's shapes and fills a with its operands.

@@ -33,6 +33,21 @@ func SetThreads(n int) {
 	startWorkers(n - 1)
 }
 
+// splitting counts the halves of split training steps running now (Backend.Splitting): their ops
+// share the threads, so that each half keeps to its core instead of offering its ops to helpers the
+// other half is using.
+var splitting atomic.Int64
+
+// callThreads is how many threads one op may use now: Threads(), shared out among the halves of
+// the split training steps that are running.
+func callThreads() int {
+	n := Threads()
+	if s := splitting.Load(); s > 1 {
+		n = max(1, n/int(s))
+	}
+	return n
+}
+
 // Threads reports how many threads one call may use.
 func Threads() int {
 	if n := poolThreads.Load(); n > 0 {

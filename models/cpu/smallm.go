@@ -72,7 +72,7 @@ func (p *gemmProblem) smallRows() {
 	// one weight, bf16 or f32); beyond, the arithmetic grows with the rows. Below minParallelGemv
 	// weights a call stays on one thread, as a matrix-vector product does: at 5 rows a 256×256
 	// product takes a few microseconds, about what waking a helper costs.
-	threads := Threads()
+	threads := callThreads()
 	if n*k*max(8, m) < 8*minParallelGemv {
 		threads = 1
 	}

@@ -60,7 +60,7 @@ func runHalf(j *halfJob) {
 
 func halfWorker(j *halfJob) {
 	for {
-		j.loss = j.r.lossStep(j.ids, j.target, j.B, j.T, j.scale)
+		j.loss = j.r.halfStep(j.ids, j.target, j.B, j.T, j.scale)
 		j.done <- struct{}{}
 		j = <-halfJobs
 	}
@@ -111,6 +111,14 @@ func (m *Model) splitFor() *splitState {
 	}
 	m.split = &splitState{r: r, mine: m.grads(), theirs: r.grads(), job: halfJob{r: r, done: make(chan struct{}, 1)}}
 	return m.split
+}
+
+// halfStep is lossStep for one half, counted by the backend while it runs.
+func (m *Model) halfStep(ids, targets []int32, B, T int, scale float32) float64 {
+	s := m.Backend.(tensor.BatchSplitter)
+	s.Splitting(1)
+	defer s.Splitting(-1)
+	return m.lossStep(ids, targets, B, T, scale)
 }
 
 // grads lists the gradients being trained, in one fixed order.
@@ -164,7 +172,7 @@ func (m *Model) splitLoss(ids, targets []int32, B, T int, scale float32) float64
 	j := &s.job
 	j.ids, j.target, j.B, j.T, j.scale = ids[cut:], targets[cut:], B-B0, T, scale
 	runHalf(j)
-	first := m.lossStep(ids[:cut], targets[:cut], B0, T, scale)
+	first := m.halfStep(ids[:cut], targets[:cut], B0, T, scale)
 	<-j.done
 	j.ids, j.target = nil, nil
 	for i, g := range s.mine {

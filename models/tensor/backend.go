@@ -26,6 +26,9 @@ type AdamW struct {
 // best, a GPU, does not implement it.
 type BatchSplitter interface {
 	SplitsBatches() bool
+	// Splitting is called with +1 as a half starts and -1 as it ends, so that the backend can
+	// share its threads among the halves running.
+	Splitting(delta int)
 }
 
 // Backend runs every op the network needs. Forward and backward of an op sit side by

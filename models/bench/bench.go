@@ -178,6 +178,7 @@ func modelSection(w io.Writer, name, title string, c *llama.Config, bf16 bool, r
 		if err != nil {
 			return err
 		}
+		full.KeepMLP = true // as seal pretrain keeps them (tiny.Pretrain)
 		tps, err := fullTrainRate(full, seqs, T)
 		if err != nil {
 			return err

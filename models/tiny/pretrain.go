@@ -117,6 +117,11 @@ func Pretrain(ctx context.Context, b tensor.Backend, dir string, tokens []int32,
 	if err != nil {
 		return nil, err
 	}
+	// The MLP's gate and up activations are kept for the backward rather than recomputed there:
+	// at this size they cost 2 × tokens × intermediate floats a layer (90 MB at 4×1024 tokens of
+	// the default model) and save about an eighth of a step's products (a step 3-4% faster,
+	// alternating in one process). The numbers are the same either way.
+	m.KeepMLP = true
 	total := cfg.TotalSteps()
 	var ids, targets []int32
 	for step := start; step < total; step++ {

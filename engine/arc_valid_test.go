@@ -75,7 +75,6 @@ func TestEmbeddedDefaultTrainsInFloat32(t *testing.T) {
 	}
 }
 
-// loadOnCPU loads the model folder dir on the CPU backend, closed when the test ends.
 // arcTestModel is the model the ARC model tests measure: $SEAL_TEST_MODEL when set, else
 // the embedded default, loaded on the CPU, with its prompter.
 func arcTestModel(t *testing.T) (string, *engine.LoadedModel, arc.Prompter) {
@@ -94,6 +93,7 @@ func arcTestModel(t *testing.T) (string, *engine.LoadedModel, arc.Prompter) {
 	return dir, m, p
 }
 
+// loadOnCPU loads the model folder dir on the CPU backend, closed when the test ends.
 func loadOnCPU(t *testing.T, dir string) *engine.LoadedModel {
 	t.Helper()
 	b, err := tensor.Open("cpu")

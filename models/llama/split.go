@@ -1,6 +1,10 @@
 package llama
 
-import "seal/models/tensor"
+import (
+	"slices"
+
+	"seal/models/tensor"
+)
 
 // A training step on a small model splits its batch in two halves that run side by side, when the
 // backend asks for it (tensor.BatchSplitter: the CPU). A small model's ops are too short to keep
@@ -87,15 +91,10 @@ func (m *Model) splitFor() *splitState {
 		return be.Alloc(tensor.F32, t.Shape...)
 	}
 	if g := m.full; g != nil {
-		rg := &fullGrads{embed: like(g.embed), lmHead: like(g.lmHead), norm: like(g.norm), layers: make([]Layer, len(g.layers))}
-		for i := range g.layers {
-			l, rl := &g.layers[i], &rg.layers[i]
-			rl.AttnNorm, rl.MLPNorm, rl.QNorm, rl.KNorm = like(l.AttnNorm), like(l.MLPNorm), like(l.QNorm), like(l.KNorm)
-			for j := range l.W {
-				rl.W[j], rl.Bias[j] = like(l.W[j]), like(l.Bias[j])
-			}
-		}
-		r.full = rg
+		rg := *g
+		rg.layers = slices.Clone(g.layers)
+		rg.each(func(t **tensor.Tensor) { *t = like(*t) })
+		r.full = &rg
 	}
 	if m.lora != nil {
 		r.lora = make([][numProj]*loraModule, len(m.lora))
@@ -132,13 +131,7 @@ func (m *Model) grads() []*tensor.Tensor {
 		}
 	}
 	if g := m.full; g != nil {
-		add(g.embed, g.lmHead, g.norm)
-		for i := range g.layers {
-			l := &g.layers[i]
-			add(l.AttnNorm, l.MLPNorm, l.QNorm, l.KNorm)
-			add(l.W[:]...)
-			add(l.Bias[:]...)
-		}
+		g.each(func(t **tensor.Tensor) { add(*t) })
 	}
 	for _, l := range m.lora {
 		for _, lm := range l {
@@ -148,6 +141,25 @@ func (m *Model) grads() []*tensor.Tensor {
 		}
 	}
 	return gs
+}
+
+// each calls f with a pointer to every gradient slot of g, in one fixed order (nil slots too:
+// weights the architecture lacks).
+func (g *fullGrads) each(f func(t **tensor.Tensor)) {
+	f(&g.embed)
+	f(&g.lmHead)
+	f(&g.norm)
+	for i := range g.layers {
+		l := &g.layers[i]
+		f(&l.AttnNorm)
+		f(&l.MLPNorm)
+		f(&l.QNorm)
+		f(&l.KNorm)
+		for j := range l.W {
+			f(&l.W[j])
+			f(&l.Bias[j])
+		}
+	}
 }
 
 // dropReplica frees the replica's gradients and forgets it.

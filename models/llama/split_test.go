@@ -24,7 +24,8 @@ func splitTestConfig() *Config {
 // batch of two or more sequences of a small model) gives the loss and the gradients of the same
 // step run as one batch, up to float rounding (relative 1e-5 of each gradient's largest entry),
 // for full-parameter and LoRA training, an odd batch (halves of 2 and 1 sequences), masked targets,
-// and two steps accumulating into the same gradients (the replica's are zeroed in between).
+// and two steps of unlike gradient scales accumulating into the same gradients (the replica's are
+// zeroed in between, and a replica sharing the model's gradients would count one step twice).
 func TestSplitStepMatchesOneBatch(t *testing.T) {
 	c := splitTestConfig()
 	if !NewRandom(c, cpu.New(), false, 1).splits(2) {
@@ -66,8 +67,8 @@ func TestSplitStepMatchesOneBatch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for step := 0; step < 2; step++ {
-					loss, _, err := m.Loss(ids, targets, B, T, true, 0.5)
+				for _, scale := range []float32{0.5, 1} { // unlike scales: a step that lost or doubled the other's gradient shows
+					loss, _, err := m.Loss(ids, targets, B, T, true, scale)
 					if err != nil {
 						t.Fatal(err)
 					}

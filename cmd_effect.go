@@ -146,11 +146,11 @@ func effectTable(d *store.DB, id int64, resamples int) (string, error) {
 			passages[t.Index] = t.Title + "\n" + t.Context
 		}
 	}
-	cands, err := d.Candidates(id, false)
+	cands, err := d.Candidates(id, true) // with the graded answers, for the exact-match reading
 	if err != nil {
 		return "", err
 	}
-	conds := effectConditions(cands, eval)
+	conds := effectConditions(cands, eval, storedAccuracy)
 	if len(conds) == 0 {
 		return "", fmt.Errorf("run %d has no scored candidates on its evaluation passages (not started, or run without them)", id)
 	}
@@ -170,7 +170,11 @@ func effectTable(d *store.DB, id int64, resamples int) (string, error) {
 	if spec.Domain == "knowledge" {
 		cs = knowledgeChecks(conds)
 	}
-	return withChecks(t.Markdown(), cs, o) + factLinesNote(cands, passages) + groundingNote(cands), nil
+	exact, err := exactMatchReading(cands, eval, o)
+	if err != nil {
+		return "", err
+	}
+	return withChecks(t.Markdown(), cs, o) + exact + factLinesNote(cands, passages) + groundingNote(cands), nil
 }
 
 // factLinesNote is issue 17's grounding measure, per round of the policy and for the
@@ -297,9 +301,10 @@ func correlationText(xs, ys []float64) string {
 }
 
 // effectConditions are the table's rows as score vectors over the evaluation tasks (eval:
-// a task's index -> its position): per task, the mean accuracy of the condition's finished
-// candidates; NaN where it has none.
-func effectConditions(cands []store.Candidate, eval map[int]int) []effect.Condition {
+// a task's index -> its position): per task, the mean score of the condition's finished
+// candidates; NaN where it has none. score reads a candidate's score; a candidate it has
+// none for (false) counts as not there.
+func effectConditions(cands []store.Candidate, eval map[int]int, score func(store.Candidate) (float64, bool)) []effect.Condition {
 	type key struct {
 		kind  string
 		round int
@@ -311,11 +316,15 @@ func effectConditions(cands []store.Candidate, eval map[int]int) []effect.Condit
 		if !ok || c.Status != store.CandidateDone {
 			continue
 		}
+		v, ok := score(c)
+		if !ok {
+			continue
+		}
 		k := key{c.Kind, c.Round}
 		if scores[k] == nil {
 			scores[k] = make([][]float64, len(eval))
 		}
-		scores[k][pos] = append(scores[k][pos], c.AdaptedScore)
+		scores[k][pos] = append(scores[k][pos], v)
 		rounds = max(rounds, c.Round+1)
 	}
 	per := func(k key, of func([]float64) float64) ([]float64, bool) {

@@ -146,7 +146,7 @@ func maxF32(row []float32) float32 {
 
 // scaleF32 multiplies row by s in place.
 func scaleF32(row []float32, s float32) {
-	j := 0
+	j := scaleF32Fast(row, s)
 	for ; j+4 <= len(row); j += 4 {
 		r := row[j : j+4 : j+4]
 		r[0] *= s

@@ -40,6 +40,8 @@ func addRange(as []float32, b *tensor.Tensor, alpha float32, i0, i1 int) {
 	}
 	src := b.F32[i0:i1]
 	src = src[:len(dst)]
+	k := addF32Fast(dst, src, alpha)
+	dst, src = dst[k:], src[k:]
 	if alpha == 1 {
 		for i, v := range src {
 			dst[i] += v
@@ -102,8 +104,8 @@ type sumSqArgs struct {
 var sumSqOps opPool[sumSqArgs]
 
 func sumSq(x []float32) float64 {
-	var s0, s1, s2, s3 float64
-	j := 0
+	j, v := sumSqFast(x)
+	s0, s1, s2, s3 := v, 0.0, 0.0, 0.0
 	for ; j+4 <= len(x); j += 4 {
 		r := x[j : j+4 : j+4]
 		a, b, c, d := float64(r[0]), float64(r[1]), float64(r[2]), float64(r[3])

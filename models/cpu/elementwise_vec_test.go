@@ -26,9 +26,7 @@ func TestElementwiseVectorsMatchGo(t *testing.T) {
 		t.Skip("no AVX-512 on this machine: only the Go loops run")
 	}
 	r := newRNG(41)
-	same := func(a, b float32) bool {
-		return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
-	}
+	same := sameBits
 	lengths := []int{1 << 12}
 	for n := 1; n <= 70; n++ {
 		lengths = append(lengths, n)

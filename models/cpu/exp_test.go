@@ -36,14 +36,7 @@ func TestVectorExpMatchesGo(t *testing.T) {
 	if !hostFeatures.avx512 {
 		t.Skip("no AVX-512 on this machine: only the Go loops run")
 	}
-	goOnly := func(f func()) {
-		prev := activeKernels
-		ks := *prev
-		ks.vecMath = false
-		activeKernels = &ks
-		defer func() { activeKernels = prev }()
-		f()
-	}
+	goOnly := withGoLoops
 	for _, row := range expCases() {
 		n := len(row)
 		// expShiftSumTo, and its sum within float64 rounding of the Go loop's.
@@ -141,12 +134,8 @@ func TestVectorMaxMatchesGo(t *testing.T) {
 			case 5:
 				row[r.IntN(n)], row[r.IntN(n)] = -inf, nan
 			}
-			prev := activeKernels
-			ks := *prev
-			ks.vecMath = false
-			activeKernels = &ks
-			want := maxF32(row)
-			activeKernels = prev
+			var want float32
+			withGoLoops(func() { want = maxF32(row) })
 			got := maxF32(row)
 			if got != want && !(got != got && want != want) {
 				t.Fatalf("n=%d variant %d: max %g, the Go loop gives %g (row %v)", n, variant, got, want, row)

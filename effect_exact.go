@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"seal/engine"
 	"seal/engine/effect"
 	"seal/engine/knowledge"
 	"seal/store"
@@ -20,26 +21,11 @@ import (
 // storedAccuracy is a candidate's accuracy as the run's grader scored it.
 func storedAccuracy(c store.Candidate) (float64, bool) { return c.AdaptedScore, true }
 
-// exactAccuracy is the share of a candidate's stored answers that match their gold
-// answer exactly; false when it has none stored.
-func exactAccuracy(c store.Candidate) (float64, bool) {
-	if len(c.Evals) == 0 {
-		return 0, false
-	}
-	n := 0
-	for _, e := range c.Evals {
-		if knowledge.ExactMatch(e.Text, e.Gold) {
-			n++
-		}
-	}
-	return float64(n) / float64(len(c.Evals)), true
-}
-
 // exactMatchReading is the effect table read by exact match, with the share of each
 // row's grader-correct answers that are not exact (recitation and other extra words),
 // for a knowledge run whose candidates carry their answers; "" for one that has none.
 func exactMatchReading(cands []store.Candidate, eval map[int]int, o effect.Options) (string, error) {
-	conds := effectConditions(cands, eval, exactAccuracy)
+	conds := effectConditions(cands, eval, engine.ExactAccuracy)
 	if len(conds) == 0 {
 		return "", nil
 	}

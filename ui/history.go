@@ -267,8 +267,12 @@ func runDetail(db *store.DB, id int64, w int) (string, error) {
 		if c.Grounding != nil {
 			ground = fmt.Sprintf("  grounding %.3f", *c.Grounding)
 		}
-		fmt.Fprintf(&b, "#%d r%d p%d c%d %s %s  base %.3f adapted %.3f reward %+.3f ± %.3f%s%s\n", c.ID, c.Round, c.Task, c.Index,
-			termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, ground, verdict)
+		exact := "" // a knowledge candidate's answers read by exact match: recitation scores by containment only
+		if x, ok := engine.ExactAccuracy(c); ok && !arcRun {
+			exact = fmt.Sprintf(" (exact %.3f)", x)
+		}
+		fmt.Fprintf(&b, "#%d r%d p%d c%d %s %s  base %.3f adapted %.3f%s reward %+.3f ± %.3f%s%s\n", c.ID, c.Round, c.Task, c.Index,
+			termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, exact, c.Reward, c.RewardStd, ground, verdict)
 		if c.Reason != "" {
 			b.WriteString("  " + styleBad.Render(termsafe.Line(c.Reason)) + "\n")
 		}

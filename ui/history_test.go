@@ -42,7 +42,10 @@ func storeWithRuns(t *testing.T) *store.DB {
 		if err := db.SaveMetrics([]store.Metric{{RunID: id, Name: "round0/self_edit", Value: r.metric}, {RunID: id, Name: "policy_loss", Value: r.loss}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.SaveCandidate(&store.Candidate{RunID: id, Kind: store.KindSelfEdit, Edit: r.edit, Status: store.CandidateDone, Reward: r.reward, Sampling: []byte("{}")}); err != nil {
+		// One answer that recites its gold answer among other words: correct by containment, not exact.
+		evals := []store.EvalItem{{Text: " Kesa lived in Veostwick in 1880", Gold: "Veostwick", Correct: true}, {Text: " 1880", Gold: "1880", Correct: true}}
+		if _, err := db.SaveCandidate(&store.Candidate{RunID: id, Kind: store.KindSelfEdit, Edit: r.edit, Status: store.CandidateDone, Reward: r.reward,
+			AdaptedScore: 1, Evals: evals, Sampling: []byte("{}")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,7 +100,8 @@ func TestHistoryFilterAndDetail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"run 2: run B", "status failed", `"review_gate": true`, "round0/self_edit", "Kesa was born in Veostwick"} {
+	for _, want := range []string{"run 2: run B", "status failed", `"review_gate": true`, "round0/self_edit", "Kesa was born in Veostwick",
+		"adapted 1.000 (exact 0.500)"} { // the answers read by exact match beside the grader's score
 		if !strings.Contains(text, want) {
 			t.Errorf("detail lacks %q:\n%s", want, text)
 		}

@@ -34,17 +34,18 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	if line := rlLine(run.Config); line != "" {
 		fmt.Fprintln(stdout, line)
 	}
-	cands, err := d.Candidates(id, false)
+	cands, err := d.Candidates(id, true) // with the answers, for the exact-match column
 	if err != nil {
 		fmt.Fprintf(stderr, "seal show: %v\n", err)
 		return 1
 	}
+	arcRun := engine.DomainInfoOf(run.Domain).Display == engine.DisplayGrids
 	reviews, err := d.LatestReviews(id)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal show: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "\n%-5s %-5s %-4s %-17s %-8s %7s %7s %8s %6s %6s  %s\n", "ROUND", "TASK", "CAND", "KIND", "STATUS", "BASE", "ADAPTED", "REWARD", "±", "GROUND", "VERDICT / EDIT")
+	fmt.Fprintf(stdout, "\n%-5s %-5s %-4s %-17s %-8s %7s %7s %6s %8s %6s %6s  %s\n", "ROUND", "TASK", "CAND", "KIND", "STATUS", "BASE", "ADAPTED", "EXACT", "REWARD", "±", "GROUND", "VERDICT / EDIT")
 	for _, c := range cands {
 		verdict := ""
 		if rv, ok := reviews[c.ID]; ok {
@@ -55,7 +56,11 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 			edit = "(" + c.Reason + ") " + edit
 		}
 		edit = clipString(termsafe.Line(edit), 60) // cleaned first: a cut must not leave half a sequence
-		fmt.Fprintf(stdout, "%-5d %-5d %-4d %-17s %-8s %7.3f %7.3f %+8.3f %6.3f %6s  %s%s\n", c.Round, c.Task, c.Index, termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, c.Reward, c.RewardStd, groundingCell(c.Grounding), termsafe.Line(verdict), edit)
+		exact := "-"                               // the answers read by exact match (engine.ExactAccuracy): none for ARC or a candidate without answers
+		if x, ok := engine.ExactAccuracy(c); ok && !arcRun {
+			exact = fmt.Sprintf("%.3f", x)
+		}
+		fmt.Fprintf(stdout, "%-5d %-5d %-4d %-17s %-8s %7.3f %7.3f %6s %+8.3f %6.3f %6s  %s%s\n", c.Round, c.Task, c.Index, termsafe.Line(c.Kind), termsafe.Line(c.Status), c.BaseScore, c.AdaptedScore, exact, c.Reward, c.RewardStd, groundingCell(c.Grounding), termsafe.Line(verdict), edit)
 	}
 	rounds, err := d.Rounds(id)
 	if err != nil {

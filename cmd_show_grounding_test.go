@@ -9,7 +9,8 @@ import (
 )
 
 // TestShowGroundingColumn: seal show prints each candidate's grounding share to three
-// places, and "-" for one without (a baseline, an ARC edit, a run from before).
+// places, and "-" for one without (a baseline, an ARC edit, a run from before); and beside
+// its score its answers read by exact match (a recitation holding the gold answer: 0).
 func TestShowGroundingColumn(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "seal.db")
 	db, err := store.Open(path)
@@ -22,7 +23,8 @@ func TestShowGroundingColumn(t *testing.T) {
 	}
 	share := 0.75
 	for _, c := range []store.Candidate{
-		{RunID: id, Index: 0, Kind: store.KindSelfEdit, Status: store.CandidateDone, Edit: "The Veda Summer lasted nine weeks.", Grounding: &share},
+		{RunID: id, Index: 0, Kind: store.KindSelfEdit, Status: store.CandidateDone, Edit: "The Veda Summer lasted nine weeks.", Grounding: &share,
+			AdaptedScore: 1, Evals: []store.EvalItem{{Text: " nine weeks in Anbelby", Gold: "nine weeks", Correct: true}}},
 		{RunID: id, Index: 1, Kind: store.KindBaselineBase, Status: store.CandidateDone},
 	} {
 		if _, err := db.SaveCandidate(&c); err != nil {
@@ -34,7 +36,7 @@ func TestShowGroundingColumn(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("show: %d %s", code, errOut)
 	}
-	for _, want := range []string{`(?m)^ROUND .* ±\s+GROUND  VERDICT / EDIT$`, `(?m) self_edit .* 0\.750  The Veda Summer`, `(?m) baseline_base .* -  $`} {
+	for _, want := range []string{`(?m)^ROUND .* ADAPTED\s+EXACT\s+REWARD .* ±\s+GROUND  VERDICT / EDIT$`, `(?m) self_edit .* 1\.000\s+0\.000\s+\+0\.000 .* 0\.750  The Veda Summer`, `(?m) baseline_base .* -  $`} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("show output does not match %s:\n%s", want, out)
 		}

@@ -75,10 +75,13 @@ func inexactShare(cands []store.Candidate, eval map[int]int, label string) (stri
 	return fmt.Sprintf("%s %d of %d (%.0f%%)", label, inexact, correct, 100*float64(inexact)/float64(correct)), true
 }
 
-// rowOf is the row a candidate's mean counts in (the best-of-k row is the round-0 row's
+// rowOf is the row a candidate's mean counts in, as effectConditions keys them: every kind
+// but the policy's self-edits in round 0 only (the best-of-k row is the round-0 row's
 // candidates again, and is left out here).
 func rowOf(c store.Candidate) string {
 	switch {
+	case c.Kind != store.KindSelfEdit && c.Round != 0:
+		return ""
 	case c.Kind == store.KindBaselineBase:
 		return rowNoUpdate
 	case c.Kind == store.KindBaselineContext:

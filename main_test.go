@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"seal/internal/shareddata"
 	"seal/models/llama/llamatest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -161,6 +163,17 @@ func TestBenchCommandRuns(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, out)
 		}
+	}
+	// The decode figures against the best read of the whole run: never below the first read.
+	first := regexp.MustCompile(`read ([0-9.]+) GB/s \(the decode bound`).FindStringSubmatch(out)
+	last := regexp.MustCompile(`against the best read of the whole run \(([0-9.]+) GB/s, read once more at the end\): small model decode batch 1 [0-9]+% of its bound, batch 5 [0-9]+% of 5 times it`).FindStringSubmatch(out)
+	if first == nil || last == nil {
+		t.Fatalf("bench output lacks the first read or the bounds line at the end:\n%s", out)
+	}
+	a, _ := strconv.ParseFloat(first[1], 64)
+	b, _ := strconv.ParseFloat(last[1], 64)
+	if b < a {
+		t.Errorf("the best read of the run (%s GB/s) is below the first read (%s)", last[1], first[1])
 	}
 	if code, _, _ := runCmd("bench", "--device", "tpu"); code != 2 {
 		t.Errorf("unknown device must be a usage error, got %d", code)

@@ -23,6 +23,7 @@ type Figures struct {
 	Decode1T, Decode5T    int     // PyTorch: the thread count that gave the figure
 	TrainT                int
 	Rank                  int
+	WeightBytes           int64 // the weights one decode step reads
 }
 
 // Results collects seal's figures as Run measures them.

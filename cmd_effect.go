@@ -304,14 +304,10 @@ func correlationText(xs, ys []float64) string {
 
 // effectConditions are the table's rows as score vectors over the evaluation tasks (eval:
 // a task's index -> its position): per task, the mean score of the condition's finished
-// candidates; NaN where it has none. score reads a candidate's score; a candidate it has
-// none for (false) counts as not there.
+// candidates (the best of them for the best-of-k row); NaN where it has none. score reads a
+// candidate's score; a candidate it has none for (false) counts as not there.
 func effectConditions(cands []store.Candidate, eval map[int]int, score func(store.Candidate) (float64, bool)) []effect.Condition {
-	type key struct {
-		kind  string
-		round int
-	}
-	scores := map[key][][]float64{} // per task position, its candidates' scores
+	scores := map[rowKey][][]float64{} // per task position, its candidates' scores
 	rounds := 0
 	for _, c := range cands {
 		pos, ok := eval[c.Task]
@@ -322,47 +318,65 @@ func effectConditions(cands []store.Candidate, eval map[int]int, score func(stor
 		if !ok {
 			continue
 		}
-		k := key{c.Kind, c.Round}
+		k := rowKey{c.Kind, c.Round}
 		if scores[k] == nil {
 			scores[k] = make([][]float64, len(eval))
 		}
 		scores[k][pos] = append(scores[k][pos], v)
 		rounds = max(rounds, c.Round+1)
 	}
-	per := func(k key, of func([]float64) float64) ([]float64, bool) {
-		s, ok := scores[k]
+	var out []effect.Condition
+	for _, row := range knowledgeRows(rounds) {
+		s, ok := scores[row.key]
 		if !ok {
-			return nil, false
+			continue
 		}
-		out := make([]float64, len(s))
+		of := meanOf
+		if row.best {
+			of = slices.Max[[]float64]
+		}
+		v := make([]float64, len(s))
 		for i, xs := range s {
-			out[i] = math.NaN()
+			v[i] = math.NaN()
 			if len(xs) > 0 {
-				out[i] = of(xs)
+				v[i] = of(xs)
 			}
 		}
-		return out, true
+		out = append(out, effect.Condition{Label: row.label, Scores: v})
 	}
-	best := func(xs []float64) float64 { return slices.Max(xs) }
-	var out []effect.Condition
-	add := func(label string, k key, of func([]float64) float64) {
-		if v, ok := per(k, of); ok {
-			out = append(out, effect.Condition{Label: label, Scores: v})
-		}
-	}
-	// Every kind but the policy's self-edits is scored in round 0 (the baselines of
-	// baselines.go, and the step-matched passage and teacher rows when a run has them).
-	add(rowNoUpdate, key{store.KindBaselineBase, 0}, meanOf)
-	add(rowContext, key{store.KindBaselineContext, 0}, meanOf)
-	add(rowPassage, key{store.KindBaselinePassage, 0}, meanOf)
-	add(rowSteps, key{"baseline_steps", 0}, meanOf)
-	add(rowOwn, key{store.KindSelfEdit, 0}, meanOf)
-	add(rowBestOfK, key{store.KindSelfEdit, 0}, best)
-	for r := 1; r < rounds; r++ {
-		add(rowAfter(r), key{store.KindSelfEdit, r}, meanOf)
-	}
-	add(rowTeacher, key{"teacher", 0}, meanOf)
 	return out
+}
+
+// rowKey is the candidates a row of the knowledge table is made of: one kind in one round.
+type rowKey struct {
+	kind  string
+	round int
+}
+
+// knowledgeRow is one row of the knowledge table: its label, its candidates, and whether a
+// passage's value is the best of them (else their mean).
+type knowledgeRow struct {
+	label string
+	key   rowKey
+	best  bool
+}
+
+// knowledgeRows are the table's rows in order for a run of that many rounds. Every kind but
+// the policy's self-edits is scored in round 0 (the baselines of baselines.go, and the
+// step-matched passage and teacher rows when a run has them).
+func knowledgeRows(rounds int) []knowledgeRow {
+	rows := []knowledgeRow{
+		{label: rowNoUpdate, key: rowKey{store.KindBaselineBase, 0}},
+		{label: rowContext, key: rowKey{store.KindBaselineContext, 0}},
+		{label: rowPassage, key: rowKey{store.KindBaselinePassage, 0}},
+		{label: rowSteps, key: rowKey{"baseline_steps", 0}},
+		{label: rowOwn, key: rowKey{store.KindSelfEdit, 0}},
+		{label: rowBestOfK, key: rowKey{store.KindSelfEdit, 0}, best: true},
+	}
+	for r := 1; r < rounds; r++ {
+		rows = append(rows, knowledgeRow{label: rowAfter(r), key: rowKey{store.KindSelfEdit, r}})
+	}
+	return append(rows, knowledgeRow{label: rowTeacher, key: rowKey{"teacher", 0}})
 }
 
 // The knowledge table's rows.

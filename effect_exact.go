@@ -40,62 +40,43 @@ func exactMatchReading(cands []store.Candidate, eval map[int]int, o effect.Optio
 		"reading above: containment credits an answer holding the gold answer anywhere, so an update that leaves the model " +
 		"reciting its training text scores there without answering. A second reading, not the table's metric.\n\n")
 	b.WriteString(t.Markdown())
-	b.WriteString("\nGrader-correct answers that are not exact matches, per row: ")
-	var parts []string
-	for _, c := range conds {
-		if s, ok := inexactShare(cands, eval, c.Label); ok {
-			parts = append(parts, s)
-		}
-	}
-	b.WriteString(strings.Join(parts, "; ") + ".\n")
+	b.WriteString("\nGrader-correct answers that are not exact matches, per row: " + inexactShares(cands, eval) + ".\n")
 	return b.String(), nil
 }
 
-// inexactShare is "label x of y (z%)": of the answers the grader took as correct in the
-// candidates behind a row, how many are not exact matches. The rows are found again by
-// their label, as effectConditions names them.
-func inexactShare(cands []store.Candidate, eval map[int]int, label string) (string, bool) {
-	correct, inexact := 0, 0
+// inexactShares is, per row of the table (knowledgeRows; the best-of-k row is the round-0
+// row's candidates again and is left out), "label x of y (z%)": of the answers the grader
+// took as correct in the row's candidates, how many are not exact matches. A row without
+// grader-correct answers has no share.
+func inexactShares(cands []store.Candidate, eval map[int]int) string {
+	type count struct{ correct, inexact int }
+	counts := map[rowKey]*count{}
+	rounds := 0
 	for _, c := range cands {
-		if _, ok := eval[c.Task]; !ok || c.Status != store.CandidateDone || rowOf(c) != label {
+		if _, ok := eval[c.Task]; !ok || c.Status != store.CandidateDone {
 			continue
+		}
+		k := rowKey{c.Kind, c.Round}
+		if counts[k] == nil {
+			counts[k] = &count{}
 		}
 		for _, e := range c.Evals {
 			if e.Correct {
-				correct++
+				counts[k].correct++
 				if !knowledge.ExactMatch(e.Text, e.Gold) {
-					inexact++
+					counts[k].inexact++
 				}
 			}
 		}
+		rounds = max(rounds, c.Round+1)
 	}
-	if correct == 0 {
-		return "", false
+	var parts []string
+	for _, row := range knowledgeRows(rounds) {
+		n := counts[row.key]
+		if row.best || n == nil || n.correct == 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %d of %d (%.0f%%)", row.label, n.inexact, n.correct, 100*float64(n.inexact)/float64(n.correct)))
 	}
-	return fmt.Sprintf("%s %d of %d (%.0f%%)", label, inexact, correct, 100*float64(inexact)/float64(correct)), true
-}
-
-// rowOf is the row a candidate's mean counts in, as effectConditions keys them: every kind
-// but the policy's self-edits in round 0 only (the best-of-k row is the round-0 row's
-// candidates again, and is left out here).
-func rowOf(c store.Candidate) string {
-	switch {
-	case c.Kind != store.KindSelfEdit && c.Round != 0:
-		return ""
-	case c.Kind == store.KindBaselineBase:
-		return rowNoUpdate
-	case c.Kind == store.KindBaselineContext:
-		return rowContext
-	case c.Kind == store.KindBaselinePassage:
-		return rowPassage
-	case c.Kind == "baseline_steps":
-		return rowSteps
-	case c.Kind == "teacher":
-		return rowTeacher
-	case c.Kind == store.KindSelfEdit && c.Round == 0:
-		return rowOwn
-	case c.Kind == store.KindSelfEdit:
-		return rowAfter(c.Round)
-	}
-	return ""
+	return strings.Join(parts, "; ")
 }

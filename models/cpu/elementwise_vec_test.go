@@ -26,7 +26,6 @@ func TestElementwiseVectorsMatchGo(t *testing.T) {
 		t.Skip("no AVX-512 on this machine: only the Go loops run")
 	}
 	r := newRNG(41)
-	same := sameBits
 	lengths := []int{1 << 12}
 	for n := 1; n <= 70; n++ {
 		lengths = append(lengths, n)
@@ -48,7 +47,7 @@ func TestElementwiseVectorsMatchGo(t *testing.T) {
 				got := append([]float32(nil), a...)
 				addRange(got, tensor.FromF32(b, n), alpha, 0, n)
 				for i := range got {
-					if !same(got[i], want[i]) {
+					if !sameBits(got[i], want[i]) {
 						t.Fatalf("Add n %d alpha %v [%d]: %v, Go loop %v", n, alpha, i, got[i], want[i])
 					}
 				}
@@ -58,7 +57,7 @@ func TestElementwiseVectorsMatchGo(t *testing.T) {
 			got := append([]float32(nil), a...)
 			scaleF32(got, 0.731)
 			for i := range got {
-				if !same(got[i], want[i]) {
+				if !sameBits(got[i], want[i]) {
 					t.Fatalf("Scale n %d [%d]: %v, Go loop %v", n, i, got[i], want[i])
 				}
 			}

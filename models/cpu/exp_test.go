@@ -36,13 +36,12 @@ func TestVectorExpMatchesGo(t *testing.T) {
 	if !hostFeatures.avx512 {
 		t.Skip("no AVX-512 on this machine: only the Go loops run")
 	}
-	goOnly := withGoLoops
 	for _, row := range expCases() {
 		n := len(row)
 		// expShiftSumTo, and its sum within float64 rounding of the Go loop's.
 		want, got := make([]float32, n), make([]float32, n)
 		var wantSum float64
-		goOnly(func() { wantSum = expShiftSumTo(want, row, 3.5) })
+		withGoLoops(func() { wantSum = expShiftSumTo(want, row, 3.5) })
 		gotSum := expShiftSumTo(got, row, 3.5)
 		for i := range row {
 			if !sameBits(got[i], want[i]) {
@@ -56,14 +55,14 @@ func TestVectorExpMatchesGo(t *testing.T) {
 		r := newRNG(uint64(n))
 		u, d := randF32(r, n, 3), randF32(r, n, 3)
 		wantO, gotO := make([]float32, n), make([]float32, n)
-		goOnly(func() { swiGLU(wantO, row, u) })
+		withGoLoops(func() { swiGLU(wantO, row, u) })
 		swiGLU(gotO, row, u)
 		wdg, wdu, gdg, gdu := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
 		back := func(dg, du []float32) {
 			of := func(v []float32) *tensor.Tensor { return tensor.FromF32(v, len(v)) }
 			New().SwiGLUBackward(of(dg), of(du), of(d), of(row), of(u))
 		}
-		goOnly(func() { back(wdg, wdu) })
+		withGoLoops(func() { back(wdg, wdu) })
 		back(gdg, gdu)
 		for i := range row {
 			if !sameBits(gotO[i], wantO[i]) || !sameBits(gdg[i], wdg[i]) || !sameBits(gdu[i], wdu[i]) {

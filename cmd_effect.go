@@ -137,15 +137,8 @@ func effectTable(d *store.DB, id int64, resamples int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	eval, questions := map[int]int{}, 0 // evaluation task index -> position among them
-	passages := map[int]string{}        // evaluation task index -> the passage as the policy read it
-	for _, t := range tasks {
-		if !engine.IsRLKey(t.Key) {
-			eval[t.Index] = len(eval)
-			questions += len(t.Questions)
-			passages[t.Index] = t.Title + "\n" + t.Context
-		}
-	}
+	ev := evalTasksOf(tasks)
+	eval, questions, passages := ev.index, ev.questions, ev.passages
 	cands, err := d.Candidates(id, true) // with the graded answers, for the exact-match reading
 	if err != nil {
 		return "", err

@@ -41,9 +41,11 @@ func commands() []command {
 		{name: "runs", summary: "list runs", run: cmdRuns},
 		{name: "show", args: "RUN", summary: "one run in full",
 			about: "One run in full: its config, candidates, rounds and metrics.", run: cmdShow},
-		{name: "compare", args: "RUN RUN...", usage: "[--db FILE] RUN RUN...",
-			summary: "config and metric deltas against the first run",
-			about:   "Config differences, and metric deltas against the first run.", run: cmdCompare},
+		{name: "compare", args: "RUN RUN...", usage: "[--db FILE] RUN|FILE:RUN RUN|FILE:RUN...",
+			summary: "config and metric deltas against the first run, effect tables paired",
+			about: "Config differences, metric deltas against the first run, and each run's effect table paired with the first's\n" +
+				"passage by passage (ARC: task by task) over the items both evaluated, each difference with its bootstrap interval.\n" +
+				"FILE:RUN names a run in another history file.", run: cmdCompare},
 		{name: "export", args: "RUN", summary: "a run as JSON lines or CSV", run: cmdExport},
 		{name: "effect", summary: "measure the SEAL effect and print the README's table",
 			about: "Measures the SEAL effect with the embedded model on held-out passages and prints the table.", run: cmdEffect},

@@ -266,6 +266,20 @@ merge = true
 	if !strings.Contains(out, "round0/grounding") {
 		t.Errorf("compare should show each round's mean grounding share:\n%s", out)
 	}
+	if !strings.Contains(out, "paired: run 2 against run 1, over the 2 evaluation passages both runs scored") || !strings.Contains(out, "| train on the passage only |") {
+		t.Errorf("compare should pair the two runs' tables passage by passage:\n%s", out)
+	}
+	// Runs of other history files, named FILE:RUN (--db then names a file not read).
+	code, out, errOut = runCmd("compare", "--db", filepath.Join(dir, "none.db"), db+":1", db+":2")
+	if code != 0 || !strings.Contains(out, "paired: seal.db:2 against seal.db:1") {
+		t.Errorf("compare FILE:RUN: %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut := runCmd("compare", "--db", db, "1", db+":x"); code != 2 || !strings.Contains(errOut, "FILE:RUN") {
+		t.Errorf("compare with a bad run: %d %s", code, errOut)
+	}
+	if code, _, errOut := runCmd("compare", "--db", db, "1", filepath.Join(dir, "gone.db")+":1"); code != 1 || !strings.Contains(errOut, "gone.db") {
+		t.Errorf("compare with a missing file: %d %s", code, errOut)
+	}
 	code, out, _ = runCmd("export", "--db", db, "--format", "csv", "1")
 	if code != 0 || !strings.HasPrefix(out, "id,round,task") || strings.Count(out, "\n") < 7 || !strings.Contains(strings.SplitN(out, "\n", 2)[0], ",grounding,") {
 		t.Errorf("export csv:\n%s", out)

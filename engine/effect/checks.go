@@ -65,15 +65,15 @@ func ChecksMarkdown(os []Outcome) string {
 	var b strings.Builder
 	b.WriteString("| target | measured | 95% CI | |\n|---|---|---|---|\n")
 	for _, o := range os {
-		f, sign := num, false
+		f, sign := Num, false
 		if o.A != nil {
-			f, sign = signed, true
+			f, sign = Signed, true
 		}
 		verdict := "missed"
 		if o.Met {
 			verdict = "met"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", o.Label, f(o.Est), interval(o.Interval, sign), verdict)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", o.Label, f(o.Est), IntervalText(o.Interval, sign), verdict)
 	}
 	return b.String()
 }

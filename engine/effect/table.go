@@ -90,9 +90,9 @@ func (t Table) Markdown() string {
 	for _, r := range t.Rows {
 		diff, ci := "", ""
 		if r.Diff != nil {
-			diff, ci = signed(r.Diff.Est), interval(*r.Diff, true)
+			diff, ci = Signed(r.Diff.Est), IntervalText(*r.Diff, true)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.Label, num(r.Mean.Est), interval(r.Mean, false), diff, ci)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.Label, Num(r.Mean.Est), IntervalText(r.Mean, false), diff, ci)
 	}
 	fmt.Fprintf(&b, "\n%s: mean over %d %s; 95%% intervals by a percentile bootstrap over %s (%d resamples, seed %d); a difference resamples the same %s for both rows.\n",
 		metric, t.Items, items, items, t.Opts.Resamples, t.Opts.Seed, items)
@@ -107,27 +107,29 @@ func (t Table) Markdown() string {
 	return b.String()
 }
 
-func num(v float64) string {
+// Num is v to three decimals, a dash for NaN (no score); Signed the same with its sign.
+func Num(v float64) string {
 	if math.IsNaN(v) {
 		return "–"
 	}
 	return fmt.Sprintf("%.3f", v)
 }
 
-func signed(v float64) string {
+func Signed(v float64) string {
 	if math.IsNaN(v) {
 		return "–"
 	}
 	return fmt.Sprintf("%+.3f", v)
 }
 
-func interval(iv Interval, sign bool) string {
+// IntervalText is iv's interval as "[lo, hi]" (signed for a difference), a dash when it has none.
+func IntervalText(iv Interval, sign bool) string {
 	if math.IsNaN(iv.Lo) {
 		return "–"
 	}
-	f := num
+	f := Num
 	if sign {
-		f = signed
+		f = Signed
 	}
 	return "[" + f(iv.Lo) + ", " + f(iv.Hi) + "]"
 }

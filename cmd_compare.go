@@ -88,7 +88,7 @@ func cmdCompare(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, line)
 	}
 	for i := 1; i < len(refs); i++ {
-		fmt.Fprint(stdout, termsafe.Text(pairedComparison(scores[0], scores[i], refs[0].name, refs[i].name, effect.DefaultResamples)))
+		fmt.Fprint(stdout, termsafe.Text(pairedMarkdown(pairRuns(scores[0], scores[i], effect.DefaultResamples), refs[0].name, refs[i].name, effect.DefaultResamples)))
 	}
 	return 0
 }

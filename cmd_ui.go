@@ -43,7 +43,7 @@ func cmdWorkbench(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer d.Close()
-	err = ui.Run(ui.Options{DB: d, Engine: engine.New(d, b), Device: b.Name(), Spec: spec, Defaults: defaultModelAndData})
+	err = ui.Run(ui.Options{DB: d, Engine: engine.New(d, b), Device: b.Name(), Spec: spec, Defaults: defaultModelAndData, Paired: pairedRunsOf})
 	if err != nil {
 		fmt.Fprintf(stderr, "seal: %v\n", err)
 		return 1

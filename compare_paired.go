@@ -10,24 +10,24 @@ import (
 	"seal/store"
 )
 
-// A comparison of two runs is only as good as its pairing: two models measured on the same
-// passages differ far less than their two tables' intervals suggest, because an easy passage
-// is easy for both. So `seal compare` pairs the effect tables' rows passage by passage (ARC:
-// task by task) over the items both runs evaluated, and gives each difference its own
-// bootstrap interval, as `seal effect` does for the rows of one run.
+// `seal compare` and the workbench's compare view pair two runs' effect tables item by item
+// (engine/effect.Pair): a knowledge passage is the same one in two runs when its title,
+// text and questions are (so a run on other questions of it is no pair), an ARC sub-task
+// when its name is.
 
-// itemScores is one run's effect-table rows as score vectors over its evaluation items, and
-// each item's identity for pairing with another run's.
+// itemScores is one run's effect table under each of its readings, items identified.
 type itemScores struct {
-	domain string
-	items  []string           // per position: what makes two runs' items the same one
-	conds  []effect.Condition // the table's reading (the run's grader; ARC: pass@2)
-	exact  []effect.Condition // knowledge: the same answers read by exact match
+	domain   string
+	readings []namedScores // the table's own reading first
 }
 
-// runItemScores reads run id's effect-table rows. A knowledge passage is identified by its
-// title, text and questions (so a run on other questions of the same passage is no pair),
-// an ARC sub-task by its name.
+type namedScores struct {
+	metric string
+	effect.Scored
+}
+
+// runItemScores reads run id's effect table: knowledge runs by their grader and by exact
+// match, ARC runs by pass@2.
 func runItemScores(d *store.DB, id int64) (itemScores, error) {
 	run, err := d.Run(id)
 	if err != nil {
@@ -39,10 +39,11 @@ func runItemScores(d *store.DB, id int64) (itemScores, error) {
 		if err != nil {
 			return s, err
 		}
-		s.items = a.Tasks
+		t := namedScores{metric: "pass@2", Scored: effect.Scored{Items: a.Tasks}}
 		for i, c := range a.Conditions {
-			s.conds = append(s.conds, effect.Condition{Label: c, Scores: a.Scores[i]})
+			t.Conditions = append(t.Conditions, effect.Condition{Label: c, Scores: a.Scores[i]})
 		}
+		s.readings = []namedScores{t}
 		return s, nil
 	}
 	tasks, err := d.Tasks(id)
@@ -50,20 +51,102 @@ func runItemScores(d *store.DB, id int64) (itemScores, error) {
 		return s, err
 	}
 	ev := evalTasksOf(tasks)
-	s.items = make([]string, len(ev.index))
+	items := make([]string, len(ev.index))
 	for _, t := range tasks {
 		if pos, ok := ev.index[t.Index]; ok {
 			qs, _ := json.Marshal(t.Questions)
-			s.items[pos] = t.Title + "\x00" + t.Context + "\x00" + string(qs)
+			items[pos] = t.Title + "\x00" + t.Context + "\x00" + string(qs)
 		}
 	}
 	cands, err := d.Candidates(id, true)
 	if err != nil {
 		return s, err
 	}
-	s.conds = effectConditions(cands, ev.index, storedAccuracy)
-	s.exact = effectConditions(cands, ev.index, engine.ExactAccuracy)
+	s.readings = []namedScores{
+		{"closed-book accuracy (the run's grader)", effect.Scored{Items: items, Conditions: effectConditions(cands, ev.index, storedAccuracy)}},
+		{"exact match (a second reading)", effect.Scored{Items: items, Conditions: effectConditions(cands, ev.index, engine.ExactAccuracy)}},
+	}
 	return s, nil
+}
+
+// pairRuns pairs b's table with a's under every reading both have.
+func pairRuns(a, b itemScores, resamples int) effect.Compared {
+	c := effect.Compared{Items: map[bool]string{true: "tasks", false: "passages"}[a.domain == "arc"]}
+	if a.domain != b.domain {
+		c.Reason = fmt.Sprintf("not comparable (%s and %s runs)", a.domain, b.domain)
+		return c
+	}
+	o := effect.Options{Resamples: resamples, Seed: effectSeed}
+	for _, ra := range a.readings {
+		for _, rb := range b.readings {
+			if rb.metric == ra.metric {
+				c.Readings = append(c.Readings, effect.Reading{Metric: ra.metric, Pairing: effect.Pair(ra.Scored, rb.Scored, o)})
+			}
+		}
+	}
+	return c
+}
+
+// pairedRunsOf is pairRuns for two runs of one history file (the workbench's compare view).
+func pairedRunsOf(d *store.DB, a, b int64) (effect.Compared, error) {
+	sa, err := runItemScores(d, a)
+	if err != nil {
+		return effect.Compared{}, err
+	}
+	sb, err := runItemScores(d, b)
+	if err != nil {
+		return effect.Compared{}, err
+	}
+	return pairRuns(sa, sb, effect.DefaultResamples), nil
+}
+
+// pairedMarkdown prints a pairing as `seal compare` does: a heading, and per reading a
+// table of both runs' means and the paired difference with its interval.
+func pairedMarkdown(c effect.Compared, aName, bName string, resamples int) string {
+	var out strings.Builder
+	fmt.Fprintf(&out, "\npaired: %s against %s", bName, aName)
+	if c.Reason != "" {
+		fmt.Fprintf(&out, ": %s\n", c.Reason)
+		return out.String()
+	}
+	if len(c.Readings) == 0 || c.Readings[0].Items == 0 {
+		na, nb := 0, 0
+		if len(c.Readings) > 0 {
+			na, nb = c.Readings[0].ItemsA, c.Readings[0].ItemsB
+		}
+		fmt.Fprintf(&out, ": no evaluation %s in common (%d and %d), so no paired difference\n", c.Items, na, nb)
+		return out.String()
+	}
+	p := c.Readings[0].Pairing
+	fmt.Fprintf(&out, ", over the %d evaluation %s both runs scored (%s has %d, %s %d)\n", p.Items, c.Items, aName, p.ItemsA, bName, p.ItemsB)
+	rows := 0
+	for _, r := range c.Readings {
+		if len(r.Rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(&out, "\n| %s | %s | %s | difference (paired) | 95%% CI |\n|---|---|---|---|---|\n", r.Metric, aName, bName)
+		for _, row := range r.Rows {
+			fmt.Fprintf(&out, "| %s | %s | %s | %s | %s%s |\n", row.Label, effect.Num(row.A), effect.Num(row.B), effect.Signed(row.Diff.Est),
+				effect.IntervalText(row.Diff, true), fewer(row.Diff.N, p.Items))
+			rows++
+		}
+	}
+	if rows == 0 {
+		out.WriteString("no row of the effect table is in both runs\n")
+		return out.String()
+	}
+	fmt.Fprintf(&out, "\nMeans over the %s both runs scored; intervals by a percentile bootstrap over them (%d resamples, seed %d), a difference resampling the same %s for both runs.\n",
+		c.Items, resamples, effectSeed, c.Items)
+	return out.String()
+}
+
+// fewer notes a difference taken over fewer items than were matched (a row without a score
+// on some of them in one run).
+func fewer(n, of int) string {
+	if n == of {
+		return ""
+	}
+	return fmt.Sprintf(" (%d of %d)", n, of)
 }
 
 // evalTasks are a run's evaluation passages (its RL passages are no part of the table).
@@ -83,90 +166,4 @@ func evalTasksOf(tasks []store.Task) evalTasks {
 		}
 	}
 	return ev
-}
-
-// pairedComparison prints, for each row both runs' tables have, both values and the
-// difference b - a over the items both evaluated, with its paired 95% interval. It says so,
-// and prints no table, when the runs share no item or no row.
-func pairedComparison(a, b itemScores, aName, bName string, resamples int) string {
-	var out strings.Builder
-	fmt.Fprintf(&out, "\npaired: %s against %s", bName, aName)
-	if a.domain != b.domain {
-		fmt.Fprintf(&out, ": not comparable (%s and %s runs)\n", a.domain, b.domain)
-		return out.String()
-	}
-	at, bt := pairItems(a.items, b.items)
-	noun := map[bool]string{true: "tasks", false: "passages"}[a.domain == "arc"]
-	if len(at) == 0 {
-		fmt.Fprintf(&out, ": no evaluation %s in common (%d and %d), so no paired difference\n", noun, len(a.items), len(b.items))
-		return out.String()
-	}
-	fmt.Fprintf(&out, ", over the %d evaluation %s both runs scored (%s has %d, %s %d)\n", len(at), noun, aName, len(a.items), bName, len(b.items))
-	metric := "closed-book accuracy (the run's grader)"
-	if a.domain == "arc" {
-		metric = "pass@2"
-	}
-	rows := pairedRows(a.conds, b.conds, at, bt, resamples)
-	if rows == "" {
-		out.WriteString("no row of the effect table is in both runs\n")
-		return out.String()
-	}
-	fmt.Fprintf(&out, "\n| %s | %s | %s | difference (paired) | 95%% CI |\n|---|---|---|---|---|\n%s", metric, aName, bName, rows)
-	if exact := pairedRows(a.exact, b.exact, at, bt, resamples); exact != "" {
-		fmt.Fprintf(&out, "\n| exact match (a second reading) | %s | %s | difference (paired) | 95%% CI |\n|---|---|---|---|---|\n%s", aName, bName, exact)
-	}
-	fmt.Fprintf(&out, "\nMeans over the %s both runs scored; intervals by a percentile bootstrap over them (%d resamples, seed %d), a difference resampling the same %s for both runs.\n",
-		noun, resamples, effectSeed, noun)
-	return out.String()
-}
-
-// pairItems gives the positions in a and in b of the items both have, in a's order (an item
-// that appears twice in a run pairs its first occurrence).
-func pairItems(a, b []string) (at, bt []int) {
-	inB := map[string]int{}
-	for i := len(b) - 1; i >= 0; i-- {
-		inB[b[i]] = i
-	}
-	seen := map[string]bool{}
-	for i, it := range a {
-		if j, ok := inB[it]; ok && !seen[it] {
-			seen[it] = true
-			at, bt = append(at, i), append(bt, j)
-		}
-	}
-	return at, bt
-}
-
-// pairedRows is the markdown rows of pairedComparison for the labels in both a and b, in a's
-// order.
-func pairedRows(a, b []effect.Condition, at, bt []int, resamples int) string {
-	var out strings.Builder
-	for _, ca := range a {
-		cb := scoresOf(b, ca.Label)
-		if cb == nil {
-			continue
-		}
-		x, y := pick(ca.Scores, at), pick(cb, bt)
-		ma, mb := effect.Mean(x, 0, effectSeed), effect.Mean(y, 0, effectSeed)
-		d := effect.Paired(x, y, resamples, effectSeed)
-		fmt.Fprintf(&out, "| %s | %s | %s | %s | %s |\n", ca.Label, effect.Num(ma.Est), effect.Num(mb.Est), effect.Signed(d.Est), effect.IntervalText(d, true)+fewer(d.N, len(at)))
-	}
-	return out.String()
-}
-
-// fewer notes a difference taken over fewer items than the pair has (a row without a score
-// on some of them in one run).
-func fewer(n, of int) string {
-	if n == of {
-		return ""
-	}
-	return fmt.Sprintf(" (%d of %d)", n, of)
-}
-
-func pick(x []float64, idx []int) []float64 {
-	out := make([]float64, len(idx))
-	for i, j := range idx {
-		out[i] = x[j]
-	}
-	return out
 }

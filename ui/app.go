@@ -14,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"seal/engine"
+	"seal/engine/effect"
 	"seal/store"
 	"seal/store/termsafe"
 )
@@ -37,6 +38,9 @@ type Options struct {
 	Mem func() uint64
 	// Device names where the model computes, for the status line.
 	Device string
+	// Paired pairs two runs' effect tables item by item (main's reading, as `seal compare`
+	// prints it) for the compare view; nil leaves that section out.
+	Paired func(db *store.DB, a, b int64) (effect.Compared, error)
 }
 
 // App is the workbench's root model.

@@ -10,13 +10,16 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"seal/engine/effect"
 	"seal/store"
 	"seal/store/termsafe"
 )
 
 // Compare: two or more runs side by side against a chosen baseline run: the config
-// keys that differ, metric deltas coloured by direction, the reward curves overlaid,
-// and a word diff of each passage's best self-edit.
+// keys that differ, metric deltas coloured by direction, each run's effect table paired
+// with the baseline's passage by passage (a difference coloured only when its interval
+// excludes zero), the reward curves overlaid, and a word diff of each passage's best
+// self-edit.
 
 type compareView struct {
 	cmp   store.Comparison
@@ -24,6 +27,8 @@ type compareView struct {
 	base  int // index of the baseline run
 	task  int // passage whose self-edits are diffed
 	tasks int
+	// pairs[{i, j}] is run j's effect table paired with run i's (nil without Options.Paired).
+	pairs map[[2]int]effect.Compared
 
 	app  *App
 	vp   viewport.Model // the rendering, scrolled
@@ -87,12 +92,29 @@ func (v *compareView) update(m tea.Msg) tea.Cmd {
 	return nil
 }
 
-func loadCompare(db *store.DB, ids []int64) (compareView, error) {
+// pairFunc is Options.Paired.
+type pairFunc = func(db *store.DB, a, b int64) (effect.Compared, error)
+
+func loadCompare(db *store.DB, ids []int64, paired pairFunc) (compareView, error) {
 	cmp, err := db.Compare(ids)
 	if err != nil {
 		return compareView{}, err
 	}
 	v := compareView{cmp: cmp}
+	if paired != nil { // every ordered pair, so that changing the baseline computes nothing
+		v.pairs = map[[2]int]effect.Compared{}
+		for i, a := range ids {
+			for j, b := range ids {
+				if i != j {
+					c, err := paired(db, a, b)
+					if err != nil {
+						c = effect.Compared{Reason: err.Error()}
+					}
+					v.pairs[[2]int{i, j}] = c
+				}
+			}
+		}
+	}
 	for _, id := range ids {
 		cs, err := db.Candidates(id, false)
 		if err != nil {
@@ -169,6 +191,9 @@ func (v compareView) render(w int) string {
 			}
 		}
 		b.WriteString(line + "\n")
+	}
+	if v.pairs != nil {
+		v.renderPaired(&b, w)
 	}
 	b.WriteString("\n" + styleTitle.Render("reward per self-edit, in order") + "\n")
 	var ss []series
@@ -250,4 +275,46 @@ func wordDiff(a, b string) string {
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// renderPaired writes each run's effect table paired with the baseline's: per reading, the
+// baseline's mean, the run's, and the paired difference with its 95% interval, green or red
+// only when the interval lies above or below zero.
+func (v compareView) renderPaired(b *strings.Builder, w int) {
+	c := v.cmp
+	fmt.Fprintf(b, "\n%s  %s\n", styleTitle.Render("effect tables paired with the baseline"),
+		styleDim.Render("(over the items both runs scored; 95% bootstrap)"))
+	labelW := max(16, min(48, w-44))
+	for i := range c.Runs {
+		if i == v.base {
+			continue
+		}
+		p := v.pairs[[2]int{v.base, i}]
+		head := lipgloss.NewStyle().Foreground(runColours[i%len(runColours)]).Render(fmt.Sprintf("run %d vs run %d", c.Runs[i].ID, c.Runs[v.base].ID))
+		switch {
+		case p.Reason != "":
+			fmt.Fprintf(b, "%s  %s\n", head, styleDim.Render(clip(termsafe.Line(p.Reason), max(10, w-20))))
+			continue
+		case len(p.Readings) == 0 || p.Readings[0].Items == 0:
+			fmt.Fprintf(b, "%s  %s\n", head, styleDim.Render("no evaluation "+p.Items+" in common"))
+			continue
+		}
+		fmt.Fprintf(b, "%s  %s\n", head, styleDim.Render(fmt.Sprintf("%d %s", p.Readings[0].Items, p.Items)))
+		for _, r := range p.Readings {
+			if len(r.Rows) == 0 {
+				continue
+			}
+			b.WriteString(styleDim.Render("  "+clip(termsafe.Line(r.Metric), w-4)) + "\n")
+			for _, row := range r.Rows {
+				d := fmt.Sprintf("%7s %s", effect.Signed(row.Diff.Est), effect.IntervalText(row.Diff, true))
+				switch {
+				case row.Diff.Lo > 0:
+					d = styleGood.Render(d)
+				case row.Diff.Hi < 0:
+					d = styleBad.Render(d)
+				}
+				fmt.Fprintf(b, "  %-*s %6s %6s %s\n", labelW, clip(termsafe.Line(row.Label), labelW), effect.Num(row.A), effect.Num(row.B), d)
+			}
+		}
+	}
 }

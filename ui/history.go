@@ -138,7 +138,7 @@ func (h *history) key(msg tea.KeyMsg) tea.Cmd {
 			h.err = "mark two or more runs with space first"
 			return nil
 		}
-		return loadComparison(h.app.o.DB, ids)
+		return loadComparison(h.app.o.DB, ids, h.app.o.Paired)
 	}
 	return nil
 }

@@ -2,11 +2,13 @@ package ui
 
 import (
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"seal/engine"
+	"seal/engine/effect"
 	"seal/store"
 )
 
@@ -54,7 +56,7 @@ func storeWithRuns(t *testing.T) *store.DB {
 
 func TestCompareView(t *testing.T) {
 	db := storeWithRuns(t)
-	cv, err := loadCompare(db, []int64{1, 2})
+	cv, err := loadCompare(db, []int64{1, 2}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,31 +84,38 @@ func TestCompareView(t *testing.T) {
 	}
 }
 
-func TestHistoryFilterAndDetail(t *testing.T) {
+// TestCompareViewPaired: with Options.Paired the view shows each run's effect table paired
+// with the baseline's, for the baseline chosen now, and why when runs cannot be paired.
+func TestCompareViewPaired(t *testing.T) {
 	db := storeWithRuns(t)
-	h := newHistory()
-	loadHistory(&h, db)
-	if len(h.runs) != 2 || h.runs[0].ID != 2 {
-		t.Fatalf("history lists %+v, want both runs, newest first", h.runs)
-	}
-	for filter, want := range map[string]int{"status:done": 1, "model:tiny": 1, "model:/m/qwen": 1, "domain:arc": 0, "": 2} {
-		h.filter.SetValue(filter)
-		loadHistory(&h, db)
-		if len(h.runs) != want || h.err != "" {
-			t.Errorf("filter %q: %d runs (err %q), want %d", filter, len(h.runs), h.err, want)
+	var asked [][2]int64
+	paired := func(_ *store.DB, a, b int64) (effect.Compared, error) {
+		asked = append(asked, [2]int64{a, b})
+		if a == 2 {
+			return effect.Compared{}, errors.New("run 2 has no evaluation passages")
 		}
+		row := effect.PairedRow{Label: "train on the passage only", A: 0.25, B: 0.5, Diff: effect.Interval{Est: 0.25, Lo: 0.1, Hi: 0.4, N: 48}}
+		return effect.Compared{Items: "passages", Readings: []effect.Reading{{Metric: "exact match", Pairing: effect.Pairing{Items: 48, ItemsA: 48, ItemsB: 64, Rows: []effect.PairedRow{row}}}}}, nil
 	}
-	text, err := runDetail(db, 2, 100)
+	cv, err := loadCompare(db, []int64{1, 2}, paired)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"run 2: run B", "status failed", `"review_gate": true`, "round0/self_edit", "Kesa was born in Veostwick",
-		"adapted 1.000 (exact 0.500)"} { // the answers read by exact match beside the grader's score
-		if !strings.Contains(text, want) {
-			t.Errorf("detail lacks %q:\n%s", want, text)
+	if len(asked) != 2 {
+		t.Errorf("pairs computed at load: %v, want both orders", asked)
+	}
+	out := cv.render(120)
+	for _, want := range []string{"effect tables paired with the baseline", "run 2 vs run 1  48 passages", "exact match",
+		"train on the passage only", "0.250  0.500  +0.250 [+0.100, +0.400]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("paired section lacks %q:\n%s", want, out)
 		}
 	}
-	if _, err := runDetail(db, 9, 100); err == nil {
-		t.Error("a run that does not exist opened")
+	cv.base = 1
+	if out := cv.render(120); !strings.Contains(out, "run 1 vs run 2  run 2 has no evaluation passages") {
+		t.Errorf("after changing the baseline, the other pairing's reason:\n%s", out)
+	}
+	if out := func() string { cv, _ := loadCompare(db, []int64{1, 2}, nil); return cv.render(120) }(); strings.Contains(out, "paired with the baseline") {
+		t.Errorf("without Options.Paired the view has no paired section:\n%s", out)
 	}
 }

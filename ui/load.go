@@ -76,9 +76,9 @@ type compareMsg struct {
 	err error
 }
 
-func loadComparison(db *store.DB, ids []int64) tea.Cmd {
+func loadComparison(db *store.DB, ids []int64, paired pairFunc) tea.Cmd {
 	return func() tea.Msg {
-		cv, err := loadCompare(db, ids)
+		cv, err := loadCompare(db, ids, paired)
 		return compareMsg{cv: cv, err: err}
 	}
 }

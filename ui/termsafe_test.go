@@ -94,7 +94,7 @@ func TestStoredViewsShowNoTerminalControl(t *testing.T) {
 		t.Fatal(err)
 	}
 	noTerminalControl(t, "run detail", detail)
-	cv, err := loadCompare(db, []int64{1, 2})
+	cv, err := loadCompare(db, []int64{1, 2}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

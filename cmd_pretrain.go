@@ -31,6 +31,10 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "folder for the model (config.json, model.safetensors, tokenizer.json) and its data splits")
 	seed := fs.Uint64("seed", 1, "seed of the world, the corpus, the weights and the batches")
 	chars := fs.Int("chars", 17_000_000, "knowledge corpus size in characters (the world's train and drill splits only)")
+	mix := world.DefaultMix()
+	fs.Float64Var(&mix.SelfEditShare, "self-edit-share", mix.SelfEditShare, "share of train subjects with a self-edit (implications) document")
+	fs.Float64Var(&mix.InContextShare, "in-context-share", mix.InContextShare, "share of train subjects with an in-context question document")
+	fs.IntVar(&mix.DrillInContext, "drill-in-context", mix.DrillInContext, "in-context question documents per drill passage (facts seen only there: where reading the prompt is learned)")
 	arcDocs := fs.Int("arc-docs", procedural.PretrainCorpusDocs, "procedural ARC tasks in the corpus (each a few demonstrations and the answer, in the TTT text format)")
 	arcEdits := fs.Int("arc-edit-docs", procedural.PretrainSelfEditDocs, "ARC self-edit documents in the corpus (a task's self-edit prompt and a JSON config of varied quality)")
 	vocab := fs.Int("vocab", 4096, "tokenizer vocabulary size")
@@ -59,6 +63,10 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if bad := !(mix.SelfEditShare >= 0 && mix.SelfEditShare <= 1 && mix.InContextShare >= 0 && mix.InContextShare <= 1) || mix.DrillInContext < 0; bad {
+		fmt.Fprintf(stderr, "seal pretrain: --self-edit-share and --in-context-share must lie in [0, 1] and --drill-in-context be >= 0\n")
+		return 2
+	}
 	b, err := device.open("seal pretrain", stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal pretrain: %v\n", err)
@@ -74,7 +82,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	if *longSteps > 0 {
 		cfg.Long = &tiny.LongPhase{Steps: *longSteps, Batch: *longBatch, SeqLen: *longSeq, LR: *longLR, Warmup: *longWarmup}
 	}
-	if err := pretrain(ctx, b, *out, *seed, *chars, *arcDocs, *arcEdits, cfg, stdout, stderr); err != nil {
+	if err := pretrain(ctx, b, *out, *seed, *chars, mix, *arcDocs, *arcEdits, cfg, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "seal pretrain: %v\n", err)
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintf(stderr, "run the same command again to resume from the last checkpoint\n")
@@ -91,7 +99,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, chars, arcDocs, arcEdits int, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
+func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, chars int, mix world.Mix, arcDocs, arcEdits int, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(filepath.Join(out, "data"), 0o755); err != nil {
 		return err
 	}
@@ -104,7 +112,7 @@ func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, ch
 	}
 	// Grid documents go in among the knowledge documents, so that every stretch of
 	// training sees both.
-	docs := append(w.Corpus(seed, chars), procedural.CorpusDocs(seed, arcDocs)...)
+	docs := append(w.CorpusMix(seed, chars, mix), procedural.CorpusDocs(seed, arcDocs)...)
 	docs = append(docs, procedural.SelfEditDocs(seed, arcEdits)...)
 	r := rand.New(rand.NewPCG(seed, 0xa2c))
 	r.Shuffle(len(docs), func(i, j int) { docs[i], docs[j] = docs[j], docs[i] })
@@ -124,6 +132,7 @@ func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, ch
 		tokens = append(tokens, tok.EncodeSpecial32(d)...) // BOS + document
 		tokens = append(tokens, int32(eos))
 	}
+	cfg.Corpus = tiny.Fingerprint(tokens)
 	fmt.Fprintf(stderr, "world seed %d: %d documents, %d characters, %d tokens (vocabulary %d); model %.2f M parameters\n",
 		seed, len(docs), total, len(tokens), tok.VocabSize(), float64(cfg.Model.NumParams())/1e6)
 	line := newProgressLine(stderr, "steps", nil, 0)

@@ -338,4 +338,7 @@ func TestPretrainCommand(t *testing.T) {
 	} else if !strings.Contains(errOut, "another recipe") {
 		t.Errorf("error should say the recipe differs: %s", errOut)
 	}
+	if code, _, errOut := runCmd("pretrain", "--out", t.TempDir(), "--in-context-share", "2"); code != 2 || !strings.Contains(errOut, "[0, 1]") {
+		t.Errorf("pretrain with a share above 1: %d %s", code, errOut)
+	}
 }

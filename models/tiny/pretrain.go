@@ -5,6 +5,9 @@ package tiny
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,6 +38,21 @@ type PretrainConfig struct {
 	// longer than the main phase's windows (the ARC self-edit prompts run to ~740
 	// tokens); its steps come after Steps, with AdamW's moments carried over.
 	Long *LongPhase `json:",omitempty"`
+	// Corpus fingerprints the token stream (Fingerprint), so that a folder resumed with
+	// other corpus settings is refused instead of training on other data; a checkpoint
+	// made before the field existed has none and is not checked on it.
+	Corpus string `json:",omitempty"`
+}
+
+// Fingerprint is a short hash of a token stream, for PretrainConfig.Corpus.
+func Fingerprint(tokens []int32) string {
+	h := sha256.New()
+	var b [4]byte
+	for _, t := range tokens {
+		binary.LittleEndian.PutUint32(b[:], uint32(t))
+		h.Write(b[:])
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // LongPhase is the long-window phase: Batch windows of SeqLen tokens per step, its
@@ -191,9 +209,15 @@ func resumeOrInit(dir string, be tensor.Backend, cfg PretrainConfig) (*llama.Mod
 	if err := json.Unmarshal(b, &st); err != nil {
 		return nil, 0, nil, fmt.Errorf("pretrain: %s: %w", filepath.Join(ckDir, "state.json"), err)
 	}
+	if st.Config.Corpus == "" {
+		st.Config.Corpus = cfg.Corpus // made before corpora were fingerprinted
+	}
 	want, _ := json.Marshal(cfg)
 	have, _ := json.Marshal(st.Config)
 	if string(want) != string(have) {
+		if st.Config.Corpus != cfg.Corpus {
+			return nil, 0, nil, fmt.Errorf("pretrain: the checkpoint in %s was made on another corpus (its settings or seed differ); remove it or use the same settings", ckDir)
+		}
 		return nil, 0, nil, fmt.Errorf("pretrain: the checkpoint in %s was made with another recipe; remove it or use the same settings", ckDir)
 	}
 	ck, err := llama.OpenCheckpoint(ckDir)

@@ -169,3 +169,35 @@ func TestPretrainLongPhase(t *testing.T) {
 		t.Errorf("windows past the model's positions: %v, want an error naming the long phase", err)
 	}
 }
+
+// TestPretrainRefusesAnotherCorpus: a folder resumed on another token stream (other corpus
+// settings) is refused with a message that says so; a checkpoint made before corpora were
+// fingerprinted resumes on any.
+func TestPretrainRefusesAnotherCorpus(t *testing.T) {
+	be := llamatest.Backend()
+	cfg := testRecipe()
+	cfg.Steps, cfg.CheckpointEvery = 4, 2
+	toks := corpus()
+	if Fingerprint(toks) == Fingerprint(toks[1:]) || Fingerprint(toks) != Fingerprint(corpus()) {
+		t.Fatal("the fingerprint must follow the tokens")
+	}
+	dir := t.TempDir()
+	cfg.Corpus = Fingerprint(toks)
+	if _, err := Pretrain(context.Background(), be, dir, toks, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	other := cfg
+	other.Corpus = Fingerprint(toks[1:])
+	if _, err := Pretrain(context.Background(), be, dir, toks[1:], other, nil); err == nil || !strings.Contains(err.Error(), "another corpus") {
+		t.Errorf("resuming on another corpus: %v, want it refused as another corpus", err)
+	}
+	old := t.TempDir()
+	cfg.Corpus = ""
+	if _, err := Pretrain(context.Background(), be, old, toks, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Corpus = Fingerprint(toks)
+	if _, err := Pretrain(context.Background(), be, old, toks, cfg, nil); err != nil {
+		t.Errorf("a checkpoint without a fingerprint should resume: %v", err)
+	}
+}

@@ -13,12 +13,18 @@ import (
 	"seal/engine/knowledge"
 )
 
-// Shares of the train subjects that get a self-edit document and an in-context QA
-// document in the corpus (every drill subject gets both).
-const (
-	selfEditShare  = 0.5
-	inContextShare = 0.3
-)
+// Mix is the make-up of the corpus beyond the passages and their closed-book questions:
+// the shares of train subjects that get a self-edit document and an in-context question,
+// and how many in-context questions each drill passage gets (each its own document; every
+// drill subject also gets a self-edit document). The drill's in-context questions are
+// where the model learns to read an answer from the prompt rather than recall it.
+type Mix struct {
+	SelfEditShare, InContextShare float64
+	DrillInContext                int
+}
+
+// DefaultMix is the embedded model's corpus.
+func DefaultMix() Mix { return Mix{SelfEditShare: 0.5, InContextShare: 0.3, DrillInContext: 1} }
 
 // Corpus returns the pretraining documents, from the train split only, shuffled: each
 // string is one document (the trainer separates documents, for instance with EOS). It
@@ -26,15 +32,16 @@ const (
 //
 //   - the passage, title line first ("title\ncontext"), as the inner loop trains on it,
 //     and Retellings further renderings of it in other words (knowledge augmentation);
-//   - for about half of the subjects, knowledge.SelfEditPrompt(StyleImplications, p) for
+//   - for a share of the subjects (Mix.SelfEditShare, half by default), knowledge.SelfEditPrompt(StyleImplications, p) for
 //     one of its renderings, that rendering's implications as a numbered list
 //     ("1. ...\n2. ...\n") and a blank line ("\n");
 //   - for every question, knowledge.QAPrompt(p, q) followed by the answer (closed book);
-//   - for about 30% of subjects, one question in context: knowledge.InContextPrompt(p, q)
+//   - for a share of subjects (Mix.InContextShare, 30% by default), one question in context: knowledge.InContextPrompt(p, q)
 //     followed by the answer;
 //
 // and per drill passage (the Drill split: facts seen nowhere else) its self-edit document
-// and one in-context question, so that both skills must be learned by reading the prompt.
+// and Mix.DrillInContext in-context questions (one by default), so that both skills must be
+// learned by reading the prompt.
 // The feasibility run showed recitation: a model whose implications documents were all
 // about subjects it had memorised wrote fluent implications with wrong facts for new ones.
 //
@@ -42,6 +49,11 @@ const (
 // the text is ASCII) stays within maxChars; maxChars ≤ 0 means no limit. The choice and
 // order depend only on the world and seed.
 func (w *World) Corpus(seed uint64, maxChars int) []string {
+	return w.CorpusMix(seed, maxChars, DefaultMix())
+}
+
+// CorpusMix is Corpus made up as m says (DefaultMix gives Corpus's documents exactly).
+func (w *World) CorpusMix(seed uint64, maxChars int, m Mix) []string {
 	r := rand.New(rand.NewPCG(w.cfg.Seed^0xc0b905, seed))
 	var docs []string
 	for _, p := range w.passages[Train] {
@@ -49,22 +61,23 @@ func (w *World) Corpus(seed uint64, maxChars int) []string {
 		for _, t := range tellings {
 			docs = append(docs, t.passage.Title+"\n"+t.passage.Context)
 		}
-		if r.Float64() < selfEditShare {
+		if r.Float64() < m.SelfEditShare {
 			t := tellings[r.IntN(len(tellings))]
 			docs = append(docs, SelfEditDocument(t.passage, t.implications))
 		}
 		for _, q := range p.Questions {
 			docs = append(docs, knowledge.QAPrompt(p, q)+q.Answer)
 		}
-		if r.Float64() < inContextShare {
+		if r.Float64() < m.InContextShare {
 			q := p.Questions[r.IntN(len(p.Questions))]
 			docs = append(docs, knowledge.InContextPrompt(p, q)+q.Answer)
 		}
 	}
 	for _, p := range w.passages[Drill] {
 		docs = append(docs, SelfEditDocument(p, w.implics[p.Title]))
-		q := p.Questions[r.IntN(len(p.Questions))]
-		docs = append(docs, knowledge.InContextPrompt(p, q)+q.Answer)
+		for _, q := range drillQuestions(r, p.Questions, m.DrillInContext) {
+			docs = append(docs, knowledge.InContextPrompt(p, q)+q.Answer)
+		}
 	}
 	r.Shuffle(len(docs), func(i, j int) { docs[i], docs[j] = docs[j], docs[i] })
 	if maxChars <= 0 {
@@ -126,4 +139,23 @@ func WriteSQuAD(path string, ps []knowledge.Passage) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// drillQuestions picks n of a drill passage's questions for in-context documents: one drawn
+// at random for n = 1 (the draw DefaultMix's corpus has always made), n distinct ones in
+// random order below the count, every one from it.
+func drillQuestions(r *rand.Rand, qs []knowledge.Question, n int) []knowledge.Question {
+	switch {
+	case n <= 0 || len(qs) == 0:
+		return nil
+	case n == 1:
+		return []knowledge.Question{qs[r.IntN(len(qs))]}
+	case n >= len(qs):
+		return qs
+	}
+	out := make([]knowledge.Question, n)
+	for i, j := range r.Perm(len(qs))[:n] {
+		out[i] = qs[j]
+	}
+	return out
 }

@@ -439,3 +439,53 @@ func TestRetellings(t *testing.T) {
 		}
 	}
 }
+
+// TestCorpusMix: the mix sets how many self-edit and in-context documents the train
+// subjects get and how many in-context questions each drill passage gets, every question
+// of a passage at most once.
+func TestCorpusMix(t *testing.T) {
+	w := Generate(smallConfig(4))
+	drill, questions := map[string]bool{}, 0
+	for _, p := range w.passages[Drill] {
+		drill[p.Title] = true
+		questions += len(p.Questions)
+	}
+	count := func(m Mix) (selfEdits, trainInContext, drillInContext int, perDrill map[string]map[string]bool) {
+		perDrill = map[string]map[string]bool{}
+		for _, d := range w.CorpusMix(9, 0, m) {
+			switch {
+			case strings.HasPrefix(d, "Let us read"):
+				if !drill[strings.SplitN(d, "\n", 5)[3]] {
+					selfEdits++
+				}
+			case strings.HasPrefix(d, "Passage:\n"):
+				title := strings.SplitN(d, "\n", 3)[1]
+				if !drill[title] {
+					trainInContext++
+					continue
+				}
+				drillInContext++
+				if perDrill[title] == nil {
+					perDrill[title] = map[string]bool{}
+				}
+				if perDrill[title][d] {
+					t.Errorf("mix %+v: one in-context question twice: %q", m, d)
+				}
+				perDrill[title][d] = true
+			}
+		}
+		return
+	}
+	s, c, d, _ := count(Mix{})
+	if s != 0 || c != 0 || d != 0 {
+		t.Errorf("an empty mix has %d self-edit, %d train in-context and %d drill in-context documents", s, c, d)
+	}
+	s, c, d, per := count(Mix{SelfEditShare: 1, InContextShare: 1, DrillInContext: 2})
+	if train := len(w.Passages(Train)); s != train || c != train || d != 2*len(drill) || len(per) != len(drill) {
+		t.Errorf("full shares: %d self-edit and %d in-context documents for %d train subjects, %d drill in-context for %d drill passages",
+			s, c, train, d, len(drill))
+	}
+	if _, _, d, _ := count(Mix{DrillInContext: 99}); d != questions {
+		t.Errorf("every drill question in context: %d documents for %d questions", d, questions)
+	}
+}

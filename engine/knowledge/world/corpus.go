@@ -21,6 +21,11 @@ import (
 type Mix struct {
 	SelfEditShare, InContextShare float64
 	DrillInContext                int
+	// DrillTogether puts a drill passage's in-context questions in one document (the
+	// passage once, then each question and its answer in turn) instead of one document
+	// each: as many questions read from the prompt, without repeating the passage until
+	// its facts are memorised (a drill subject must stay unknown but for the prompt).
+	DrillTogether bool
 }
 
 // DefaultMix is the embedded model's corpus.
@@ -75,7 +80,12 @@ func (w *World) CorpusMix(seed uint64, maxChars int, m Mix) []string {
 	}
 	for _, p := range w.passages[Drill] {
 		docs = append(docs, SelfEditDocument(p, w.implics[p.Title]))
-		for _, q := range drillQuestions(r, p.Questions, m.DrillInContext) {
+		qs := drillQuestions(r, p.Questions, m.DrillInContext)
+		if m.DrillTogether && len(qs) > 0 {
+			docs = append(docs, inContextDocument(p, qs))
+			continue
+		}
+		for _, q := range qs {
 			docs = append(docs, knowledge.InContextPrompt(p, q)+q.Answer)
 		}
 	}
@@ -158,4 +168,16 @@ func drillQuestions(r *rand.Rand, qs []knowledge.Question, n int) []knowledge.Qu
 		out[i] = qs[j]
 	}
 	return out
+}
+
+// inContextDocument is knowledge.InContextPrompt for the first question and its answer, then
+// for each further one a blank line, knowledge.QAPrompt and its answer: the passage read
+// once for them all.
+func inContextDocument(p knowledge.Passage, qs []knowledge.Question) string {
+	var b strings.Builder
+	b.WriteString(knowledge.InContextPrompt(p, qs[0]) + qs[0].Answer)
+	for _, q := range qs[1:] {
+		b.WriteString("\n\n" + knowledge.QAPrompt(p, q) + q.Answer)
+	}
+	return b.String()
 }

@@ -488,4 +488,22 @@ func TestCorpusMix(t *testing.T) {
 	if _, _, d, _ := count(Mix{DrillInContext: 99}); d != questions {
 		t.Errorf("every drill question in context: %d documents for %d questions", d, questions)
 	}
+	// Together: one document per drill passage, the passage once, every question after it.
+	asked := 0
+	_, _, d, per = count(Mix{DrillInContext: 99, DrillTogether: true})
+	for _, p := range w.passages[Drill] {
+		for doc := range per[p.Title] {
+			if strings.Count(doc, p.Context) != 1 {
+				t.Fatalf("the passage %d times in %q", strings.Count(doc, p.Context), doc)
+			}
+			for _, q := range p.Questions {
+				if strings.Contains(doc, knowledge.QAPrompt(p, q)+q.Answer) {
+					asked++
+				}
+			}
+		}
+	}
+	if d != len(drill) || asked != questions {
+		t.Errorf("together: %d documents for %d drill passages, %d of %d questions asked", d, len(drill), asked, questions)
+	}
 }

@@ -30,6 +30,7 @@ func cmdEffect(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&spec.Domain, "domain", spec.Domain, "knowledge (the world's passages) or arc (procedural ARC tasks, pass@2)")
 	db := addDBFlag(fs)
 	device := addDeviceFlag(fs)
+	addModelFlag(fs, &spec.Model, "default: the embedded model; another is measured with its settings, as a candidate for it (a folder seal pretrain made, say)")
 	runID := fs.Int64("run", 0, "print the table of a stored run instead of running one")
 	split := fs.String("split", "val", "the world's split the evaluation passages come from: val (for tuning) or test (for the table; nothing is tuned on it)")
 	fs.IntVar(&spec.Tasks, "passages", spec.Tasks, "evaluation passages (from the split's first)")

@@ -9,6 +9,7 @@ import (
 
 	"seal/engine"
 	"seal/engine/arc"
+	"seal/models/llama/llamatest"
 	"seal/store"
 )
 
@@ -341,6 +342,35 @@ func TestGroundingNote(t *testing.T) {
 
 // seal effect takes the ReST-EM levers of seal run: a bad value is refused by name before
 // anything runs, and nothing is written to the database.
+// TestEffectOfAnotherModel: --model measures another folder (a candidate for the embedded
+// model) with the embedded settings, and the stored run names it; a missing folder is an
+// error naming it.
+func TestEffectOfAnotherModel(t *testing.T) {
+	dir := t.TempDir()
+	model, err := llamatest.Folder(filepath.Join(dir, "model"), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "seal.db")
+	code, out, errs := runCmd("effect", "--db", db, "--model", model, "--passages", "1", "--k", "1", "--rounds", "1", "--rl-passages", "1", "--epochs", "1", "--teacher", "none")
+	if code != 0 || !strings.Contains(out, "train on the passage only") {
+		t.Fatalf("seal effect --model: exit %d\n%s\n%s", code, out, errs)
+	}
+	d, err := store.OpenReadOnly(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	run, err := d.Run(1)
+	if err != nil || run.Model != model {
+		t.Errorf("the stored run's model is %q (%v), want %s", run.Model, err, model)
+	}
+	missing := filepath.Join(dir, "none")
+	if code, _, errs := runCmd("effect", "--db", db, "--model", missing, "--passages", "1"); code == 0 || !strings.Contains(errs, missing) {
+		t.Errorf("seal effect --model of a missing folder: exit %d, stderr %q", code, errs)
+	}
+}
+
 func TestEffectRefusesBadLevers(t *testing.T) {
 	for _, c := range []struct{ flag, value, want string }{
 		{"--repeats", "0", "--repeats"},

@@ -173,6 +173,25 @@ func effectTable(d *store.DB, id int64, resamples int) (string, error) {
 	return withChecks(t.Markdown(), cs, o) + exact + factLinesNote(cands, passages) + groundingNote(cands), nil
 }
 
+// evalTasks are a run's evaluation passages (its RL passages are no part of the table).
+type evalTasks struct {
+	index     map[int]int    // a task's index -> its position among the evaluation passages
+	passages  map[int]string // a task's index -> the passage as the policy read it
+	questions int
+}
+
+func evalTasksOf(tasks []store.Task) evalTasks {
+	ev := evalTasks{index: map[int]int{}, passages: map[int]string{}}
+	for _, t := range tasks {
+		if !engine.IsRLKey(t.Key) {
+			ev.index[t.Index] = len(ev.index)
+			ev.questions += len(t.Questions)
+			ev.passages[t.Index] = t.Title + "\n" + t.Context
+		}
+	}
+	return ev
+}
+
 // factLinesNote is issue 17's grounding measure, per round of the policy and for the
 // teacher: the share of self-edit lines whose names and numbers all appear in the
 // passage (grounding.FactShare), the mean over evaluation passages of the mean over a
@@ -471,10 +490,7 @@ func arcEffectTable(d *store.DB, id int64, spec engine.RunSpec, resamples int) (
 	if err != nil {
 		return "", err
 	}
-	var conds []effect.Condition
-	for i, c := range a.Conditions {
-		conds = append(conds, effect.Condition{Label: c, Scores: a.Scores[i]})
-	}
+	conds := arcConditions(a)
 	var valid []string
 	for r, v := range a.Valid {
 		valid = append(valid, fmt.Sprintf("round %d %.2f of %d", r, v, a.Edits[r]))
@@ -495,6 +511,15 @@ func arcEffectTable(d *store.DB, id int64, spec engine.RunSpec, resamples int) (
 		out += fmt.Sprintf("\nLeft out, not finished on every task (the run stopped; `seal resume %d` goes on): %s.\n", id, strings.Join(a.Unfinished, ", "))
 	}
 	return out, nil
+}
+
+// arcConditions are an ARC run's table rows as effect conditions, pass@2 per task.
+func arcConditions(a engine.ARCEffect) []effect.Condition {
+	conds := make([]effect.Condition, len(a.Conditions))
+	for i, c := range a.Conditions {
+		conds[i] = effect.Condition{Label: c, Scores: a.Scores[i]}
+	}
+	return conds
 }
 
 // domainArg is the value of a --domain flag in args ("" when there is none), read

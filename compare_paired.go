@@ -39,11 +39,7 @@ func runItemScores(d *store.DB, id int64) (itemScores, error) {
 		if err != nil {
 			return s, err
 		}
-		t := namedScores{metric: "pass@2", Scored: effect.Scored{Items: a.Tasks}}
-		for i, c := range a.Conditions {
-			t.Conditions = append(t.Conditions, effect.Condition{Label: c, Scores: a.Scores[i]})
-		}
-		s.readings = []namedScores{t}
+		s.readings = []namedScores{{"pass@2", effect.Scored{Items: a.Tasks, Conditions: arcConditions(a)}}}
 		return s, nil
 	}
 	tasks, err := d.Tasks(id)
@@ -147,23 +143,4 @@ func fewer(n, of int) string {
 		return ""
 	}
 	return fmt.Sprintf(" (%d of %d)", n, of)
-}
-
-// evalTasks are a run's evaluation passages (its RL passages are no part of the table).
-type evalTasks struct {
-	index     map[int]int    // a task's index -> its position among the evaluation passages
-	passages  map[int]string // a task's index -> the passage as the policy read it
-	questions int
-}
-
-func evalTasksOf(tasks []store.Task) evalTasks {
-	ev := evalTasks{index: map[int]int{}, passages: map[int]string{}}
-	for _, t := range tasks {
-		if !engine.IsRLKey(t.Key) {
-			ev.index[t.Index] = len(ev.index)
-			ev.questions += len(t.Questions)
-			ev.passages[t.Index] = t.Title + "\n" + t.Context
-		}
-	}
-	return ev
 }

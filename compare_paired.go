@@ -83,17 +83,29 @@ func pairRuns(a, b itemScores, resamples int) effect.Compared {
 	return c
 }
 
-// pairedRunsOf is pairRuns for two runs of one history file (the workbench's compare view).
-func pairedRunsOf(d *store.DB, a, b int64) (effect.Compared, error) {
-	sa, err := runItemScores(d, a)
-	if err != nil {
-		return effect.Compared{}, err
+// pairedRunsOf is ui.Options.Paired: every ordered pair of runs of one history file paired
+// (pairs[{i, j}]: run ids[j]'s table against run ids[i]'s), each run read once; a pair with a
+// run that does not read says why.
+func pairedRunsOf(d *store.DB, ids []int64) map[[2]int]effect.Compared {
+	scores, errs := make([]itemScores, len(ids)), make([]error, len(ids))
+	for i, id := range ids {
+		scores[i], errs[i] = runItemScores(d, id)
 	}
-	sb, err := runItemScores(d, b)
-	if err != nil {
-		return effect.Compared{}, err
+	pairs := map[[2]int]effect.Compared{}
+	for i := range ids {
+		for j := range ids {
+			switch {
+			case i == j:
+			case errs[i] != nil:
+				pairs[[2]int{i, j}] = effect.Compared{Reason: errs[i].Error()}
+			case errs[j] != nil:
+				pairs[[2]int{i, j}] = effect.Compared{Reason: errs[j].Error()}
+			default:
+				pairs[[2]int{i, j}] = pairRuns(scores[i], scores[j], effect.DefaultResamples)
+			}
+		}
 	}
-	return pairRuns(sa, sb, effect.DefaultResamples), nil
+	return pairs
 }
 
 // pairedMarkdown prints a pairing as `seal compare` does: a heading, and per reading a
@@ -105,16 +117,12 @@ func pairedMarkdown(c effect.Compared, aName, bName string, resamples int) strin
 		fmt.Fprintf(&out, ": %s\n", c.Reason)
 		return out.String()
 	}
-	if len(c.Readings) == 0 || c.Readings[0].Items == 0 {
-		na, nb := 0, 0
-		if len(c.Readings) > 0 {
-			na, nb = c.Readings[0].ItemsA, c.Readings[0].ItemsB
-		}
+	items, na, nb := c.Matched()
+	if items == 0 {
 		fmt.Fprintf(&out, ": no evaluation %s in common (%d and %d), so no paired difference\n", c.Items, na, nb)
 		return out.String()
 	}
-	p := c.Readings[0].Pairing
-	fmt.Fprintf(&out, ", over the %d evaluation %s both runs scored (%s has %d, %s %d)\n", p.Items, c.Items, aName, p.ItemsA, bName, p.ItemsB)
+	fmt.Fprintf(&out, ", over the %d evaluation %s both runs scored (%s has %d, %s %d)\n", items, c.Items, aName, na, bName, nb)
 	rows := 0
 	for _, r := range c.Readings {
 		if len(r.Rows) == 0 {
@@ -123,7 +131,7 @@ func pairedMarkdown(c effect.Compared, aName, bName string, resamples int) strin
 		fmt.Fprintf(&out, "\n| %s | %s | %s | difference (paired) | 95%% CI |\n|---|---|---|---|---|\n", r.Metric, aName, bName)
 		for _, row := range r.Rows {
 			fmt.Fprintf(&out, "| %s | %s | %s | %s | %s%s |\n", row.Label, effect.Num(row.A), effect.Num(row.B), effect.Signed(row.Diff.Est),
-				effect.IntervalText(row.Diff, true), fewer(row.Diff.N, p.Items))
+				effect.IntervalText(row.Diff, true), fewer(row.Diff.N, items))
 			rows++
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"seal/internal/shareddata"
 	"seal/models/llama/llamatest"
+	"seal/store"
 	"strconv"
 	"strings"
 	"testing"
@@ -268,6 +269,16 @@ merge = true
 	}
 	if !strings.Contains(out, "paired: run 2 against run 1, over the 2 evaluation passages both runs scored") || !strings.Contains(out, "| train on the passage only |") {
 		t.Errorf("compare should pair the two runs' tables passage by passage:\n%s", out)
+	}
+	// The workbench's pairing: every ordered pair, a run that does not read named in its pairs.
+	if d, err := store.OpenReadOnly(db); err != nil {
+		t.Error(err)
+	} else {
+		pairs := pairedRunsOf(d, []int64{1, 2, 99})
+		d.Close()
+		if n, _, _ := pairs[[2]int{1, 0}].Matched(); n != 2 || len(pairs) != 6 || !strings.Contains(pairs[[2]int{0, 2}].Reason, "99") || !strings.Contains(pairs[[2]int{2, 1}].Reason, "99") {
+			t.Errorf("workbench pairs of runs 1, 2 and a missing 99: %+v", pairs)
+		}
 	}
 	// Runs of other history files, named FILE:RUN (--db then names a file not read).
 	code, out, errOut = runCmd("compare", "--db", filepath.Join(dir, "none.db"), db+":1", db+":2")

@@ -38,9 +38,10 @@ type Options struct {
 	Mem func() uint64
 	// Device names where the model computes, for the status line.
 	Device string
-	// Paired pairs two runs' effect tables item by item (main's reading, as `seal compare`
-	// prints it) for the compare view; nil leaves that section out.
-	Paired func(db *store.DB, a, b int64) (effect.Compared, error)
+	// Paired pairs the effect tables of every ordered pair of runs item by item (main's
+	// reading, as `seal compare` prints it; pairs[{i, j}] is ids[j]'s against ids[i]'s) for
+	// the compare view, reading each run once; nil leaves that section out.
+	Paired func(db *store.DB, ids []int64) map[[2]int]effect.Compared
 }
 
 // App is the workbench's root model.

@@ -93,7 +93,7 @@ func (v *compareView) update(m tea.Msg) tea.Cmd {
 }
 
 // pairFunc is Options.Paired.
-type pairFunc = func(db *store.DB, a, b int64) (effect.Compared, error)
+type pairFunc = func(db *store.DB, ids []int64) map[[2]int]effect.Compared
 
 func loadCompare(db *store.DB, ids []int64, paired pairFunc) (compareView, error) {
 	cmp, err := db.Compare(ids)
@@ -102,18 +102,7 @@ func loadCompare(db *store.DB, ids []int64, paired pairFunc) (compareView, error
 	}
 	v := compareView{cmp: cmp}
 	if paired != nil { // every ordered pair, so that changing the baseline computes nothing
-		v.pairs = map[[2]int]effect.Compared{}
-		for i, a := range ids {
-			for j, b := range ids {
-				if i != j {
-					c, err := paired(db, a, b)
-					if err != nil {
-						c = effect.Compared{Reason: err.Error()}
-					}
-					v.pairs[[2]int{i, j}] = c
-				}
-			}
-		}
+		v.pairs = paired(db, ids)
 	}
 	for _, id := range ids {
 		cs, err := db.Candidates(id, false)
@@ -295,11 +284,13 @@ func (v compareView) renderPaired(b *strings.Builder, w int) {
 		case p.Reason != "":
 			fmt.Fprintf(b, "%s  %s\n", head, styleDim.Render(clip(termsafe.Line(p.Reason), max(10, w-20))))
 			continue
-		case len(p.Readings) == 0 || p.Readings[0].Items == 0:
+		}
+		items, _, _ := p.Matched()
+		if items == 0 {
 			fmt.Fprintf(b, "%s  %s\n", head, styleDim.Render("no evaluation "+p.Items+" in common"))
 			continue
 		}
-		fmt.Fprintf(b, "%s  %s\n", head, styleDim.Render(fmt.Sprintf("%d %s", p.Readings[0].Items, p.Items)))
+		fmt.Fprintf(b, "%s  %s\n", head, styleDim.Render(fmt.Sprintf("%d %s", items, p.Items)))
 		for _, r := range p.Readings {
 			if len(r.Rows) == 0 {
 				continue

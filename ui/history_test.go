@@ -2,7 +2,6 @@ package ui
 
 import (
 	"encoding/json"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,21 +87,21 @@ func TestCompareView(t *testing.T) {
 // with the baseline's, for the baseline chosen now, and why when runs cannot be paired.
 func TestCompareViewPaired(t *testing.T) {
 	db := storeWithRuns(t)
-	var asked [][2]int64
-	paired := func(_ *store.DB, a, b int64) (effect.Compared, error) {
-		asked = append(asked, [2]int64{a, b})
-		if a == 2 {
-			return effect.Compared{}, errors.New("run 2 has no evaluation passages")
-		}
+	var asked [][]int64
+	paired := func(_ *store.DB, ids []int64) map[[2]int]effect.Compared {
+		asked = append(asked, ids)
 		row := effect.PairedRow{Label: "train on the passage only", A: 0.25, B: 0.5, Diff: effect.Interval{Est: 0.25, Lo: 0.1, Hi: 0.4, N: 48}}
-		return effect.Compared{Items: "passages", Readings: []effect.Reading{{Metric: "exact match", Pairing: effect.Pairing{Items: 48, ItemsA: 48, ItemsB: 64, Rows: []effect.PairedRow{row}}}}}, nil
+		return map[[2]int]effect.Compared{
+			{0, 1}: {Items: "passages", Readings: []effect.Reading{{Metric: "exact match", Pairing: effect.Pairing{Items: 48, ItemsA: 48, ItemsB: 64, Rows: []effect.PairedRow{row}}}}},
+			{1, 0}: {Reason: "run 2 has no evaluation passages"},
+		}
 	}
 	cv, err := loadCompare(db, []int64{1, 2}, paired)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(asked) != 2 {
-		t.Errorf("pairs computed at load: %v, want both orders", asked)
+	if len(asked) != 1 || len(asked[0]) != 2 || asked[0][0] != 1 || asked[0][1] != 2 {
+		t.Errorf("pairs asked for at load: %v, want once, for runs 1 and 2 in order", asked)
 	}
 	out := cv.render(120)
 	for _, want := range []string{"effect tables paired with the baseline", "run 2 vs run 1  48 passages", "exact match",

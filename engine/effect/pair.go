@@ -87,6 +87,16 @@ type Compared struct {
 	Reason   string // not "": the runs cannot be paired (runs of two domains)
 }
 
+// Matched is the items both runs scored, and each run's count (0s for runs not paired).
+// Every reading of a run has the same items, so the first one's say it.
+func (c Compared) Matched() (items, ofA, ofB int) {
+	if len(c.Readings) == 0 {
+		return 0, 0, 0
+	}
+	p := c.Readings[0].Pairing
+	return p.Items, p.ItemsA, p.ItemsB
+}
+
 // Reading is one reading's pairing: what a score is, and the paired rows.
 type Reading struct {
 	Metric string

@@ -352,4 +352,7 @@ func TestPretrainCommand(t *testing.T) {
 	if code, _, errOut := runCmd("pretrain", "--out", t.TempDir(), "--in-context-share", "2"); code != 2 || !strings.Contains(errOut, "[0, 1]") {
 		t.Errorf("pretrain with a share above 1: %d %s", code, errOut)
 	}
+	if code, _, errOut := runCmd("pretrain", "--out", t.TempDir(), "--fresh-worlds", "-1"); code != 2 || !strings.Contains(errOut, "--fresh-worlds be >= 0") {
+		t.Errorf("pretrain with -1 fresh worlds: %d %s", code, errOut)
+	}
 }

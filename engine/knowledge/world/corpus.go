@@ -26,6 +26,12 @@ type Mix struct {
 	// each: as many questions read from the prompt, without repeating the passage until
 	// its facts are memorised (a drill subject must stay unknown but for the prompt).
 	DrillTogether bool
+	// FreshWorlds adds the subjects of this many further worlds (the same sizes, other
+	// seeds) as drill subjects: each passage in one self-edit document and DrillInContext
+	// in-context questions, and nowhere else. A drill subject of the world itself is seen
+	// in every epoch of pretraining, so its facts end up memorised; fresh subjects are
+	// many enough that reading the prompt stays the only way to their facts.
+	FreshWorlds int
 }
 
 // DefaultMix is the embedded model's corpus.
@@ -79,14 +85,11 @@ func (w *World) CorpusMix(seed uint64, maxChars int, m Mix) []string {
 		}
 	}
 	for _, p := range w.passages[Drill] {
-		docs = append(docs, SelfEditDocument(p, w.implics[p.Title]))
-		qs := drillQuestions(r, p.Questions, m.DrillInContext)
-		if m.DrillTogether && len(qs) > 0 {
-			docs = append(docs, inContextDocument(p, qs))
-			continue
-		}
-		for _, q := range qs {
-			docs = append(docs, knowledge.InContextPrompt(p, q)+q.Answer)
+		docs = append(docs, drillDocuments(r, p, w.implics[p.Title], m)...)
+	}
+	for _, fresh := range w.freshWorlds(m.FreshWorlds) {
+		for _, p := range fresh.passages {
+			docs = append(docs, drillDocuments(r, p, fresh.implics[p.Title], m)...)
 		}
 	}
 	r.Shuffle(len(docs), func(i, j int) { docs[i], docs[j] = docs[j], docs[i] })
@@ -101,6 +104,50 @@ func (w *World) CorpusMix(seed uint64, maxChars int, m Mix) []string {
 		total += len(d)
 	}
 	return docs
+}
+
+// drillDocuments are a drill subject's documents: its self-edit document, then its
+// in-context questions as m says.
+func drillDocuments(r *rand.Rand, p knowledge.Passage, implications []string, m Mix) []string {
+	docs := []string{SelfEditDocument(p, implications)}
+	qs := drillQuestions(r, p.Questions, m.DrillInContext)
+	if m.DrillTogether && len(qs) > 0 {
+		return append(docs, inContextDocument(p, qs))
+	}
+	for _, q := range qs {
+		docs = append(docs, knowledge.InContextPrompt(p, q)+q.Answer)
+	}
+	return docs
+}
+
+// freshSubjects are the passages of another world, with their implications.
+type freshSubjects struct {
+	passages []knowledge.Passage
+	implics  map[string][]string
+}
+
+// freshWorlds generates n further worlds (w's sizes, other seeds), each one's names kept
+// apart from w's and the earlier ones' (a name two worlds used would carry two sets of
+// facts), and gives the passages of their train and drill splits.
+func (w *World) freshWorlds(n int) []freshSubjects {
+	taken := map[string]bool{}
+	reserve := func(o *World) {
+		for _, names := range o.names {
+			for _, n := range names {
+				taken[n] = true
+			}
+		}
+	}
+	reserve(w)
+	var out []freshSubjects
+	for k := 1; k <= n; k++ {
+		cfg := w.cfg
+		cfg.Seed = w.cfg.Seed + uint64(k)*0x9e3779b97f4a7c15
+		o := generate(cfg, taken)
+		reserve(o)
+		out = append(out, freshSubjects{passages: append(o.passages[Train], o.passages[Drill]...), implics: o.implics})
+	}
+	return out
 }
 
 // SelfEditDocument is the self-edit prompt for p in the implications style followed by

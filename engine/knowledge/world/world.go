@@ -165,7 +165,11 @@ func (c Config) splitCounts(n int) map[Split]int {
 }
 
 // Generate builds the world for cfg. The same cfg always gives the same world.
-func Generate(cfg Config) *World {
+func Generate(cfg Config) *World { return generate(cfg, nil) }
+
+// generate is Generate with names that the world must not use (those of another world
+// whose facts would otherwise clash with its own).
+func generate(cfg Config, reserved map[string]bool) *World {
 	cfg = cfg.normalized()
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x5ea1_7e11d))
 	w := &World{
@@ -175,6 +179,9 @@ func Generate(cfg Config) *World {
 		names:    map[Split][]string{},
 	}
 	nm := newNamer(r)
+	for n := range reserved {
+		nm.used[n] = true
+	}
 	people, places, orgs, events := cfg.splitCounts(cfg.People), cfg.splitCounts(cfg.Places),
 		cfg.splitCounts(cfg.Orgs), cfg.splitCounts(cfg.Events)
 	for _, s := range append(Splits(), Drill) {

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -222,7 +223,7 @@ func TestCorpus(t *testing.T) {
 				t.Fatalf("non-ASCII document %q", d)
 			}
 		}
-		for g := range grams(d) {
+		for g := range grams(strings.Split(d, "\n")...) { // line by line: a title and the text after it are no name
 			if held[g] {
 				t.Fatalf("held-out entity %q in the corpus: %q", g, d)
 			}
@@ -505,5 +506,63 @@ func TestCorpusMix(t *testing.T) {
 	}
 	if d != len(drill) || asked != questions {
 		t.Errorf("together: %d documents for %d drill passages, %d of %d questions asked", d, len(drill), asked, questions)
+	}
+}
+
+// TestCorpusFreshWorlds: FreshWorlds adds the passages of further worlds as drill subjects, each
+// in its self-edit document and its in-context questions only, every one about a subject the world
+// does not have and naming none of the world's entities; the world's own documents stay as they were.
+func TestCorpusFreshWorlds(t *testing.T) {
+	w := Generate(smallConfig(4))
+	m := Mix{SelfEditShare: 0.5, InContextShare: 0.3, DrillInContext: 1}
+	base := map[string]int{}
+	for _, d := range w.CorpusMix(9, 0, m) {
+		base[d]++
+	}
+	m.FreshWorlds = 2
+	docs := w.CorpusMix(9, 0, m)
+	if again := w.CorpusMix(9, 0, m); !slices.Equal(docs, again) {
+		t.Fatal("the same mix and seed gave two corpora")
+	}
+	ours := map[string]bool{}
+	for _, s := range append(Splits(), Drill) {
+		for _, n := range w.Names(s) {
+			ours[n] = true
+		}
+	}
+	selfEdits, inContext := map[string]bool{}, map[string]bool{}
+	for _, d := range docs {
+		if base[d] > 0 {
+			base[d]--
+			continue
+		}
+		switch {
+		case strings.HasPrefix(d, "Let us read"):
+			selfEdits[strings.SplitN(d, "\n", 5)[3]] = true
+		case strings.HasPrefix(d, "Passage:\n"):
+			inContext[strings.SplitN(d, "\n", 3)[1]] = true
+		default:
+			t.Fatalf("a fresh document that is neither a self-edit nor an in-context question: %q", d)
+		}
+		for g := range grams(strings.Split(d, "\n")...) { // line by line: a title and the text after it are no name
+			if ours[g] {
+				t.Fatalf("a fresh document names %q, an entity of the world: %q", g, d)
+			}
+		}
+	}
+	for d, n := range base {
+		if n > 0 {
+			t.Fatalf("the world's document %q is missing with fresh worlds", d)
+		}
+	}
+	want := 0
+	for _, f := range w.freshWorlds(2) {
+		want += len(f.passages)
+	}
+	if want == 0 || len(selfEdits) != want || len(inContext) != want {
+		t.Errorf("%d fresh passages, %d with a self-edit document and %d with an in-context question", want, len(selfEdits), len(inContext))
+	}
+	if one := len(w.freshWorlds(1)[0].passages); one != len(w.Passages(Train))+len(w.Passages(Drill)) {
+		t.Errorf("a fresh world gave %d passages, the world has %d train and %d drill", one, len(w.Passages(Train)), len(w.Passages(Drill)))
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"seal/engine/arc/procedural"
+	"slices"
+	"strings"
 	"syscall"
 
 	"seal/engine/knowledge/world"
@@ -40,6 +42,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	arcDocs := fs.Int("arc-docs", procedural.PretrainCorpusDocs, "procedural ARC tasks in the corpus (each a few demonstrations and the answer, in the TTT text format)")
 	arcEdits := fs.Int("arc-edit-docs", procedural.PretrainSelfEditDocs, "ARC self-edit documents in the corpus (a task's self-edit prompt and a JSON config of varied quality)")
 	vocab := fs.Int("vocab", 4096, "tokenizer vocabulary size")
+	digits := fs.String("digits", "grouped", "how the tokenizer splits numbers: grouped (up to three digits a token, as Llama 3) or single (one digit a token, as Qwen2: a number is copied digit by digit)")
 	hidden := fs.Int("hidden", 256, "hidden size")
 	layers := fs.Int("layers", 4, "layers")
 	heads := fs.Int("heads", 8, "attention heads")
@@ -69,6 +72,11 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seal pretrain: --self-edit-share and --in-context-share must lie in [0, 1] and --drill-in-context and --fresh-worlds be >= 0\n")
 		return 2
 	}
+	pattern, ok := map[string]string{"grouped": tokenizer.PatternLlama3, "single": tokenizer.PatternQwen2}[*digits]
+	if !ok {
+		fmt.Fprintf(stderr, "seal pretrain: --digits must be grouped or single, not %q\n", *digits)
+		return 2
+	}
 	b, err := device.open("seal pretrain", stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal pretrain: %v\n", err)
@@ -84,7 +92,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	if *longSteps > 0 {
 		cfg.Long = &tiny.LongPhase{Steps: *longSteps, Batch: *longBatch, SeqLen: *longSeq, LR: *longLR, Warmup: *longWarmup}
 	}
-	if err := pretrain(ctx, b, *out, *seed, *chars, mix, *arcDocs, *arcEdits, cfg, stdout, stderr); err != nil {
+	if err := pretrain(ctx, b, *out, *seed, *chars, mix, *arcDocs, *arcEdits, pattern, cfg, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "seal pretrain: %v\n", err)
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintf(stderr, "run the same command again to resume from the last checkpoint\n")
@@ -101,7 +109,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, chars int, mix world.Mix, arcDocs, arcEdits int, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
+func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, chars int, mix world.Mix, arcDocs, arcEdits int, pattern string, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(filepath.Join(out, "data"), 0o755); err != nil {
 		return err
 	}
@@ -122,7 +130,7 @@ func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, ch
 	for _, d := range docs {
 		total += len(d)
 	}
-	tok, err := trainedTokenizer(out, docs, cfg.Model.VocabSize)
+	tok, err := trainedTokenizer(out, docs, cfg.Model.VocabSize, pattern)
 	if err != nil {
 		return err
 	}
@@ -159,13 +167,18 @@ func pretrainReport(line *progressLine, stdout io.Writer) func(tiny.Progress) {
 }
 
 // trainedTokenizer trains the BPE tokenizer once and reuses it on a resumed run, so the
-// token ids of a checkpoint never change under it.
-func trainedTokenizer(out string, docs []string, vocab int) (*tokenizer.Tokenizer, error) {
+// token ids of a checkpoint never change under it. A folder whose tokenizer splits numbers
+// otherwise than pattern does is refused (its checkpoints were made on other token ids).
+func trainedTokenizer(out string, docs []string, vocab int, pattern string) (*tokenizer.Tokenizer, error) {
 	path := filepath.Join(out, "tokenizer.json")
 	if _, err := os.Stat(path); err == nil {
-		return tokenizer.Load(path)
+		tok, err := tokenizer.Load(path)
+		if err == nil && !slices.ContainsFunc(tok.Summary().PreTokenizers, func(st string) bool { return strings.Contains(st, patternName(pattern)) }) {
+			return nil, fmt.Errorf("%s splits numbers otherwise than the --digits asked for: resume with the --digits the folder was made with, or start another folder", path)
+		}
+		return tok, err
 	}
-	tok, err := tokenizer.Train(docs, tokenizer.TrainConfig{VocabSize: vocab, MinFrequency: 2, Added: []string{bosToken, eosToken}, BOS: bosToken})
+	tok, err := tokenizer.Train(docs, tokenizer.TrainConfig{VocabSize: vocab, MinFrequency: 2, Pattern: pattern, Added: []string{bosToken, eosToken}, BOS: bosToken})
 	if err != nil {
 		return nil, err
 	}
@@ -178,4 +191,12 @@ func trainedTokenizer(out string, docs []string, vocab int) (*tokenizer.Tokenize
 	}
 	tc := fmt.Sprintf(`{"bos_token": %q, "eos_token": %q, "add_bos_token": true, "tokenizer_class": "PreTrainedTokenizerFast"}`, bosToken, eosToken)
 	return tok, os.WriteFile(filepath.Join(out, "tokenizer_config.json"), []byte(tc), 0o644)
+}
+
+// patternName is how a tokenizer's summary names pattern's pre-tokenizer.
+func patternName(pattern string) string {
+	if pattern == tokenizer.PatternQwen2 {
+		return "qwen2 pattern"
+	}
+	return "llama3 pattern"
 }

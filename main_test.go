@@ -9,7 +9,9 @@ import (
 	"regexp"
 	"seal/internal/shareddata"
 	"seal/models/llama/llamatest"
+	"seal/models/tokenizer"
 	"seal/store"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -315,6 +317,28 @@ merge = true
 
 // TestPretrainCommand makes a very small model from the synthetic world, resumes it,
 // and checks the folder is a complete, loadable model with its data splits.
+// TestPretrainDigits: --digits single trains a tokenizer that cuts numbers digit by digit, and
+// the folder is not resumed with the other setting (its token ids would change under it).
+func TestPretrainDigits(t *testing.T) {
+	out := t.TempDir()
+	args := []string{"pretrain", "--long-steps", "0", "--out", out, "--arc-docs", "10", "--arc-edit-docs", "10", "--chars", "100000", "--vocab", "400", "--hidden", "32",
+		"--layers", "1", "--heads", "4", "--kv-heads", "2", "--intermediate", "64", "--steps", "2", "--batch", "1", "--seq", "32", "--digits", "single"}
+	if code, _, errOut := runCmd(args...); code != 0 {
+		t.Fatalf("pretrain --digits single: %d %s", code, errOut)
+	}
+	tok, err := tokenizer.Load(filepath.Join(out, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pre := tok.Summary().PreTokenizers; !slices.ContainsFunc(pre, func(s string) bool { return strings.Contains(s, "qwen2 pattern") }) {
+		t.Errorf("--digits single: the tokenizer's pre-tokenizers are %q, not Qwen2's digit-by-digit split", pre)
+	}
+	args[len(args)-1] = "grouped"
+	if code, _, errOut := runCmd(args...); code != 1 || !strings.Contains(errOut, "--digits") {
+		t.Errorf("a single-digit folder resumed with --digits grouped: %d %s", code, errOut)
+	}
+}
+
 func TestPretrainCommand(t *testing.T) {
 	out, shipped := t.TempDir(), filepath.Join(t.TempDir(), "shipped")
 	args := []string{"pretrain", "--long-steps", "5", "--long-seq", "64", "--long-batch", "1", "--out", out, "--ship", shipped, "--arc-docs", "20", "--chars", "300000", "--vocab", "400", "--hidden", "32", "--layers", "1",
@@ -340,6 +364,11 @@ func TestPretrainCommand(t *testing.T) {
 	if code, _, errOut := runCmd("generate", "--model", out, "--prompt", "Question:", "--max-tokens", "4"); code != 0 {
 		t.Errorf("generate on the pretrained model: %s", errOut)
 	}
+	// The same command again finds the folder finished: no step is redone (the last round
+	// checkpoint is at step 20 of 25).
+	if code, stdout, errOut := runCmd(args...); code != 0 || strings.Contains(stdout, "step 25/25") {
+		t.Errorf("pretrain again on a finished folder: %d\n%s\n%s", code, stdout, errOut)
+	}
 	// A longer run in the same folder resumes from its checkpoint instead of starting over.
 	args[len(args)-7] = "30"
 	args[len(args)-1] = "10"
@@ -351,6 +380,9 @@ func TestPretrainCommand(t *testing.T) {
 	}
 	if code, _, errOut := runCmd("pretrain", "--out", t.TempDir(), "--in-context-share", "2"); code != 2 || !strings.Contains(errOut, "[0, 1]") {
 		t.Errorf("pretrain with a share above 1: %d %s", code, errOut)
+	}
+	if code, _, errOut := runCmd("pretrain", "--out", t.TempDir(), "--digits", "some"); code != 2 || !strings.Contains(errOut, "grouped or single") {
+		t.Errorf("pretrain with --digits some: %d %s", code, errOut)
 	}
 	if code, _, errOut := runCmd("pretrain", "--out", t.TempDir(), "--fresh-worlds", "-1"); code != 2 || !strings.Contains(errOut, "--fresh-worlds be >= 0") {
 		t.Errorf("pretrain with -1 fresh worlds: %d %s", code, errOut)

@@ -167,7 +167,10 @@ func Pretrain(ctx context.Context, b tensor.Backend, dir string, tokens []int32,
 			report(Progress{Step: step + 1, Steps: total, Loss: loss, LR: float64(lr),
 				TokensPerS: float64(len(ids)) / time.Since(t0).Seconds()})
 		}
-		if cfg.CheckpointEvery > 0 && (step+1)%cfg.CheckpointEvery == 0 && step+1 < total {
+		// The last step is checkpointed too, so the same command run again on a finished
+		// folder (to add --ship, say) finds it finished instead of redoing the steps after
+		// the last round checkpoint.
+		if cfg.CheckpointEvery > 0 && ((step+1)%cfg.CheckpointEvery == 0 || step+1 == total) {
 			if err := saveCheckpoint(dir, m, opt, cfg, step+1); err != nil {
 				return nil, err
 			}

@@ -169,6 +169,7 @@ func effectTable(d *store.DB, id int64, resamples int) (string, error) {
 		if exact, err = exactMatchReading(cands, eval, o); err != nil {
 			return "", err
 		}
+		exact += answerKinds(cands, eval)
 	}
 	return withChecks(t.Markdown(), cs, o) + exact + factLinesNote(cands, passages) + groundingNote(cands), nil
 }

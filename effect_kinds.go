@@ -9,8 +9,9 @@ import (
 )
 
 // The table's accuracy mixes facts that an update teaches very differently: on the
-// embedded world a LoRA update on a passage learns its years (36 of 46 year questions on
-// 48 val passages) and hardly its names, places and trades (8 of 141), and a model
+// embedded world at inner lr 5e-3 a LoRA update on a passage learns its years (36 of 46
+// year questions on 48 val passages) and hardly its names, places and trades (8 of 141),
+// and a model
 // reading the passage in its prompt does the opposite. answerKinds splits each row by the
 // kind of the gold answer, so a person sees which facts a condition teaches.
 

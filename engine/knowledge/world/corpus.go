@@ -133,8 +133,8 @@ func (w *World) freshWorlds(n int) []freshSubjects {
 	taken := map[string]bool{}
 	reserve := func(o *World) {
 		for _, names := range o.names {
-			for _, n := range names {
-				taken[n] = true
+			for _, name := range names {
+				taken[name] = true
 			}
 		}
 	}

@@ -384,7 +384,7 @@ func TestPretrainCommand(t *testing.T) {
 	if code, _, errOut := runCmd("pretrain", "--out", t.TempDir(), "--digits", "some"); code != 2 || !strings.Contains(errOut, "grouped or single") {
 		t.Errorf("pretrain with --digits some: %d %s", code, errOut)
 	}
-	if code, _, errOut := runCmd("pretrain", "--out", t.TempDir(), "--fresh-worlds", "-1"); code != 2 || !strings.Contains(errOut, "--fresh-worlds be >= 0") {
+	if code, _, errOut := runCmd("pretrain", "--out", t.TempDir(), "--fresh-worlds", "-1"); code != 2 || !strings.Contains(errOut, "--fresh-worlds lie in [0, 16]") {
 		t.Errorf("pretrain with -1 fresh worlds: %d %s", code, errOut)
 	}
 }

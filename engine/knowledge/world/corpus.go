@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -30,8 +31,9 @@ type Mix struct {
 	// seeds) as drill subjects: each passage in one self-edit document and DrillInContext
 	// in-context questions, and nowhere else. A drill subject of the world itself is seen
 	// in every epoch of pretraining, so its facts end up memorised; fresh subjects are
-	// many enough that reading the prompt stays the only way to their facts.
-	FreshWorlds int
+	// many enough that reading the prompt stays the only way to their facts. A fraction
+	// takes that share of the last world's subjects.
+	FreshWorlds float64
 }
 
 // DefaultMix is the embedded model's corpus.
@@ -87,8 +89,12 @@ func (w *World) CorpusMix(seed uint64, maxChars int, m Mix) []string {
 	for _, p := range w.passages[Drill] {
 		docs = append(docs, drillDocuments(r, p, w.implics[p.Title], m)...)
 	}
-	for _, fresh := range w.freshWorlds(m.FreshWorlds) {
-		for _, p := range fresh.passages {
+	for i, fresh := range w.freshWorlds(int(math.Ceil(m.FreshWorlds))) {
+		ps := fresh.passages
+		if part := m.FreshWorlds - float64(i); part < 1 {
+			ps = ps[:int(math.Round(part*float64(len(ps))))]
+		}
+		for _, p := range ps {
 			docs = append(docs, drillDocuments(r, p, fresh.implics[p.Title], m)...)
 		}
 	}

@@ -1,6 +1,7 @@
 package world
 
 import (
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
@@ -564,5 +565,11 @@ func TestCorpusFreshWorlds(t *testing.T) {
 	}
 	if one := len(w.freshWorlds(1)[0].passages); one != len(w.Passages(Train))+len(w.Passages(Drill)) {
 		t.Errorf("a fresh world gave %d passages, the world has %d train and %d drill", one, len(w.Passages(Train)), len(w.Passages(Drill)))
+	}
+	// Half a world: half the subjects of one.
+	m.FreshWorlds = 0.5
+	half := len(w.CorpusMix(9, 0, m)) - len(w.CorpusMix(9, 0, Mix{SelfEditShare: 0.5, InContextShare: 0.3, DrillInContext: 1}))
+	if one := len(w.freshWorlds(1)[0].passages); half != 2*int(math.Round(float64(one)/2)) {
+		t.Errorf("half a fresh world added %d documents, for %d subjects in a whole one (a self-edit and an in-context document each)", half, one)
 	}
 }

@@ -340,8 +340,6 @@ func TestGroundingNote(t *testing.T) {
 	}
 }
 
-// seal effect takes the ReST-EM levers of seal run: a bad value is refused by name before
-// anything runs, and nothing is written to the database.
 // TestEffectOfAnotherModel: --model measures another folder (a candidate for the embedded
 // model) with the embedded settings, and the stored run names it; a missing folder is an
 // error naming it.
@@ -371,6 +369,8 @@ func TestEffectOfAnotherModel(t *testing.T) {
 	}
 }
 
+// seal effect takes the ReST-EM levers of seal run: a bad value is refused by name before
+// anything runs, and nothing is written to the database.
 func TestEffectRefusesBadLevers(t *testing.T) {
 	for _, c := range []struct{ flag, value, want string }{
 		{"--repeats", "0", "--repeats"},

@@ -49,34 +49,38 @@ func exactMatchReading(cands []store.Candidate, eval map[int]int, o effect.Optio
 // took as correct in the row's candidates, how many are not exact matches. A row without
 // grader-correct answers has no share.
 func inexactShares(cands []store.Candidate, eval map[int]int) string {
-	type count struct{ correct, inexact int }
-	counts := map[rowKey]*count{}
-	rounds := 0
+	byRow, rounds := evalsByRow(cands, eval)
+	var parts []string
+	for _, row := range knowledgeRows(rounds) {
+		correct, inexact := 0, 0
+		for _, e := range byRow[row.key] {
+			if e.Correct {
+				correct++
+				if !knowledge.ExactMatch(e.Text, e.Gold) {
+					inexact++
+				}
+			}
+		}
+		if row.best || correct == 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %d of %d (%.0f%%)", row.label, inexact, correct, 100*float64(inexact)/float64(correct)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// evalsByRow gathers the stored answers of each row of the knowledge table (rowKey: a
+// candidate kind and round) over the evaluation passages, done candidates only, with the
+// number of the run's policy rounds (for knowledgeRows).
+func evalsByRow(cands []store.Candidate, eval map[int]int) (map[rowKey][]store.EvalItem, int) {
+	byRow, rounds := map[rowKey][]store.EvalItem{}, 0
 	for _, c := range cands {
 		if _, ok := eval[c.Task]; !ok || c.Status != store.CandidateDone {
 			continue
 		}
 		k := rowKey{c.Kind, c.Round}
-		if counts[k] == nil {
-			counts[k] = &count{}
-		}
-		for _, e := range c.Evals {
-			if e.Correct {
-				counts[k].correct++
-				if !knowledge.ExactMatch(e.Text, e.Gold) {
-					counts[k].inexact++
-				}
-			}
-		}
+		byRow[k] = append(byRow[k], c.Evals...)
 		rounds = max(rounds, c.Round+1)
 	}
-	var parts []string
-	for _, row := range knowledgeRows(rounds) {
-		n := counts[row.key]
-		if row.best || n == nil || n.correct == 0 {
-			continue
-		}
-		parts = append(parts, fmt.Sprintf("%s %d of %d (%.0f%%)", row.label, n.inexact, n.correct, 100*float64(n.inexact)/float64(n.correct)))
-	}
-	return strings.Join(parts, "; ")
+	return byRow, rounds
 }

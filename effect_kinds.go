@@ -27,33 +27,7 @@ func numberAnswer(gold string) bool {
 // number and among the rest, over the evaluation passages; "" when no candidate carries
 // its answers.
 func answerKinds(cands []store.Candidate, eval map[int]int) string {
-	type count struct{ numbers, numbersRight, words, wordsRight int }
-	counts := map[rowKey]*count{}
-	rounds := 0
-	for _, c := range cands {
-		if _, ok := eval[c.Task]; !ok || c.Status != store.CandidateDone || len(c.Evals) == 0 {
-			continue
-		}
-		k := rowKey{c.Kind, c.Round}
-		if counts[k] == nil {
-			counts[k] = &count{}
-		}
-		n := counts[k]
-		for _, e := range c.Evals {
-			if numberAnswer(e.Gold) {
-				n.numbers++
-				if e.Correct {
-					n.numbersRight++
-				}
-			} else {
-				n.words++
-				if e.Correct {
-					n.wordsRight++
-				}
-			}
-		}
-		rounds = max(rounds, c.Round+1)
-	}
+	byRow, rounds := evalsByRow(cands, eval)
 	share := func(right, all int) string {
 		if all == 0 {
 			return "none asked"
@@ -62,9 +36,25 @@ func answerKinds(cands []store.Candidate, eval map[int]int) string {
 	}
 	var parts []string
 	for _, row := range knowledgeRows(rounds) {
-		if n := counts[row.key]; n != nil && !row.best {
-			parts = append(parts, fmt.Sprintf("%s: numbers %s, words %s", row.label, share(n.numbersRight, n.numbers), share(n.wordsRight, n.words)))
+		items := byRow[row.key]
+		if row.best || len(items) == 0 {
+			continue
 		}
+		var numbers, numbersRight, words, wordsRight int
+		for _, e := range items {
+			if numberAnswer(e.Gold) {
+				numbers++
+				if e.Correct {
+					numbersRight++
+				}
+			} else {
+				words++
+				if e.Correct {
+					wordsRight++
+				}
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%s: numbers %s, words %s", row.label, share(numbersRight, numbers), share(wordsRight, words)))
 	}
 	if len(parts) == 0 {
 		return ""

@@ -72,7 +72,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seal pretrain: --self-edit-share and --in-context-share must lie in [0, 1], --drill-in-context be >= 0 and --fresh-worlds lie in [0, 16]\n")
 		return 2
 	}
-	pattern, ok := map[string]string{"grouped": tokenizer.PatternLlama3, "single": tokenizer.PatternQwen2}[*digits]
+	split, ok := digitSplits[*digits]
 	if !ok {
 		fmt.Fprintf(stderr, "seal pretrain: --digits must be grouped or single, not %q\n", *digits)
 		return 2
@@ -92,7 +92,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	if *longSteps > 0 {
 		cfg.Long = &tiny.LongPhase{Steps: *longSteps, Batch: *longBatch, SeqLen: *longSeq, LR: *longLR, Warmup: *longWarmup}
 	}
-	if err := pretrain(ctx, b, *out, *seed, *chars, mix, *arcDocs, *arcEdits, pattern, cfg, stdout, stderr); err != nil {
+	if err := pretrain(ctx, b, *out, *seed, *chars, mix, *arcDocs, *arcEdits, split, cfg, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "seal pretrain: %v\n", err)
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintf(stderr, "run the same command again to resume from the last checkpoint\n")
@@ -109,7 +109,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, chars int, mix world.Mix, arcDocs, arcEdits int, pattern string, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
+func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, chars int, mix world.Mix, arcDocs, arcEdits int, split digitSplit, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(filepath.Join(out, "data"), 0o755); err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, ch
 	for _, d := range docs {
 		total += len(d)
 	}
-	tok, err := trainedTokenizer(out, docs, cfg.Model.VocabSize, pattern)
+	tok, err := trainedTokenizer(out, docs, cfg.Model.VocabSize, split)
 	if err != nil {
 		return err
 	}
@@ -168,17 +168,17 @@ func pretrainReport(line *progressLine, stdout io.Writer) func(tiny.Progress) {
 
 // trainedTokenizer trains the BPE tokenizer once and reuses it on a resumed run, so the
 // token ids of a checkpoint never change under it. A folder whose tokenizer splits numbers
-// otherwise than pattern does is refused (its checkpoints were made on other token ids).
-func trainedTokenizer(out string, docs []string, vocab int, pattern string) (*tokenizer.Tokenizer, error) {
+// otherwise than split does is refused (its checkpoints were made on other token ids).
+func trainedTokenizer(out string, docs []string, vocab int, split digitSplit) (*tokenizer.Tokenizer, error) {
 	path := filepath.Join(out, "tokenizer.json")
 	if _, err := os.Stat(path); err == nil {
 		tok, err := tokenizer.Load(path)
-		if err == nil && !slices.ContainsFunc(tok.Summary().PreTokenizers, func(st string) bool { return strings.Contains(st, patternName(pattern)) }) {
+		if err == nil && !slices.ContainsFunc(tok.Summary().PreTokenizers, func(st string) bool { return strings.Contains(st, split.summary) }) {
 			return nil, fmt.Errorf("%s splits numbers otherwise than the --digits asked for: resume with the --digits the folder was made with, or start another folder", path)
 		}
 		return tok, err
 	}
-	tok, err := tokenizer.Train(docs, tokenizer.TrainConfig{VocabSize: vocab, MinFrequency: 2, Pattern: pattern, Added: []string{bosToken, eosToken}, BOS: bosToken})
+	tok, err := tokenizer.Train(docs, tokenizer.TrainConfig{VocabSize: vocab, MinFrequency: 2, Pattern: split.pattern, Added: []string{bosToken, eosToken}, BOS: bosToken})
 	if err != nil {
 		return nil, err
 	}
@@ -193,10 +193,11 @@ func trainedTokenizer(out string, docs []string, vocab int, pattern string) (*to
 	return tok, os.WriteFile(filepath.Join(out, "tokenizer_config.json"), []byte(tc), 0o644)
 }
 
-// patternName is how a tokenizer's summary names pattern's pre-tokenizer.
-func patternName(pattern string) string {
-	if pattern == tokenizer.PatternQwen2 {
-		return "qwen2 pattern"
-	}
-	return "llama3 pattern"
+// digitSplit is a --digits value: the tokenizer's pre-tokenizer pattern, and how a
+// tokenizer's summary names that pre-tokenizer (to know a folder's on resume).
+type digitSplit struct{ pattern, summary string }
+
+var digitSplits = map[string]digitSplit{
+	"grouped": {tokenizer.PatternLlama3, "llama3 pattern"},
+	"single":  {tokenizer.PatternQwen2, "qwen2 pattern"},
 }

@@ -39,6 +39,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&mix.DrillInContext, "drill-in-context", mix.DrillInContext, "in-context questions per drill passage (facts seen only there: where reading the prompt is learned)")
 	fs.BoolVar(&mix.DrillTogether, "drill-together", mix.DrillTogether, "a drill passage's in-context questions in one document, the passage read once for them all")
 	fs.Float64Var(&mix.FreshWorlds, "fresh-worlds", mix.FreshWorlds, "further worlds (other seeds) whose subjects join the drill, each passage in one self-edit and --drill-in-context in-context documents, too many to memorise (a fraction: that share of the last world's subjects)")
+	fs.Float64Var(&mix.SelfQAShare, "self-qa-share", mix.SelfQAShare, "share of the self-edit documents written in the self-qa style (every fact of the passage asked and answered) instead of as implications")
 	arcDocs := fs.Int("arc-docs", procedural.PretrainCorpusDocs, "procedural ARC tasks in the corpus (each a few demonstrations and the answer, in the TTT text format)")
 	arcEdits := fs.Int("arc-edit-docs", procedural.PretrainSelfEditDocs, "ARC self-edit documents in the corpus (a task's self-edit prompt and a JSON config of varied quality)")
 	vocab := fs.Int("vocab", 4096, "tokenizer vocabulary size")
@@ -68,8 +69,8 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if bad := !(mix.SelfEditShare >= 0 && mix.SelfEditShare <= 1 && mix.InContextShare >= 0 && mix.InContextShare <= 1) || mix.DrillInContext < 0 || !(mix.FreshWorlds >= 0 && mix.FreshWorlds <= 16); bad {
-		fmt.Fprintf(stderr, "seal pretrain: --self-edit-share and --in-context-share must lie in [0, 1], --drill-in-context be >= 0 and --fresh-worlds lie in [0, 16]\n")
+	if bad := !(mix.SelfEditShare >= 0 && mix.SelfEditShare <= 1 && mix.InContextShare >= 0 && mix.InContextShare <= 1 && mix.SelfQAShare >= 0 && mix.SelfQAShare <= 1) || mix.DrillInContext < 0 || !(mix.FreshWorlds >= 0 && mix.FreshWorlds <= 16); bad {
+		fmt.Fprintf(stderr, "seal pretrain: --self-edit-share, --in-context-share and --self-qa-share must lie in [0, 1], --drill-in-context be >= 0 and --fresh-worlds lie in [0, 16]\n")
 		return 2
 	}
 	split, ok := digitSplits[*digits]

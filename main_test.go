@@ -387,4 +387,7 @@ func TestPretrainCommand(t *testing.T) {
 	if code, _, errOut := runCmd("pretrain", "--out", t.TempDir(), "--fresh-worlds", "-1"); code != 2 || !strings.Contains(errOut, "--fresh-worlds lie in [0, 16]") {
 		t.Errorf("pretrain with -1 fresh worlds: %d %s", code, errOut)
 	}
+	if code, _, errOut := runCmd("pretrain", "--out", t.TempDir(), "--self-qa-share", "1.5"); code != 2 || !strings.Contains(errOut, "--self-qa-share must lie in [0, 1]") {
+		t.Errorf("pretrain with a self-qa share of 1.5: %d %s", code, errOut)
+	}
 }

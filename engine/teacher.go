@@ -25,8 +25,9 @@ import (
 //     $SEAL_TEACHER_KEY, never stored), asked with the self-edit prompt at temperature 0;
 //   - a local model folder (--teacher-dir), continuing the self-edit prompt with the
 //     run's sampling settings (--temperature 0 is greedy);
-//   - --teacher world: the synthetic world's own written implications of the passage,
-//     the perfect teacher for the embedded default's data.
+//   - --teacher world: the synthetic world's own written self-edit of the passage in the
+//     run's style (its implications, or with --style self-qa every fact the passage states
+//     asked and answered), the perfect teacher for the embedded default's data.
 
 // TeacherWorld is RunSpec.Teacher's one value: the synthetic world's implications.
 const TeacherWorld = "world"
@@ -58,6 +59,8 @@ func (s RunSpec) validateTeacher() error {
 		return fmt.Errorf("--teacher %q is not %q (an API teacher is --teacher-url, a model folder --teacher-dir)", s.Teacher, TeacherWorld)
 	case s.Teacher == TeacherWorld && s.Domain != "knowledge":
 		return fmt.Errorf("--teacher %s writes the synthetic world's implications of passages; --domain %s has none", TeacherWorld, s.Domain)
+	case s.Teacher == TeacherWorld && validStyle(s.Style) && worldWrites(s.Style) == "":
+		return fmt.Errorf("--teacher %s writes the synthetic world's implications or self-qa pairs; --style %s is neither", TeacherWorld, s.Style)
 	case redact.HasUserinfo(s.TeacherURL): // the spec is stored whole: no password may ride in it
 		return fmt.Errorf("--teacher-url %q: %w; give the key in $%s", redact.Secrets(s.TeacherURL), redact.ErrCredentialsInURL, teacherKeyEnv)
 	case s.TeacherURL != "" && strings.TrimSpace(s.TeacherModel) == "":
@@ -86,14 +89,14 @@ func (x *runner) openTeacher() error {
 	s := x.spec
 	switch {
 	case s.Teacher == TeacherWorld:
-		wt := worldTeacher{edits: map[int]string{}}
+		wt := worldTeacher{edits: map[int]string{}, style: worldWrites(s.Style)}
 		for t, task := range x.tasks {
 			p := task.(passageTask).Passage
-			imps, err := worldImplications(p)
+			edit, err := worldEdit(p, wt.style)
 			if err != nil {
 				return fmt.Errorf("--teacher %s: passage %d %q: %w", TeacherWorld, t, p.Title, err)
 			}
-			wt.edits[t] = world.NumberedList(imps)
+			wt.edits[t] = edit
 		}
 		x.teach = wt
 	case s.TeacherURL != "":
@@ -154,14 +157,61 @@ func (x *runner) closeTeacher() {
 	}
 }
 
-// worldTeacher is the synthetic world's written implications, by task.
-type worldTeacher struct{ edits map[int]string }
+// worldTeacher is the synthetic world's written self-edits, by task, in one style.
+type worldTeacher struct {
+	edits map[int]string
+	style knowledge.Style
+}
 
 func (w worldTeacher) write(_ *runner, t int, _ string, _ Where) (string, int, error) {
 	return w.edits[t], 0, nil
 }
-func (worldTeacher) settings() json.RawMessage { return json.RawMessage(`{"teacher":"world"}`) }
-func (worldTeacher) close()                    {}
+
+// settings name the style only where it is not implications, so the implications
+// teacher's stored settings read as they always have.
+func (w worldTeacher) settings() json.RawMessage {
+	if w.style == knowledge.StyleSelfQA {
+		return json.RawMessage(`{"teacher":"world","style":"self-qa"}`)
+	}
+	return json.RawMessage(`{"teacher":"world"}`)
+}
+func (worldTeacher) close() {}
+
+// worldWrites is the kind of edit the world teacher writes for a run's style: its
+// implications for the implications styles, its question and answer pairs for self-qa;
+// "" where it has none (rewrite, passage).
+func worldWrites(style string) knowledge.Style {
+	st, err := knowledge.ParseStyle(style)
+	switch {
+	case err != nil:
+		return ""
+	case st == knowledge.StyleSelfQA:
+		return st
+	case strings.HasPrefix(string(st), string(knowledge.StyleImplications)):
+		return knowledge.StyleImplications
+	}
+	return ""
+}
+
+// validStyle says whether style names a style (the knowledge domain refuses one that
+// does not, with its own message).
+func validStyle(style string) bool {
+	_, err := knowledge.ParseStyle(style)
+	return err == nil
+}
+
+// worldEdit is the world's edit of p of that kind: the implications as a numbered list,
+// or the self-qa pairs as a self-qa completion continues its primed prompt.
+func worldEdit(p knowledge.Passage, style knowledge.Style) (string, error) {
+	imps, err := worldImplications(p)
+	if err != nil {
+		return "", err
+	}
+	if style == knowledge.StyleSelfQA {
+		return world.SelfQAList(defaultWorld().SelfQA(p)), nil
+	}
+	return world.NumberedList(imps), nil
+}
 
 // defaultWorld is the embedded default's world (world.DefaultConfig), made once.
 var defaultWorld = sync.OnceValue(func() *world.World { return world.Generate(world.DefaultConfig()) })

@@ -129,6 +129,43 @@ func TestWorldTeacher(t *testing.T) {
 	}
 }
 
+// TestWorldTeacherSelfQA: with --style self-qa the world teacher writes every fact its
+// passage states as question and answer pairs, which train as one sequence per pair,
+// and its stored settings name the style.
+func TestWorldTeacherSelfQA(t *testing.T) {
+	dir := t.TempDir()
+	f, ps := worldFixture(t, dir, 2)
+	spec := smallSpec(f)
+	spec.Tasks, spec.K, spec.Rounds, spec.Teacher, spec.Style = 2, 1, 1, engine.TeacherWorld, "self-qa"
+	db, id, err := runToEnd(t, dir, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cands, _ := db.Candidates(id, true)
+	teach := byKind(cands, "teacher")
+	w := world.Generate(world.DefaultConfig())
+	for i, p := range ps {
+		c := teach[i]
+		pairs := w.SelfQA(p)
+		if len(pairs) < len(p.Questions) {
+			t.Fatalf("passage %d: %d self-qa pairs for %d questions: the pairs ask every fact the passage states", i, len(pairs), len(p.Questions))
+		}
+		for _, q := range pairs {
+			if !strings.Contains(p.Context, q.Answer) {
+				t.Errorf("passage %d: the pair %q -> %q answers with what the passage does not say", i, q.Question, q.Answer)
+			}
+		}
+		want := strings.TrimSpace(world.SelfQAList(pairs))
+		if c.Edit != want || c.Status != "done" || string(c.Sampling) != `{"teacher":"world","style":"self-qa"}` {
+			t.Errorf("passage %d: teacher candidate %q (%s, %s), want the self-qa pairs %q", i, c.Edit, c.Status, c.Sampling, want)
+		}
+		// The primed prompt wrote "Question 1: "; each pair is its own sequence, then the passage.
+		if seqs := knowledge.TrainSequences(c.Edit, p, true); len(seqs) != len(pairs)+1 || !strings.HasPrefix(seqs[0], p.Title+"\nQuestion 1: ") {
+			t.Errorf("passage %d: the teacher's pairs train as %q", i, seqs)
+		}
+	}
+}
+
 // fakeOpenAI answers chat completions with reply when the request carries key, and
 // counts the requests.
 func fakeOpenAI(t *testing.T, key, reply string) (*httptest.Server, *atomic.Int32) {
@@ -294,6 +331,7 @@ func TestTeacherSettingsRefused(t *testing.T) {
 		{func(s *engine.RunSpec) { s.TeacherURL, s.TeacherModel = "https://bob:pw123456@api.example/v1", "m" }, "SEAL_TEACHER_KEY"},
 		{func(s *engine.RunSpec) { s.Teacher, s.Mode = "world", "cpt" }, "--mode cpt"},
 		{func(s *engine.RunSpec) { s.Teacher, s.Style = "world", "passage" }, "--style passage"},
+		{func(s *engine.RunSpec) { s.Teacher, s.Style = "world", "rewrite" }, "--style rewrite is neither"},
 		{func(s *engine.RunSpec) { *s = engine.ARCSpec(); s.Model, s.Data, s.Teacher = "m", "d", "world" }, "--domain arc"},
 	} {
 		s := engine.DefaultSpec()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -34,6 +35,12 @@ type Mix struct {
 	// many enough that reading the prompt stays the only way to their facts. A fraction
 	// takes that share of the last world's subjects.
 	FreshWorlds float64
+	// SelfQAShare writes that share of the self-edit documents (train, drill and fresh
+	// subjects alike) in the self-qa style instead (SelfQADocument): every fact the
+	// passage states as a question and its answer, the closed-book form the edit is
+	// judged in. Which documents, and each question's wording, come from a random stream
+	// of their own, so the rest of the corpus is the same with or without them.
+	SelfQAShare float64
 }
 
 // DefaultMix is the embedded model's corpus.
@@ -68,15 +75,15 @@ func (w *World) Corpus(seed uint64, maxChars int) []string {
 // CorpusMix is Corpus made up as m says (DefaultMix gives Corpus's documents exactly).
 func (w *World) CorpusMix(seed uint64, maxChars int, m Mix) []string {
 	r := rand.New(rand.NewPCG(w.cfg.Seed^0xc0b905, seed))
+	edits := editWriter{qaShare: m.SelfQAShare, r: rand.New(rand.NewPCG(w.cfg.Seed^0x5e1f0a, seed))}
 	var docs []string
 	for _, p := range w.passages[Train] {
-		tellings := append([]rendering{{p, w.implics[p.Title]}}, w.retold[p.Title]...)
+		tellings := append([]rendering{w.telling(p)}, w.retold[p.Title]...)
 		for _, t := range tellings {
 			docs = append(docs, t.passage.Title+"\n"+t.passage.Context)
 		}
 		if r.Float64() < m.SelfEditShare {
-			t := tellings[r.IntN(len(tellings))]
-			docs = append(docs, SelfEditDocument(t.passage, t.implications))
+			docs = append(docs, edits.document(tellings[r.IntN(len(tellings))]))
 		}
 		for _, q := range p.Questions {
 			docs = append(docs, knowledge.QAPrompt(p, q)+q.Answer)
@@ -87,7 +94,7 @@ func (w *World) CorpusMix(seed uint64, maxChars int, m Mix) []string {
 		}
 	}
 	for _, p := range w.passages[Drill] {
-		docs = append(docs, drillDocuments(r, p, w.implics[p.Title], m)...)
+		docs = append(docs, drillDocuments(r, edits, w.telling(p), m)...)
 	}
 	for i, fresh := range w.freshWorlds(int(math.Ceil(m.FreshWorlds))) {
 		ps := fresh.passages
@@ -95,7 +102,7 @@ func (w *World) CorpusMix(seed uint64, maxChars int, m Mix) []string {
 			ps = ps[:int(math.Round(part*float64(len(ps))))]
 		}
 		for _, p := range ps {
-			docs = append(docs, drillDocuments(r, p, fresh.implics[p.Title], m)...)
+			docs = append(docs, drillDocuments(r, edits, fresh.world.telling(p), m)...)
 		}
 	}
 	r.Shuffle(len(docs), func(i, j int) { docs[i], docs[j] = docs[j], docs[i] })
@@ -114,8 +121,9 @@ func (w *World) CorpusMix(seed uint64, maxChars int, m Mix) []string {
 
 // drillDocuments are a drill subject's documents: its self-edit document, then its
 // in-context questions as m says.
-func drillDocuments(r *rand.Rand, p knowledge.Passage, implications []string, m Mix) []string {
-	docs := []string{SelfEditDocument(p, implications)}
+func drillDocuments(r *rand.Rand, edits editWriter, t rendering, m Mix) []string {
+	p := t.passage
+	docs := []string{edits.document(t)}
 	qs := drillQuestions(r, p.Questions, m.DrillInContext)
 	if m.DrillTogether && len(qs) > 0 {
 		return append(docs, inContextDocument(p, qs))
@@ -126,10 +134,10 @@ func drillDocuments(r *rand.Rand, p knowledge.Passage, implications []string, m 
 	return docs
 }
 
-// freshSubjects are the passages of another world, with their implications.
+// freshSubjects are the passages of another world.
 type freshSubjects struct {
 	passages []knowledge.Passage
-	implics  map[string][]string
+	world    *World
 }
 
 // freshWorlds generates n further worlds (w's sizes, other seeds), each one's names kept
@@ -151,7 +159,7 @@ func (w *World) freshWorlds(n int) []freshSubjects {
 		cfg.Seed = w.cfg.Seed + uint64(k)*0x9e3779b97f4a7c15
 		o := generate(cfg, taken)
 		reserve(o)
-		out = append(out, freshSubjects{passages: append(o.passages[Train], o.passages[Drill]...), implics: o.implics})
+		out = append(out, freshSubjects{passages: append(o.passages[Train], o.passages[Drill]...), world: o})
 	}
 	return out
 }
@@ -165,6 +173,68 @@ func SelfEditDocument(p knowledge.Passage, implications []string) string {
 	b.WriteString(NumberedList(implications))
 	b.WriteString("\n")
 	return b.String()
+}
+
+// editWriter writes subjects' self-edit documents: in the implications style, or a share
+// (Mix.SelfQAShare) in the self-qa style, drawn from its own random stream.
+type editWriter struct {
+	qaShare float64
+	r       *rand.Rand
+}
+
+func (e editWriter) document(t rendering) string {
+	if e.qaShare > 0 && e.r.Float64() < e.qaShare {
+		return SelfQADocument(t.passage, selfQAPairs(e.r, t.facts))
+	}
+	return SelfEditDocument(t.passage, t.implications)
+}
+
+// telling is the passage's own rendering (not a retelling) with what the world wrote for it.
+func (w *World) telling(p knowledge.Passage) rendering {
+	return rendering{p, w.implics[p.Title], w.facts[p.Title]}
+}
+
+// SelfQADocument is the self-edit prompt for p in the self-qa style (which ends with the
+// primed "Question 1: ") followed by qs as SelfQAList writes them and a blank line.
+func SelfQADocument(p knowledge.Passage, qs []knowledge.Question) string {
+	return knowledge.SelfEditPrompt(knowledge.StyleSelfQA, p) + SelfQAList(qs) + "\n"
+}
+
+// SelfQAList writes question and answer pairs as a self-qa edit continues its primed
+// prompt: "q1\nAnswer: a1\nQuestion 2: q2\nAnswer: a2\n" (the prompt already wrote
+// "Question 1: ").
+func SelfQAList(qs []knowledge.Question) string {
+	var b strings.Builder
+	for i, q := range qs {
+		if i > 0 {
+			b.WriteString("Question " + strconv.Itoa(i+1) + ": ")
+		}
+		b.WriteString(q.Question + "\nAnswer: " + q.Answer + "\n")
+	}
+	return b.String()
+}
+
+// selfQAPairs asks every fact once, in a wording drawn at random from its wordings.
+func selfQAPairs(r *rand.Rand, facts []fact) []knowledge.Question {
+	out := make([]knowledge.Question, len(facts))
+	for i, f := range facts {
+		out[i] = knowledge.Question{Question: one(r, f.questions...), Answer: f.answer}
+	}
+	return out
+}
+
+// SelfQA is the world's self-qa edit of one of its passages (found by its title): every
+// fact the passage states, asked once in one of the world's wordings and answered. The
+// wordings are drawn from a stream seeded by the title, so the same passage always gets
+// the same pairs. A title the world does not know gives nil.
+func (w *World) SelfQA(p knowledge.Passage) []knowledge.Question {
+	facts, ok := w.facts[p.Title]
+	if !ok {
+		return nil
+	}
+	h := fnv.New64a()
+	h.Write([]byte(p.Title))
+	return selfQAPairs(rand.New(rand.NewPCG(w.cfg.Seed, h.Sum64())), facts)
 }
 
 // NumberedList writes lines as "1. a\n2. b\n".

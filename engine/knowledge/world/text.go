@@ -66,8 +66,8 @@ func (e *entity) sibWord() string {
 }
 
 // render writes the passage of major entity i: its sentences, 3 to 5 questions over the
-// facts it states, and its implications.
-func (w *World) render(r *rand.Rand, i int) (knowledge.Passage, []string) {
+// facts it states, its implications and every fact it states.
+func (w *World) render(r *rand.Rand, i int) rendering {
 	e := &w.ents[i]
 	var d draft
 	switch e.kind {
@@ -88,7 +88,7 @@ func (w *World) render(r *rand.Rand, i int) (knowledge.Passage, []string) {
 		fa := d.facts[f]
 		p.Questions = append(p.Questions, knowledge.Question{Question: one(r, fa.questions...), Answer: fa.answer})
 	}
-	return p, d.imps
+	return rendering{p, d.imps, d.facts}
 }
 
 func (w *World) renderPerson(r *rand.Rand, e *entity, d *draft) {

@@ -57,10 +57,12 @@ const Version = 2
 // of new entities extractable once trained on: the skill the inner loop relies on.
 const Retellings = 2
 
-// rendering is one telling of a passage and the implications written for it.
+// rendering is one telling of a passage, the implications written for it and every fact
+// it states with all its question wordings (its Questions ask only a few of them).
 type rendering struct {
 	passage      knowledge.Passage
 	implications []string
+	facts        []fact
 }
 
 // Split names a partition of the entities.
@@ -130,6 +132,7 @@ type World struct {
 	ents     []entity
 	passages map[Split][]knowledge.Passage
 	implics  map[string][]string // by title
+	facts    map[string][]fact   // by title: every fact a passage states, for self-QA edits
 	names    map[Split][]string
 	// retold holds, by title, further renderings of each train passage (other wordings,
 	// other optional sentences and questions) with their implications: the corpus's
@@ -176,6 +179,7 @@ func generate(cfg Config, reserved map[string]bool) *World {
 		cfg:      cfg,
 		passages: map[Split][]knowledge.Passage{},
 		implics:  map[string][]string{},
+		facts:    map[string][]fact{},
 		names:    map[Split][]string{},
 	}
 	nm := newNamer(r)
@@ -202,17 +206,16 @@ func generate(cfg Config, reserved map[string]bool) *World {
 		if !e.major {
 			continue
 		}
-		p, imps := w.render(r, i)
-		w.passages[e.split] = append(w.passages[e.split], p)
-		w.implics[p.Title] = imps
+		t := w.render(r, i)
+		w.passages[e.split] = append(w.passages[e.split], t.passage)
+		w.implics[t.passage.Title], w.facts[t.passage.Title] = t.implications, t.facts
 	}
 	rr := rand.New(rand.NewPCG(cfg.Seed, 0x7e7e11))
 	w.retold = map[string][]rendering{}
 	for i := range w.ents {
 		if e := &w.ents[i]; e.major && e.split == Train {
 			for range Retellings {
-				p, imps := w.render(rr, i)
-				w.retold[e.name] = append(w.retold[e.name], rendering{p, imps})
+				w.retold[e.name] = append(w.retold[e.name], w.render(rr, i))
 			}
 		}
 	}

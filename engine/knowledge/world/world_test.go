@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -571,5 +572,59 @@ func TestCorpusFreshWorlds(t *testing.T) {
 	half := len(w.CorpusMix(9, 0, m)) - len(w.CorpusMix(9, 0, Mix{SelfEditShare: 0.5, InContextShare: 0.3, DrillInContext: 1}))
 	if one := len(w.freshWorlds(1)[0].passages); half != 2*int(math.Round(float64(one)/2)) {
 		t.Errorf("half a fresh world added %d documents, for %d subjects in a whole one (a self-edit and an in-context document each)", half, one)
+	}
+}
+
+// TestCorpusSelfQA: Mix.SelfQAShare turns that share of the self-edit documents into
+// self-qa ones (the self-qa prompt, then every fact of the passage asked once and
+// answered with the passage's own words) and changes nothing else.
+func TestCorpusSelfQA(t *testing.T) {
+	w := Generate(smallConfig(4))
+	m := Mix{SelfEditShare: 0.5, InContextShare: 0.3, DrillInContext: 1}
+	base := w.CorpusMix(9, 0, m)
+	m.SelfQAShare = 0.5
+	docs := w.CorpusMix(9, 0, m)
+	if again := w.CorpusMix(9, 0, m); !slices.Equal(docs, again) {
+		t.Fatal("the same mix and seed gave two corpora")
+	}
+	if len(docs) != len(base) {
+		t.Fatalf("%d documents with self-qa ones, %d without: they replace self-edit documents", len(docs), len(base))
+	}
+	qaPrompt := knowledge.SelfEditPrompt(knowledge.StyleSelfQA, knowledge.Passage{Title: "T", Context: "C"})
+	qaInstruction := qaPrompt[:strings.Index(qaPrompt, "\n")]
+	implications, selfQA := 0, 0
+	for i, d := range docs {
+		if !strings.HasPrefix(d, qaInstruction) {
+			if strings.HasPrefix(d, "Let us read") {
+				implications++
+			}
+			if d != base[i] {
+				t.Fatalf("document %d changed with self-qa documents though it is not one: %q, was %q", i, d, base[i])
+			}
+			continue
+		}
+		selfQA++
+		if !strings.HasPrefix(base[i], "Let us read") {
+			t.Fatalf("self-qa document %d took the place of %q, not of a self-edit document", i, base[i])
+		}
+		head, pairs, _ := strings.Cut(d, "\n\nQuestion 1: ")
+		context := strings.SplitN(head, "\n", 5)[4]
+		n := 0
+		for _, line := range strings.Split(strings.TrimSpace(pairs), "\n") {
+			if a, ok := strings.CutPrefix(line, "Answer: "); ok {
+				n++
+				if !strings.Contains(context, a) {
+					t.Fatalf("a self-qa answer %q the passage does not state: %q", a, d)
+				}
+			} else if n > 0 && !strings.HasPrefix(line, "Question "+strconv.Itoa(n+1)+": ") {
+				t.Fatalf("line %q of %q is neither an answer nor question %d", line, d, n+1)
+			}
+		}
+		if n < 3 {
+			t.Fatalf("a self-qa document with %d pairs, want every fact of its passage (at least 3): %q", n, d)
+		}
+	}
+	if total := implications + selfQA; selfQA < total/3 || selfQA > 2*total/3 {
+		t.Errorf("%d self-qa documents of %d self-edit documents, want about half", selfQA, total)
 	}
 }

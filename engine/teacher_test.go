@@ -72,19 +72,30 @@ func worldFixture(t *testing.T, dir string, n int) (fixture, []knowledge.Passage
 	return f, ps
 }
 
-// TestWorldTeacher: --teacher world scores each passage's written implications as a
-// teacher candidate, trained as a self-edit is (one sequence per line plus the
-// passage), summarized as "teacher", and never kept for the policy update.
-func TestWorldTeacher(t *testing.T) {
+// worldTeacherRun runs --teacher world in a style on the default world's first two val
+// passages, one self-edit each and one round, and gives the run and its candidates.
+func worldTeacherRun(t *testing.T, style string) (*store.DB, int64, engine.RunSpec, []knowledge.Passage, []store.Candidate) {
+	t.Helper()
 	dir := t.TempDir()
 	f, ps := worldFixture(t, dir, 2)
 	spec := smallSpec(f)
-	spec.Tasks, spec.K, spec.Rounds, spec.Teacher = 2, 1, 1, engine.TeacherWorld
+	spec.Tasks, spec.K, spec.Rounds, spec.Teacher, spec.Style = 2, 1, 1, engine.TeacherWorld, style
 	db, id, err := runToEnd(t, dir, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cands, _ := db.Candidates(id, true)
+	cands, err := db.Candidates(id, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, id, spec, ps, cands
+}
+
+// TestWorldTeacher: --teacher world scores each passage's written implications as a
+// teacher candidate, trained as a self-edit is (one sequence per line plus the
+// passage), summarized as "teacher", and never kept for the policy update.
+func TestWorldTeacher(t *testing.T) {
+	db, id, spec, ps, cands := worldTeacherRun(t, "implications")
 	teach := byKind(cands, "teacher")
 	w := world.Generate(world.DefaultConfig())
 	for i, p := range ps {
@@ -123,7 +134,7 @@ func TestWorldTeacher(t *testing.T) {
 	g := newFixture(t, t.TempDir())
 	spec = smallSpec(g)
 	spec.Teacher = engine.TeacherWorld
-	_, _, err = runToEnd(t, t.TempDir(), spec)
+	_, _, err := runToEnd(t, t.TempDir(), spec)
 	if err == nil || !strings.Contains(err.Error(), `"Varn"`) || !strings.Contains(err.Error(), "--teacher world") {
 		t.Errorf("a passage the world lacks: %v", err)
 	}
@@ -133,15 +144,7 @@ func TestWorldTeacher(t *testing.T) {
 // passage states as question and answer pairs, which train as one sequence per pair,
 // and its stored settings name the style.
 func TestWorldTeacherSelfQA(t *testing.T) {
-	dir := t.TempDir()
-	f, ps := worldFixture(t, dir, 2)
-	spec := smallSpec(f)
-	spec.Tasks, spec.K, spec.Rounds, spec.Teacher, spec.Style = 2, 1, 1, engine.TeacherWorld, "self-qa"
-	db, id, err := runToEnd(t, dir, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cands, _ := db.Candidates(id, true)
+	_, _, _, ps, cands := worldTeacherRun(t, "self-qa")
 	teach := byKind(cands, "teacher")
 	w := world.Generate(world.DefaultConfig())
 	for i, p := range ps {

@@ -30,7 +30,8 @@ func selectKernels(f kernelFeatures) *kernelSet {
 		}
 		return ks
 	case f.avx2FMA:
-		return &kernelSet{name: "avx2+fma 6x16 gemm, avx2+fma gemv", gemm: avx2Gemm, narrow: avx2Gemm, asmPack: true, asmGemv: true}
+		return &kernelSet{name: "avx2+fma 6x16 gemm, avx2+fma gemv, avx2 few-rows", gemm: avx2Gemm, narrow: avx2Gemm, asmPack: true, asmGemv: true,
+			smallM: &smallMAVX2, maxSmall: maxSmallRowsAVX2}
 	}
 	return &kernelSet{name: "generic Go 4x4 gemm, Go gemv, Go few-rows", gemm: genericGemm, narrow: genericGemm, smallM: &smallMGo, maxSmall: maxFewRows}
 }

@@ -1,8 +1,9 @@
 //go:build ignore
 
 // gen_smallm writes smallm_amd64.s, the AVX-512 kernels of the few-rows product (see smallm.go): one
-// function per number of rows of A (1..smallMGroup), for float32 and for bfloat16 B. The kernels differ
-// only in how many accumulators they keep, which Go assembly cannot loop over, hence the generator.
+// function per number of rows of A (1..smallMGroup), for float32 and for bfloat16 B; and the AVX2
+// ones, for 1..avx2Group rows (16 YMM registers hold no more accumulators). The kernels differ only in
+// how many accumulators they keep, which Go assembly cannot loop over, hence the generator.
 //
 //	go run gen_smallm.go   (go generate ./models/cpu)
 package main
@@ -14,6 +15,10 @@ import (
 )
 
 const group = 6 // rows of A per kernel call at most: 4·6 accumulators + 4 B rows + 1 A vector = 29 of 32 ZMM
+
+// avx2Group is the AVX2 kernels' most rows of A: 4·3 accumulators + 4 B rows = 16 of 16 YMM, A read as
+// the FMAs' memory operand.
+const avx2Group = 3
 
 func main() {
 	var b bytes.Buffer
@@ -30,6 +35,15 @@ func main() {
 	for _, bf16 := range []bool{false, true} {
 		for m := 1; m <= group; m++ {
 			kernel(p, m, bf16)
+		}
+	}
+	p("")
+	p("// The AVX2 kernels: the same product for M <= %d rows of A, k a multiple of 16 and > 0, in two 8-wide", avx2Group)
+	p("// halves per step. Accumulator of (i, r): Y(4i+r); B pieces in Y12..Y15; A read by the FMAs from")
+	p("// memory (L1: its rows are a few KiB), which leaves no register for it.")
+	for _, bf16 := range []bool{false, true} {
+		for m := 1; m <= avx2Group; m++ {
+			kernelAVX2(p, m, bf16)
 		}
 	}
 	if err := os.WriteFile("smallm_amd64.s", b.Bytes(), 0o644); err != nil {
@@ -53,11 +67,17 @@ func xAddr(i int) string {
 	return fmt.Sprintf("(%s)(R10*2)", base)
 }
 
-func kernel(p func(string, ...any), m int, bf16 bool) {
-	name, elem, esize := fmt.Sprintf("smallMF32x%d", m), "float32", 4
-	if bf16 {
-		name, elem, esize = fmt.Sprintf("smallMBF16x%d", m), "uint16", 2
+// at puts a displacement of off bytes before an address (off 0: as it is).
+func at(off int, addr string) string {
+	if off == 0 {
+		return addr
 	}
+	return fmt.Sprintf("%d%s", off, addr)
+}
+
+// header loads the arguments: CX = k, SI = b, R8 = ldb in bytes, R9 = 3·R8, DI = x, R10 = ldx in bytes,
+// R11 = DI + 3·R10 when there are more than three rows of A, R12 = eight rows of B ahead of SI.
+func header(p func(string, ...any), name, elem string, esize, m int) {
 	p("")
 	p("// func %s(k int, b *%s, ldb int, x *float32, ldx int, out *float32)", name, elem)
 	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
@@ -73,11 +93,72 @@ func kernel(p func(string, ...any), m int, bf16 bool) {
 		p("\tLEAQ (R10)(R10*2), R11")
 		p("\tADDQ DI, R11")
 	}
+	p("\tLEAQ (SI)(R8*8), R12")
+}
+
+func kernelAVX2(p func(string, ...any), m int, bf16 bool) {
+	name, elem, esize := fmt.Sprintf("smallMF32AVX2x%d", m), "float32", 4
+	if bf16 {
+		name, elem, esize = fmt.Sprintf("smallMBF16AVX2x%d", m), "uint16", 2
+	}
+	header(p, name, elem, esize, m)
+	for a := 0; a < 4*m; a++ {
+		p("\tVXORPS Y%d, Y%d, Y%d", a, a, a)
+	}
+	p("")
+	p("loop:")
+	rows := []string{"(SI)", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R9*1)"}
+	for h := 0; h < 2; h++ {
+		for r, addr := range rows {
+			if bf16 {
+				p("\tVPMOVZXWD %s, Y%d", at(16*h, addr), 12+r)
+				p("\tVPSLLD    $16, Y%d, Y%d", 12+r, 12+r)
+			} else {
+				p("\tVMOVUPS   %s, Y%d", at(32*h, addr), 12+r)
+			}
+		}
+		for i := 0; i < m; i++ {
+			for r := 0; r < 4; r++ {
+				p("\tVFMADD231PS %s, Y%d, Y%d", at(32*h, xAddr(i)), 12+r, 4*i+r)
+			}
+		}
+	}
+	// As the AVX-512 kernels: the rows of B eight ahead, into L2.
+	for _, addr := range []string{"(R12)", "(R12)(R8*1)", "(R12)(R8*2)", "(R12)(R9*1)"} {
+		p("\tPREFETCHT1 %s", addr)
+	}
+	p("\tADDQ $%d, SI", 16*esize)
+	p("\tADDQ $%d, R12", 16*esize)
+	p("\tADDQ $64, DI")
+	p("\tSUBQ $16, CX")
+	p("\tJNZ  loop")
+	p("")
+	// Sums: [ΣY(4i), ΣY(4i+1), ΣY(4i+2), ΣY(4i+3)] in X12, through Y12..Y14, free after the loop.
+	p("\tMOVQ out+40(FP), DX")
+	for i := 0; i < m; i++ {
+		a := 4 * i
+		p("\tVHADDPS Y%d, Y%d, Y12", a+1, a)
+		p("\tVHADDPS Y%d, Y%d, Y13", a+3, a+2)
+		p("\tVHADDPS Y13, Y12, Y12")
+		p("\tVEXTRACTF128 $1, Y12, X14")
+		p("\tVADDPS X14, X12, X12")
+		p("\tVMOVUPS X12, %d(DX)", 16*i)
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+func kernel(p func(string, ...any), m int, bf16 bool) {
+	name, elem, esize := fmt.Sprintf("smallMF32x%d", m), "float32", 4
+	if bf16 {
+		name, elem, esize = fmt.Sprintf("smallMBF16x%d", m), "uint16", 2
+	}
+	header(p, name, elem, esize, m)
 	// R12 runs eight rows of B ahead (two blocks of four): each block's rows are separate short
 	// streams (a 1B model's row is one 4 KiB page) that the hardware prefetcher learns too late, so
 	// the kernel asks for the lines itself, into L2. A 256 MiB bf16 B, 2 threads, alternating runs:
 	// 38 -> 46 GB/s at 1 row, 32 -> 47 at 5 rows; 4 rows ahead gave 45/47, PREFETCHT0 43/43.
-	p("\tLEAQ (SI)(R8*8), R12")
+	// (header sets R12.)
 	for a := 0; a < 4*m; a++ {
 		p("\tVPXORD Z%d, Z%d, Z%d", a, a, a)
 	}

@@ -13,7 +13,7 @@ import (
 // (the FMA peak). At m = 5 the kernel matches the GEMM kernel's rate, so a batch-5 step is bound by
 // the FMA units once the weights stream faster than 2 bytes per 10 flops.
 func BenchmarkSmallMKernel(b *testing.B) {
-	if !activeKernels.asmGemv || activeKernels.smallM == nil || !activeKernels.smallM.asm {
+	if !hostFeatures.avx512 { // the kernels it calls are the AVX-512 ones
 		b.Skip("no AVX-512 few-rows kernels on this machine")
 	}
 	const k, reps = 1024, 100

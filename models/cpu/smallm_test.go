@@ -9,7 +9,7 @@ import (
 // to the float64 reference on odd shapes: k not a multiple of 16 (the Go tail), n not a multiple of 4 (the
 // last rows of W in Go), padded leading dimensions, alpha/beta, A transposed (gathered), 1-3 threads, and
 // rows that split into groups (7 = 4+3, 13 = 5+4+4). withKernelPaths runs it on the AVX-512 kernels, on
-// the AVX2 path (which does not take it) and on the Go kernels.
+// the AVX2 ones and on the Go kernels.
 func TestSmallRows(t *testing.T) {
 	withKernelPaths(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(11, 12))

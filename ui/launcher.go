@@ -125,7 +125,7 @@ var launcherFields = []field{
 	floatField("min grounding", "min-grounding", 64, func(s *engine.RunSpec) float64 { return s.MinGrounding }, func(s *engine.RunSpec, f float64) { s.MinGrounding = f }),
 	boolField("review gate", "review", func(s *engine.RunSpec) *bool { return &s.ReviewGate }),
 	boolField("baselines", "baselines", func(s *engine.RunSpec) *bool { return &s.Baselines }),
-	textField("teacher", "teacher", "none (world: the synthetic world's written implications)", func(s *engine.RunSpec) *string { return &s.Teacher }),
+	textField("teacher", "teacher", "none (world: the synthetic world's own edit, implications or self-qa pairs as the style asks)", func(s *engine.RunSpec) *string { return &s.Teacher }),
 	textField("name", "name", "mode, model and time", func(s *engine.RunSpec) *string { return &s.Name }),
 }
 

@@ -75,9 +75,14 @@ func at(off int, addr string) string {
 	return fmt.Sprintf("%d%s", off, addr)
 }
 
-// header loads the arguments: CX = k, SI = b, R8 = ldb in bytes, R9 = 3·R8, DI = x, R10 = ldx in bytes,
-// R11 = DI + 3·R10 when there are more than three rows of A, R12 = eight rows of B ahead of SI.
-func header(p func(string, ...any), name, elem string, esize, m int) {
+// header opens kernel smallM<F32|BF16><isa>x<m> and loads its arguments: CX = k, SI = b, R8 = ldb in
+// bytes, R9 = 3·R8, DI = x, R10 = ldx in bytes, R11 = DI + 3·R10 when there are more than three rows
+// of A, R12 = eight rows of B ahead of SI (for prefetch). It returns the size of B's elements.
+func header(p func(string, ...any), isa string, m int, bf16 bool) (esize int) {
+	name, elem, esize := fmt.Sprintf("smallMF32%sx%d", isa, m), "float32", 4
+	if bf16 {
+		name, elem, esize = fmt.Sprintf("smallMBF16%sx%d", isa, m), "uint16", 2
+	}
 	p("")
 	p("// func %s(k int, b *%s, ldb int, x *float32, ldx int, out *float32)", name, elem)
 	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
@@ -93,23 +98,46 @@ func header(p func(string, ...any), name, elem string, esize, m int) {
 		p("\tLEAQ (R10)(R10*2), R11")
 		p("\tADDQ DI, R11")
 	}
+	// R12 runs eight rows of B ahead (two blocks of four): each block's rows are separate short
+	// streams (a 1B model's row is one 4 KiB page) that the hardware prefetcher learns too late, so
+	// the kernel asks for the lines itself, into L2. A 256 MiB bf16 B, 2 threads, alternating runs:
+	// 38 -> 46 GB/s at 1 row, 32 -> 47 at 5 rows; 4 rows ahead gave 45/47, PREFETCHT0 43/43.
 	p("\tLEAQ (SI)(R8*8), R12")
+	return esize
+}
+
+// bRows are the addresses of the four rows of B a step loads.
+var bRows = []string{"(SI)", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R9*1)"}
+
+// prefetch asks for the lines of the four rows of B eight rows ahead, into L2 (see header).
+func prefetch(p func(string, ...any)) {
+	for _, addr := range []string{"(R12)", "(R12)(R8*1)", "(R12)(R8*2)", "(R12)(R9*1)"} {
+		p("\tPREFETCHT1 %s", addr)
+	}
+}
+
+// advance moves every pointer past the 16 elements of a step and loops while k lasts.
+func advance(p func(string, ...any), esize, m int) {
+	p("\tADDQ $%d, SI", 16*esize)
+	p("\tADDQ $%d, R12", 16*esize)
+	p("\tADDQ $64, DI")
+	if m > 3 {
+		p("\tADDQ $64, R11")
+	}
+	p("\tSUBQ $16, CX")
+	p("\tJNZ  loop")
+	p("")
 }
 
 func kernelAVX2(p func(string, ...any), m int, bf16 bool) {
-	name, elem, esize := fmt.Sprintf("smallMF32AVX2x%d", m), "float32", 4
-	if bf16 {
-		name, elem, esize = fmt.Sprintf("smallMBF16AVX2x%d", m), "uint16", 2
-	}
-	header(p, name, elem, esize, m)
+	esize := header(p, "AVX2", m, bf16)
 	for a := 0; a < 4*m; a++ {
 		p("\tVXORPS Y%d, Y%d, Y%d", a, a, a)
 	}
 	p("")
 	p("loop:")
-	rows := []string{"(SI)", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R9*1)"}
 	for h := 0; h < 2; h++ {
-		for r, addr := range rows {
+		for r, addr := range bRows {
 			if bf16 {
 				p("\tVPMOVZXWD %s, Y%d", at(16*h, addr), 12+r)
 				p("\tVPSLLD    $16, Y%d, Y%d", 12+r, 12+r)
@@ -123,16 +151,8 @@ func kernelAVX2(p func(string, ...any), m int, bf16 bool) {
 			}
 		}
 	}
-	// As the AVX-512 kernels: the rows of B eight ahead, into L2.
-	for _, addr := range []string{"(R12)", "(R12)(R8*1)", "(R12)(R8*2)", "(R12)(R9*1)"} {
-		p("\tPREFETCHT1 %s", addr)
-	}
-	p("\tADDQ $%d, SI", 16*esize)
-	p("\tADDQ $%d, R12", 16*esize)
-	p("\tADDQ $64, DI")
-	p("\tSUBQ $16, CX")
-	p("\tJNZ  loop")
-	p("")
+	prefetch(p)
+	advance(p, esize, m)
 	// Sums: [ΣY(4i), ΣY(4i+1), ΣY(4i+2), ΣY(4i+3)] in X12, through Y12..Y14, free after the loop.
 	p("\tMOVQ out+40(FP), DX")
 	for i := 0; i < m; i++ {
@@ -149,23 +169,13 @@ func kernelAVX2(p func(string, ...any), m int, bf16 bool) {
 }
 
 func kernel(p func(string, ...any), m int, bf16 bool) {
-	name, elem, esize := fmt.Sprintf("smallMF32x%d", m), "float32", 4
-	if bf16 {
-		name, elem, esize = fmt.Sprintf("smallMBF16x%d", m), "uint16", 2
-	}
-	header(p, name, elem, esize, m)
-	// R12 runs eight rows of B ahead (two blocks of four): each block's rows are separate short
-	// streams (a 1B model's row is one 4 KiB page) that the hardware prefetcher learns too late, so
-	// the kernel asks for the lines itself, into L2. A 256 MiB bf16 B, 2 threads, alternating runs:
-	// 38 -> 46 GB/s at 1 row, 32 -> 47 at 5 rows; 4 rows ahead gave 45/47, PREFETCHT0 43/43.
-	// (header sets R12.)
+	esize := header(p, "", m, bf16)
 	for a := 0; a < 4*m; a++ {
 		p("\tVPXORD Z%d, Z%d, Z%d", a, a, a)
 	}
 	p("")
 	p("loop:")
-	rows := []string{"(SI)", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R9*1)"}
-	for r, addr := range rows {
+	for r, addr := range bRows {
 		if bf16 {
 			p("\tVPMOVZXWD %s, Z%d", addr, 24+r)
 			p("\tVPSLLD    $16, Z%d, Z%d", 24+r, 24+r)
@@ -173,24 +183,14 @@ func kernel(p func(string, ...any), m int, bf16 bool) {
 			p("\tVMOVUPS   %s, Z%d", addr, 24+r)
 		}
 	}
-	for _, addr := range []string{"(R12)", "(R12)(R8*1)", "(R12)(R8*2)", "(R12)(R9*1)"} {
-		p("\tPREFETCHT1 %s", addr)
-	}
+	prefetch(p)
 	for i := 0; i < m; i++ {
 		p("\tVMOVUPS   %s, Z28", xAddr(i))
 		for r := 0; r < 4; r++ {
 			p("\tVFMADD231PS Z%d, Z28, Z%d", 24+r, 4*i+r)
 		}
 	}
-	p("\tADDQ $%d, SI", 16*esize)
-	p("\tADDQ $%d, R12", 16*esize)
-	p("\tADDQ $64, DI")
-	if m > 3 {
-		p("\tADDQ $64, R11")
-	}
-	p("\tSUBQ $16, CX")
-	p("\tJNZ  loop")
-	p("")
+	advance(p, esize, m)
 	// Sums: each row's four ZMM accumulators to YMM (high half added to low), moved to Y0..Y3 (VHADDPS
 	// has no EVEX form, so it cannot reach Y16 and up), then [ΣY0, ΣY1, ΣY2, ΣY3] in X0.
 	p("\tMOVQ out+40(FP), DX")

@@ -35,23 +35,31 @@ const maxSmallRowsAVX2 = 16
 // (smallMF32, smallMBF16), not through func values, so that out stays on the caller's stack.
 type smallMKernels struct {
 	name   string
-	asm    bool // the assembly kernels of smallm_amd64.s, else the Go ones
-	avx2   bool // the AVX2 ones among them, else AVX-512
+	isa    smallMISA
 	kAlign int
 }
 
+// smallMISA says which kernels of a set run: the Go ones, or those of smallm_amd64.s.
+type smallMISA int
+
+const (
+	smallMInGo smallMISA = iota
+	smallMInAVX512
+	smallMInAVX2
+)
+
 var (
-	smallMGo     = smallMKernels{name: "Go", kAlign: 1}
-	smallMAVX512 = smallMKernels{name: "avx512", asm: true, kAlign: 16}
-	smallMAVX2   = smallMKernels{name: "avx2", asm: true, avx2: true, kAlign: 16}
+	smallMGo     = smallMKernels{name: "Go", isa: smallMInGo, kAlign: 1}
+	smallMAVX512 = smallMKernels{name: "avx512", isa: smallMInAVX512, kAlign: 16}
+	smallMAVX2   = smallMKernels{name: "avx2", isa: smallMInAVX2, kAlign: 16}
 )
 
 func (s *smallMKernels) f32(rows, k int, b []float32, ldb int, x []float32, ldx int, out *[4 * smallMGroup]float32) {
-	switch {
-	case s.avx2:
+	switch s.isa {
+	case smallMInAVX2:
 		smallMF32AVX2(rows, k, b, ldb, x, ldx, out)
 		return
-	case s.asm:
+	case smallMInAVX512:
 		smallMF32Asm(rows, k, b, ldb, x, ldx, out)
 		return
 	}
@@ -59,11 +67,11 @@ func (s *smallMKernels) f32(rows, k int, b []float32, ldb int, x []float32, ldx 
 }
 
 func (s *smallMKernels) bf16(rows, k int, b []uint16, ldb int, x []float32, ldx int, out *[4 * smallMGroup]float32) {
-	switch {
-	case s.avx2:
+	switch s.isa {
+	case smallMInAVX2:
 		smallMBF16AVX2(rows, k, b, ldb, x, ldx, out)
 		return
-	case s.asm:
+	case smallMInAVX512:
 		smallMBF16Asm(rows, k, b, ldb, x, ldx, out)
 		return
 	}

@@ -40,7 +40,7 @@ func smallMBF16x5(k int, b *uint16, ldb int, x *float32, ldx int, out *float32)
 //go:noescape
 func smallMBF16x6(k int, b *uint16, ldb int, x *float32, ldx int, out *float32)
 
-// The AVX2 kernels (same file): up to avx2Group rows of A.
+// The AVX2 kernels (same file): up to smallMGroupAVX2 rows of A.
 
 //go:noescape
 func smallMF32AVX2x1(k int, b *float32, ldb int, x *float32, ldx int, out *float32)

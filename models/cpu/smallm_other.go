@@ -2,7 +2,7 @@
 
 package cpu
 
-// The assembly few-rows kernels exist on amd64 only; elsewhere smallMKernels.asm is never set.
+// The assembly few-rows kernels exist on amd64 only; elsewhere no kernel set names them (smallMKernels.isa).
 
 func smallMF32Asm(rows, k int, b []float32, ldb int, x []float32, ldx int, out *[4 * smallMGroup]float32) {
 	panic("cpu: no assembly")

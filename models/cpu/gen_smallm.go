@@ -2,8 +2,9 @@
 
 // gen_smallm writes smallm_amd64.s, the AVX-512 kernels of the few-rows product (see smallm.go): one
 // function per number of rows of A (1..smallMGroup), for float32 and for bfloat16 B; and the AVX2
-// ones, for 1..avx2Group rows (16 YMM registers hold no more accumulators). The kernels differ only in
-// how many accumulators they keep, which Go assembly cannot loop over, hence the generator.
+// ones, for 1..avx2Group rows against four rows of B (16 YMM registers hold no more accumulators) and
+// for avx2PairsFrom..smallMGroup rows against two rows of B at a time. The kernels differ only in how
+// many accumulators they keep, which Go assembly cannot loop over, hence the generator.
 //
 //	go run gen_smallm.go   (go generate ./models/cpu)
 package main
@@ -19,6 +20,10 @@ const group = 6 // rows of A per kernel call at most: 4·6 accumulators + 4 B ro
 // avx2Group is the AVX2 kernels' most rows of A: 4·3 accumulators + 4 B rows = 16 of 16 YMM, A read as
 // the FMAs' memory operand.
 const avx2Group = 3
+
+// avx2PairsFrom..group rows of A go to the AVX2 pair kernels instead (kernelAVX2Pairs): two rows of B
+// at a time, so that up to six rows of A fit one call and B is widened once for all of them.
+const avx2PairsFrom = 4
 
 func main() {
 	var b bytes.Buffer
@@ -44,6 +49,17 @@ func main() {
 	for _, bf16 := range []bool{false, true} {
 		for m := 1; m <= avx2Group; m++ {
 			kernelAVX2(p, m, bf16)
+		}
+	}
+	p("")
+	p("// The AVX2 pair kernels: the same product for %d..%d rows of A, in two passes over k, one per pair", avx2PairsFrom, group)
+	p("// of rows of B (pass 0: rows 0 and 1, pass 1: rows 2 and 3). Accumulator of (i, r): Y(2i+r); the")
+	p("// pass's two B pieces in Y12, Y13; A's piece in Y14, loaded once and used by both FMAs. Against")
+	p("// two calls of the kernels above (3 + 2 rows), B is widened once for all rows of A and each piece")
+	p("// of A is loaded once per two FMAs instead of being the memory operand of every FMA.")
+	for _, bf16 := range []bool{false, true} {
+		for m := avx2PairsFrom; m <= group; m++ {
+			kernelAVX2Pairs(p, m, bf16)
 		}
 	}
 	if err := os.WriteFile("smallm_amd64.s", b.Bytes(), 0o644); err != nil {
@@ -163,6 +179,74 @@ func kernelAVX2(p func(string, ...any), m int, bf16 bool) {
 		p("\tVEXTRACTF128 $1, Y12, X14")
 		p("\tVADDPS X14, X12, X12")
 		p("\tVMOVUPS X12, %d(DX)", 16*i)
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// kernelAVX2Pairs writes smallM<F32|BF16>AVX2x<m> for m > avx2Group. AX keeps k and BX the bytes a pass
+// moved the pointers, to rewind them for the second pass; each pass stores its two sums per row of A.
+func kernelAVX2Pairs(p func(string, ...any), m int, bf16 bool) {
+	esize := header(p, "AVX2", m, bf16)
+	p("\tMOVQ out+40(FP), DX")
+	p("\tMOVQ CX, AX")
+	for pass := 0; pass < 2; pass++ {
+		rows := bRows[2*pass : 2*pass+2]
+		label := fmt.Sprintf("pass%d", pass)
+		if pass == 1 { // rewind A, B and the prefetch pointer to the start of k
+			p("\tMOVQ AX, CX")
+			p("\tMOVQ AX, BX")
+			p("\tSHLQ $%d, BX", map[int]int{2: 1, 4: 2}[esize])
+			p("\tSUBQ BX, SI")
+			p("\tSUBQ BX, R12")
+			p("\tMOVQ AX, BX")
+			p("\tSHLQ $2, BX")
+			p("\tSUBQ BX, DI")
+			if m > 3 {
+				p("\tSUBQ BX, R11")
+			}
+		}
+		for a := 0; a < 2*m; a++ {
+			p("\tVXORPS Y%d, Y%d, Y%d", a, a, a)
+		}
+		p("")
+		p("%s:", label)
+		for h := 0; h < 2; h++ {
+			for r, addr := range rows {
+				if bf16 {
+					p("\tVPMOVZXWD %s, Y%d", at(16*h, addr), 12+r)
+					p("\tVPSLLD    $16, Y%d, Y%d", 12+r, 12+r)
+				} else {
+					p("\tVMOVUPS   %s, Y%d", at(32*h, addr), 12+r)
+				}
+			}
+			for i := 0; i < m; i++ {
+				p("\tVMOVUPS   %s, Y14", at(32*h, xAddr(i)))
+				for r := range rows {
+					p("\tVFMADD231PS Y%d, Y14, Y%d", 12+r, 2*i+r)
+				}
+			}
+		}
+		for _, addr := range []string{"(R12)", "(R12)(R8*1)", "(R12)(R8*2)", "(R12)(R9*1)"}[2*pass : 2*pass+2] {
+			p("\tPREFETCHT1 %s", addr)
+		}
+		p("\tADDQ $%d, SI", 16*esize)
+		p("\tADDQ $%d, R12", 16*esize)
+		p("\tADDQ $64, DI")
+		if m > 3 {
+			p("\tADDQ $64, R11")
+		}
+		p("\tSUBQ $16, CX")
+		p("\tJNZ  %s", label)
+		p("")
+		// Sums of row i: [ΣY(2i), ΣY(2i+1), ...] in X12's low half, stored at out[i·4 + 2·pass].
+		for i := 0; i < m; i++ {
+			p("\tVHADDPS Y%d, Y%d, Y12", 2*i+1, 2*i)
+			p("\tVEXTRACTF128 $1, Y12, X13")
+			p("\tVADDPS X13, X12, X12")
+			p("\tVHADDPS X12, X12, X12")
+			p("\tVMOVLPS X12, %d(DX)", 16*i+8*pass)
+		}
 	}
 	p("\tVZEROUPPER")
 	p("\tRET")

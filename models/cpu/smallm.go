@@ -16,10 +16,6 @@ import "sync"
 // rows are done in groups, each reading the four rows of B again from L1/L2, not from memory.
 const smallMGroup = 6
 
-// smallMGroupAVX2 is the most rows of A one AVX2 kernel call handles (16 YMM registers: 12
-// accumulators and four rows of B); smallMF32AVX2 makes two calls for up to smallMGroup rows.
-const smallMGroupAVX2 = 3
-
 // maxSmallRowsAVX512 is the most rows of A for which the AVX-512 few-rows kernels beat packing B for
 // the GEMM kernel (BenchmarkSmallRows).
 const maxSmallRowsAVX512 = 16

@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"sync"
 	"unsafe"
+
+	"seal/models/safetensors"
 )
 
 // Sgemm computes C[m×n] = alpha·op(A)·op(B) + beta·C with op(X) = Xᵀ when transX, for row-major float32
@@ -68,6 +70,7 @@ type gemmProblem struct {
 	ldb            int
 	c              []float32
 	ldc            int
+	roundA         bool // A is rounded to bf16 as packA packs it (SgemmBF16Dot without the dot kernels)
 }
 
 // gemmSpan is how many elements a rows×cols row-major matrix with row stride ld spans.
@@ -160,11 +163,11 @@ func (p *gemmProblem) run() {
 		gemmScaleC(p.m, p.n, p.beta, p.c, p.ldc)
 		return
 	}
-	if p.transB && p.m <= activeKernels.maxSmall && !p.dot {
+	if p.smallRowsPath() {
 		p.smallRows()
 		return
 	}
-	if p.m <= maxFewRows && !p.dot {
+	if p.fewRowsPath() {
 		p.fewRows()
 		return
 	}
@@ -187,6 +190,14 @@ func (p *gemmProblem) run() {
 	}
 	p.parallel(kern, threads)
 }
+
+// smallRowsPath and fewRowsPath say which of run's unpacked paths takes p: there A is read in place,
+// everywhere else through packA.
+func (p *gemmProblem) smallRowsPath() bool {
+	return p.transB && p.m <= activeKernels.maxSmall && !p.dot
+}
+
+func (p *gemmProblem) fewRowsPath() bool { return p.m <= maxFewRows && !p.dot }
 
 // parallel is the multi-threaded driver. For each kc×nc block of B: the threads pack it together into
 // one shared buffer (it lives in the shared L3), then share out the work on it as a grid of tasks, an
@@ -419,6 +430,11 @@ func (p *gemmProblem) packA(dst []float32, mr, i0, mc, p0, kc int) {
 		if rows < mr {
 			for q := 0; q < kc; q++ {
 				clear(d[q*mr+rows : q*mr+mr])
+			}
+		}
+		if p.roundA {
+			for q, v := range d[:kc*mr] {
+				d[q] = gemmWidenBF16(safetensors.F32ToBF16(v))
 			}
 		}
 	}

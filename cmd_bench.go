@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"seal/models/bench"
 )
@@ -15,9 +16,14 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	skip1B := fs.Bool("skip-1b", false, "leave out the Llama-3.2-1B-shaped model (2.5 GB of weights)")
 	compare := fs.Bool("compare-torch", false, "then run the same shapes in PyTorch on the CPU and print both with the ratio")
 	script := fs.String("torch-script", "", "the PyTorch reference script (default: tools/torchbench/torchbench.py in the module root)")
+	limit := fs.Duration("torch-limit", 30*time.Minute, "the longest PyTorch's run of one model may take before it is stopped and left out (0: no limit)")
 	device := addDeviceFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
+	}
+	if *limit < 0 {
+		fmt.Fprintf(stderr, "seal bench: --torch-limit %v: want 0 (no limit) or a positive duration\n", *limit)
+		return 2
 	}
 	torchScript, err := torchScriptFor(*compare, *script)
 	if err != nil {
@@ -44,7 +50,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	// After seal's figures, never beside them: the two would share the cores.
-	report, err := bench.RunTorch(bench.TorchPython, torchScript, *quick, *skip1B, stderr)
+	report, err := bench.RunTorch(bench.TorchPython, torchScript, bench.TorchOptions{Quick: *quick, Skip1B: *skip1B, Limit: *limit}, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal bench: --compare-torch: %v\n", err)
 		return 1

@@ -183,8 +183,8 @@ func TestBenchCommandRuns(t *testing.T) {
 	}
 }
 
-// TestBenchTorchFlags: a bad --torch-script is a usage error naming the flag, before
-// anything is measured.
+// TestBenchTorchFlags: a bad --torch-script or --torch-limit is a usage error naming the flag,
+// before anything is measured.
 func TestBenchTorchFlags(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "torchbench.py")
 	for _, args := range [][]string{
@@ -195,6 +195,9 @@ func TestBenchTorchFlags(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, "--torch-script") || out != "" {
 			t.Errorf("%v: code %d, stdout %q, stderr %q; want 2 and an error naming --torch-script", args, code, out, errOut)
 		}
+	}
+	if code, out, errOut := runCmd("bench", "--compare-torch", "--torch-limit", "-1m"); code != 2 || !strings.Contains(errOut, "--torch-limit -1m0s") || out != "" {
+		t.Errorf("a negative --torch-limit: code %d, stdout %q, stderr %q; want 2 and an error naming it", code, out, errOut)
 	}
 }
 

@@ -1,10 +1,13 @@
 package bench
 
 import (
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const cannedTorch = `{"torch": "1.13.0a0", "threads": [1, 2], "models": [
@@ -89,7 +92,7 @@ func TestTorchScriptQuick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := RunTorch(TorchPython, script, true, true, nil)
+	r, err := RunTorch(TorchPython, script, TorchOptions{Quick: true, Skip1B: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,5 +105,61 @@ func TestTorchScriptQuick(t *testing.T) {
 	}
 	if m.DecodePk <= 0 || m.TrainPk < m.DecodePk || m.Decode1T < 1 || m.TrainT < 1 {
 		t.Errorf("peaks or thread counts missing: %+v", m)
+	}
+}
+
+// A model whose PyTorch run passes the time limit is stopped, with the processes it started, and named
+// in the comparison; the models that finished are compared. The fake interpreter answers the small
+// model at once and, for the 1B one, starts a child that sleeps (as the script measures in children)
+// and waits for it.
+func TestRunTorchStopsAModelPastTheLimit(t *testing.T) {
+	dir := t.TempDir()
+	small := strings.ReplaceAll(cannedTorch[:strings.Index(cannedTorch, ",\n {\"model\": \"1b\"")]+"]}", "\n", " ")
+	fake := filepath.Join(dir, "python")
+	pidFile := filepath.Join(dir, "child.pid")
+	script := "#!/bin/sh\ncase \"$*\" in\n*'--only 1b'*) sleep 60 & echo $! > " + pidFile + "; wait ;;\n*'--only small'*) echo '" + small + "' ;;\n*) exit 3 ;;\nesac\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r, err := RunTorch(fake, "torchbench.py", TorchOptions{Limit: 2 * time.Second}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("RunTorch took %v: the stopped run's child held it", d)
+	}
+	if pid, err := os.ReadFile(pidFile); err != nil {
+		t.Errorf("the 1b run's child never started: %v", err)
+	} else if stat, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/stat"); err == nil && !strings.Contains(string(stat), ") Z ") {
+		t.Errorf("the stopped run's child %s still runs: %s", strings.TrimSpace(string(pid)), stat)
+	}
+	if len(r.Models) != 1 || r.Models[0].Model != "small" || !strings.Contains(r.Stopped["1b"], "time limit (2s, --torch-limit)") {
+		t.Fatalf("report %+v, stopped %v: want the small model compared and the 1b one stopped", r.Models, r.Stopped)
+	}
+	var b strings.Builder
+	PrintComparison(&b, []Figures{
+		{Model: "small", Hidden: 256, Layers: 4, Vocab: 2048, Rank: 8, Decode1: 1000, Decode5: 1500, Train: 3000},
+		{Model: "1b", Hidden: 2048, Layers: 16, Vocab: 128256, Rank: 32, Decode1: 9, Decode5: 30, Train: 13},
+	}, r)
+	for _, want := range []string{"small model decode batch 1, tokens/s", "1b model: PyTorch's run stopped at its time limit (2s, --torch-limit), not compared"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("comparison lacks %q:\n%s", want, b.String())
+		}
+	}
+	// Every model stopped: an error naming the limit. A run that fails otherwise: an error naming it.
+	slow := filepath.Join(dir, "slow")
+	if err := os.WriteFile(slow, []byte("#!/bin/sh\nsleep 60\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RunTorch(slow, "torchbench.py", TorchOptions{Limit: time.Second, Skip1B: true}, io.Discard); err == nil || !strings.Contains(err.Error(), "every model's run stopped") {
+		t.Errorf("all stopped: %v, want an error saying so", err)
+	}
+	broken := filepath.Join(dir, "broken")
+	if err := os.WriteFile(broken, []byte("#!/bin/sh\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RunTorch(broken, "torchbench.py", TorchOptions{Limit: time.Minute, Skip1B: true}, io.Discard); err == nil || !strings.Contains(err.Error(), "--only small") {
+		t.Errorf("a failing run: %v, want an error naming the command", err)
 	}
 }

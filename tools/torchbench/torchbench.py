@@ -8,7 +8,9 @@ Llama-3.2-1B's shape with random bf16 weights. Each figure is the best of 1 and 
 (torch.set_num_threads); each (model, threads) runs in its own child process, so that peak
 memory (VmHWM, reset before loading as seal bench does) is that model's own.
 
-  /usr/bin/python3 tools/torchbench/torchbench.py [--quick] [--skip-1b] [--threads 1,2]
+  /usr/bin/python3 tools/torchbench/torchbench.py [--quick] [--skip-1b | --only small|1b] [--threads 1,2]
+
+seal bench runs it once per model (--only), each under its own time limit (--torch-limit).
 """
 import argparse
 import json
@@ -268,6 +270,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="a few tokens (for tests), not figures to report")
     p.add_argument("--skip-1b", action="store_true", help="leave out the Llama-3.2-1B-shaped model")
+    p.add_argument("--only", choices=["small", "1b"], help="measure this model alone")
     p.add_argument("--threads", default="1,2", help="thread counts to try, best of them (default 1,2)")
     p.add_argument("--config", default=os.path.join(ROOT, "models/tiny/default/config.json"),
                    help="the small model's config.json")
@@ -279,7 +282,8 @@ def main():
     import torch
     threads = [int(t) for t in args.threads.split(",") if t]
     models = []
-    for name in ["small"] + ([] if args.skip_1b else ["1b"]):
+    names = [args.only] if args.only else ["small"] + ([] if args.skip_1b else ["1b"])
+    for name in names:
         runs = []
         for t in threads:
             cmd = [sys.executable, os.path.abspath(__file__), "--model", name, "--threads-one", str(t),

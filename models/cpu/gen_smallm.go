@@ -145,6 +145,17 @@ func advance(p func(string, ...any), esize, m int) {
 	p("")
 }
 
+// loadBAVX2 loads the h-th 8-wide half of a step's piece of the row of B at addr into Y<reg> as
+// float32 (bf16: zero-extended and shifted into the high half).
+func loadBAVX2(p func(string, ...any), h int, addr string, reg int, bf16 bool) {
+	if bf16 {
+		p("\tVPMOVZXWD %s, Y%d", at(16*h, addr), reg)
+		p("\tVPSLLD    $16, Y%d, Y%d", reg, reg)
+		return
+	}
+	p("\tVMOVUPS   %s, Y%d", at(32*h, addr), reg)
+}
+
 func kernelAVX2(p func(string, ...any), m int, bf16 bool) {
 	esize := header(p, "AVX2", m, bf16)
 	for a := 0; a < 4*m; a++ {
@@ -154,12 +165,7 @@ func kernelAVX2(p func(string, ...any), m int, bf16 bool) {
 	p("loop:")
 	for h := 0; h < 2; h++ {
 		for r, addr := range bRows {
-			if bf16 {
-				p("\tVPMOVZXWD %s, Y%d", at(16*h, addr), 12+r)
-				p("\tVPSLLD    $16, Y%d, Y%d", 12+r, 12+r)
-			} else {
-				p("\tVMOVUPS   %s, Y%d", at(32*h, addr), 12+r)
-			}
+			loadBAVX2(p, h, addr, 12+r, bf16)
 		}
 		for i := 0; i < m; i++ {
 			for r := 0; r < 4; r++ {
@@ -213,12 +219,7 @@ func kernelAVX2Pairs(p func(string, ...any), m int, bf16 bool) {
 		p("%s:", label)
 		for h := 0; h < 2; h++ {
 			for r, addr := range rows {
-				if bf16 {
-					p("\tVPMOVZXWD %s, Y%d", at(16*h, addr), 12+r)
-					p("\tVPSLLD    $16, Y%d, Y%d", 12+r, 12+r)
-				} else {
-					p("\tVMOVUPS   %s, Y%d", at(32*h, addr), 12+r)
-				}
+				loadBAVX2(p, h, addr, 12+r, bf16)
 			}
 			for i := 0; i < m; i++ {
 				p("\tVMOVUPS   %s, Y14", at(32*h, xAddr(i)))

@@ -163,3 +163,27 @@ func TestRunTorchStopsAModelPastTheLimit(t *testing.T) {
 		t.Errorf("a failing run: %v, want an error naming the command", err)
 	}
 }
+
+// FuzzParseTorchReport: whatever the script prints, parsing never panics, and a report it accepts has
+// every figure the comparison divides by, so printing it beside seal's figures cannot panic either.
+func FuzzParseTorchReport(f *testing.F) {
+	f.Add([]byte(cannedTorch))
+	f.Add([]byte(`{"torch": "1.13", "models": []}`))
+	f.Add([]byte(`{"torch": "x", "threads": [2], "models": [{"model": "small", "hidden": 256, "layers": 4, "vocab": 2048, "decode_batch1": 1, "decode_batch5": 1, "train": 1}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ParseTorchReport(data)
+		if err != nil {
+			if !strings.Contains(err.Error(), "torchbench output") {
+				t.Fatalf("error %v does not name the torchbench output", err)
+			}
+			return
+		}
+		for _, m := range r.Models {
+			if m.Decode1 <= 0 || m.Decode5 <= 0 || m.Train <= 0 || m.Hidden <= 0 {
+				t.Fatalf("accepted a model without a figure: %+v", m)
+			}
+		}
+		seal := []Figures{{Model: "small", Hidden: 256, Layers: 4, Vocab: 2048, Rank: 8, Decode1: 1, Decode5: 1, Train: 1}}
+		PrintComparison(io.Discard, seal, r)
+	})
+}

@@ -37,34 +37,31 @@ func main() {
 	p("// rows of B is loaded (and, for bf16, widened: zero-extend, shift left 16) once and multiplied into")
 	p("// all M rows of A, so B streams from memory once whatever M is. Accumulator of (i, r): Z(4i+r);")
 	p("// B pieces in Z24..Z27; the A vector in Z28.")
-	for _, bf16 := range []bool{false, true} {
-		for m := 1; m <= group; m++ {
-			kernel(p, m, bf16)
-		}
-	}
+	eachKernel(p, 1, group, kernel)
 	p("")
 	p("// The AVX2 kernels: the same product for M <= %d rows of A, k a multiple of 16 and > 0, in two 8-wide", avx2Group)
 	p("// halves per step. Accumulator of (i, r): Y(4i+r); B pieces in Y12..Y15; A read by the FMAs from")
 	p("// memory (L1: its rows are a few KiB), which leaves no register for it.")
-	for _, bf16 := range []bool{false, true} {
-		for m := 1; m <= avx2Group; m++ {
-			kernelAVX2(p, m, bf16)
-		}
-	}
+	eachKernel(p, 1, avx2Group, kernelAVX2)
 	p("")
 	p("// The AVX2 pair kernels: the same product for %d..%d rows of A, in two passes over k, one per pair", avx2PairsFrom, group)
 	p("// of rows of B (pass 0: rows 0 and 1, pass 1: rows 2 and 3). Accumulator of (i, r): Y(2i+r); the")
 	p("// pass's two B pieces in Y12, Y13; A's piece in Y14, loaded once and used by both FMAs. Against")
 	p("// two calls of the kernels above (3 + 2 rows), B is widened once for all rows of A and each piece")
 	p("// of A is loaded once per two FMAs instead of being the memory operand of every FMA.")
-	for _, bf16 := range []bool{false, true} {
-		for m := avx2PairsFrom; m <= group; m++ {
-			kernelAVX2Pairs(p, m, bf16)
-		}
-	}
+	eachKernel(p, avx2PairsFrom, group, kernelAVX2Pairs)
 	if err := os.WriteFile("smallm_amd64.s", b.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+}
+
+// eachKernel writes kernel's float32 and then its bfloat16 functions for from..to rows of A.
+func eachKernel(p func(string, ...any), from, to int, kernel func(p func(string, ...any), m int, bf16 bool)) {
+	for _, bf16 := range []bool{false, true} {
+		for m := from; m <= to; m++ {
+			kernel(p, m, bf16)
+		}
 	}
 }
 
@@ -125,15 +122,16 @@ func header(p func(string, ...any), isa string, m int, bf16 bool) (esize int) {
 // bRows are the addresses of the four rows of B a step loads.
 var bRows = []string{"(SI)", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R9*1)"}
 
-// prefetch asks for the lines of the four rows of B eight rows ahead, into L2 (see header).
-func prefetch(p func(string, ...any)) {
-	for _, addr := range []string{"(R12)", "(R12)(R8*1)", "(R12)(R8*2)", "(R12)(R9*1)"} {
+// prefetch asks for the lines of rows lo..hi-1 of the step's four rows of B eight rows ahead, into L2
+// (see header).
+func prefetch(p func(string, ...any), lo, hi int) {
+	for _, addr := range []string{"(R12)", "(R12)(R8*1)", "(R12)(R8*2)", "(R12)(R9*1)"}[lo:hi] {
 		p("\tPREFETCHT1 %s", addr)
 	}
 }
 
-// advance moves every pointer past the 16 elements of a step and loops while k lasts.
-func advance(p func(string, ...any), esize, m int) {
+// advance moves every pointer past the 16 elements of a step and loops back to label while k lasts.
+func advance(p func(string, ...any), esize, m int, label string) {
 	p("\tADDQ $%d, SI", 16*esize)
 	p("\tADDQ $%d, R12", 16*esize)
 	p("\tADDQ $64, DI")
@@ -141,7 +139,7 @@ func advance(p func(string, ...any), esize, m int) {
 		p("\tADDQ $64, R11")
 	}
 	p("\tSUBQ $16, CX")
-	p("\tJNZ  loop")
+	p("\tJNZ  %s", label)
 	p("")
 }
 
@@ -173,8 +171,8 @@ func kernelAVX2(p func(string, ...any), m int, bf16 bool) {
 			}
 		}
 	}
-	prefetch(p)
-	advance(p, esize, m)
+	prefetch(p, 0, 4)
+	advance(p, esize, m, "loop")
 	// Sums: [ΣY(4i), ΣY(4i+1), ΣY(4i+2), ΣY(4i+3)] in X12, through Y12..Y14, free after the loop.
 	p("\tMOVQ out+40(FP), DX")
 	for i := 0; i < m; i++ {
@@ -228,18 +226,8 @@ func kernelAVX2Pairs(p func(string, ...any), m int, bf16 bool) {
 				}
 			}
 		}
-		for _, addr := range []string{"(R12)", "(R12)(R8*1)", "(R12)(R8*2)", "(R12)(R9*1)"}[2*pass : 2*pass+2] {
-			p("\tPREFETCHT1 %s", addr)
-		}
-		p("\tADDQ $%d, SI", 16*esize)
-		p("\tADDQ $%d, R12", 16*esize)
-		p("\tADDQ $64, DI")
-		if m > 3 {
-			p("\tADDQ $64, R11")
-		}
-		p("\tSUBQ $16, CX")
-		p("\tJNZ  %s", label)
-		p("")
+		prefetch(p, 2*pass, 2*pass+2)
+		advance(p, esize, m, label)
 		// Sums of row i: [ΣY(2i), ΣY(2i+1), ...] in X12's low half, stored at out[i·4 + 2·pass].
 		for i := 0; i < m; i++ {
 			p("\tVHADDPS Y%d, Y%d, Y12", 2*i+1, 2*i)
@@ -268,14 +256,14 @@ func kernel(p func(string, ...any), m int, bf16 bool) {
 			p("\tVMOVUPS   %s, Z%d", addr, 24+r)
 		}
 	}
-	prefetch(p)
+	prefetch(p, 0, 4)
 	for i := 0; i < m; i++ {
 		p("\tVMOVUPS   %s, Z28", xAddr(i))
 		for r := 0; r < 4; r++ {
 			p("\tVFMADD231PS Z%d, Z28, Z%d", 24+r, 4*i+r)
 		}
 	}
-	advance(p, esize, m)
+	advance(p, esize, m, "loop")
 	// Sums: each row's four ZMM accumulators to YMM (high half added to low), moved to Y0..Y3 (VHADDPS
 	// has no EVEX form, so it cannot reach Y16 and up), then [ΣY0, ΣY1, ΣY2, ΣY3] in X0.
 	p("\tMOVQ out+40(FP), DX")

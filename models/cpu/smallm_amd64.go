@@ -85,8 +85,7 @@ func smallMBF16AVX2x6(k int, b *uint16, ldb int, x *float32, ldx int, out *float
 func smallMF32AVX2(rows, k int, b []float32, ldb int, x []float32, ldx int, out *[4 * smallMGroup]float32) {
 	_ = b[3*ldb+k-1]
 	_ = x[(rows-1)*ldx+k-1]
-	bp := &b[0]
-	xp, op := &x[0], &out[0]
+	bp, xp, op := &b[0], &x[0], &out[0]
 	switch rows {
 	case 1:
 		smallMF32AVX2x1(k, bp, ldb, xp, ldx, op)
@@ -108,8 +107,7 @@ func smallMF32AVX2(rows, k int, b []float32, ldb int, x []float32, ldx int, out 
 func smallMBF16AVX2(rows, k int, b []uint16, ldb int, x []float32, ldx int, out *[4 * smallMGroup]float32) {
 	_ = b[3*ldb+k-1]
 	_ = x[(rows-1)*ldx+k-1]
-	bp := &b[0]
-	xp, op := &x[0], &out[0]
+	bp, xp, op := &b[0], &x[0], &out[0]
 	switch rows {
 	case 1:
 		smallMBF16AVX2x1(k, bp, ldb, xp, ldx, op)

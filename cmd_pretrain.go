@@ -44,6 +44,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	arcEdits := fs.Int("arc-edit-docs", procedural.PretrainSelfEditDocs, "ARC self-edit documents in the corpus (a task's self-edit prompt and a JSON config of varied quality)")
 	vocab := fs.Int("vocab", 4096, "tokenizer vocabulary size")
 	digits := fs.String("digits", "grouped", "how the tokenizer splits numbers: grouped (up to three digits a token, as Llama 3) or single (one digit a token, as Qwen2: a number is copied digit by digit)")
+	words := fs.String("words", "glued", "how the tokenizer cuts words: glued (a word takes the space before it, as Llama 3: \" Anbelby\" mid-sentence, \"Anbelby\" at a line's start) or bare (the space a token of its own: a word is the same tokens wherever it stands)")
 	hidden := fs.Int("hidden", 256, "hidden size")
 	layers := fs.Int("layers", 4, "layers")
 	heads := fs.Int("heads", 8, "attention heads")
@@ -73,9 +74,9 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seal pretrain: --self-edit-share, --in-context-share and --self-qa-share must lie in [0, 1], --drill-in-context be >= 0 and --fresh-worlds lie in [0, 16]\n")
 		return 2
 	}
-	split, ok := digitSplits[*digits]
-	if !ok {
-		fmt.Fprintf(stderr, "seal pretrain: --digits must be grouped or single, not %q\n", *digits)
+	split, err := tokenSplitOf(*digits, *words)
+	if err != nil {
+		fmt.Fprintf(stderr, "seal pretrain: %v\n", err)
 		return 2
 	}
 	b, err := device.open("seal pretrain", stderr)
@@ -110,7 +111,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, chars int, mix world.Mix, arcDocs, arcEdits int, split digitSplit, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
+func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, chars int, mix world.Mix, arcDocs, arcEdits int, split tokenSplit, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(filepath.Join(out, "data"), 0o755); err != nil {
 		return err
 	}
@@ -170,12 +171,12 @@ func pretrainReport(line *progressLine, stdout io.Writer) func(tiny.Progress) {
 // trainedTokenizer trains the BPE tokenizer once and reuses it on a resumed run, so the
 // token ids of a checkpoint never change under it. A folder whose tokenizer splits numbers
 // otherwise than split does is refused (its checkpoints were made on other token ids).
-func trainedTokenizer(out string, docs []string, vocab int, split digitSplit) (*tokenizer.Tokenizer, error) {
+func trainedTokenizer(out string, docs []string, vocab int, split tokenSplit) (*tokenizer.Tokenizer, error) {
 	path := filepath.Join(out, "tokenizer.json")
 	if _, err := os.Stat(path); err == nil {
 		tok, err := tokenizer.Load(path)
-		if err == nil && !slices.ContainsFunc(tok.Summary().PreTokenizers, func(st string) bool { return strings.Contains(st, split.summary) }) {
-			return nil, fmt.Errorf("%s splits numbers otherwise than the --digits asked for: resume with the --digits the folder was made with, or start another folder", path)
+		if err == nil && !slices.ContainsFunc(tok.Summary().PreTokenizers, func(st string) bool { return strings.Contains(st, "("+split.summary+",") }) {
+			return nil, fmt.Errorf("%s splits text otherwise than the --digits and --words asked for: resume with the ones the folder was made with, or start another folder", path)
 		}
 		return tok, err
 	}
@@ -194,11 +195,21 @@ func trainedTokenizer(out string, docs []string, vocab int, split digitSplit) (*
 	return tok, os.WriteFile(filepath.Join(out, "tokenizer_config.json"), []byte(tc), 0o644)
 }
 
-// digitSplit is a --digits value: the tokenizer's pre-tokenizer pattern, and how a
-// tokenizer's summary names that pre-tokenizer (to know a folder's on resume).
-type digitSplit struct{ pattern, summary string }
+// tokenSplit is what --digits and --words ask of the tokenizer: its pre-tokenizer
+// pattern, and how a tokenizer's summary names it (to know a folder's on resume).
+type tokenSplit struct{ pattern, summary string }
 
-var digitSplits = map[string]digitSplit{
-	"grouped": {tokenizer.PatternLlama3, "llama3 pattern"},
-	"single":  {tokenizer.PatternQwen2, "qwen2 pattern"},
+func tokenSplitOf(digits, words string) (tokenSplit, error) {
+	if digits != "grouped" && digits != "single" {
+		return tokenSplit{}, fmt.Errorf("--digits must be grouped or single, not %q", digits)
+	}
+	if words != "glued" && words != "bare" {
+		return tokenSplit{}, fmt.Errorf("--words must be glued or bare, not %q", words)
+	}
+	return map[[2]string]tokenSplit{
+		{"grouped", "glued"}: {tokenizer.PatternLlama3, "llama3 pattern"},
+		{"single", "glued"}:  {tokenizer.PatternQwen2, "qwen2 pattern"},
+		{"grouped", "bare"}:  {tokenizer.PatternLlama3Bare, "llama3 bare-words pattern"},
+		{"single", "bare"}:   {tokenizer.PatternQwen2Bare, "qwen2 bare-words pattern"},
+	}[[2]string{digits, words}], nil
 }

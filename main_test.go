@@ -318,8 +318,6 @@ merge = true
 	}
 }
 
-// TestPretrainCommand makes a very small model from the synthetic world, resumes it,
-// and checks the folder is a complete, loadable model with its data splits.
 // TestPretrainDigits: --digits single trains a tokenizer that cuts numbers digit by digit, and
 // the folder is not resumed with the other setting (its token ids would change under it).
 func TestPretrainDigits(t *testing.T) {
@@ -342,6 +340,44 @@ func TestPretrainDigits(t *testing.T) {
 	}
 }
 
+// TestPretrainWords: --words bare trains a tokenizer whose words never take the space
+// before them (a word at a line's start is the same tokens as inside a sentence), the
+// folder is not resumed with glued words, and an unknown value is a usage error.
+func TestPretrainWords(t *testing.T) {
+	out := t.TempDir()
+	args := []string{"pretrain", "--long-steps", "0", "--out", out, "--arc-docs", "10", "--arc-edit-docs", "10", "--chars", "100000", "--vocab", "400", "--hidden", "32",
+		"--layers", "1", "--heads", "4", "--kv-heads", "2", "--intermediate", "64", "--steps", "2", "--batch", "1", "--seq", "32", "--words", "bare"}
+	if code, _, errOut := runCmd(args...); code != 0 {
+		t.Fatalf("pretrain --words bare: %d %s", code, errOut)
+	}
+	tok, err := tokenizer.Load(filepath.Join(out, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No token of its vocabulary glues a space (or a mark) to a letter, and a name is the
+	// same tokens at a line's start as mid-sentence.
+	glued := regexp.MustCompile(`[^\pL\pN'][\pL]`)
+	for id := range tok.VocabSize() {
+		if text, err := tok.Decode([]int{id}); err == nil && !tok.IsSpecial(id) && glued.MatchString(text) {
+			t.Errorf("--words bare: token %d is %q, a word glued to what stands before it", id, text)
+		}
+	}
+	line, mid := tok.Encode("Answer:\nAnbelby"), tok.Encode("took place in Anbelby in 1867.")
+	if name := line[len(tok.Encode("Answer:\n")):]; !slices.Equal(mid[len(tok.Encode("took place in ")):][:len(name)], name) {
+		t.Errorf("--words bare: %q is other tokens at a line's start (%v) than mid-sentence (%v)", "Anbelby", line, mid)
+	}
+	args[len(args)-1] = "glued"
+	if code, _, errOut := runCmd(args...); code != 1 || !strings.Contains(errOut, "--words") {
+		t.Errorf("a bare-words folder resumed with --words glued: %d %s", code, errOut)
+	}
+	args[len(args)-1] = "loose"
+	if code, _, errOut := runCmd(args...); code != 2 || !strings.Contains(errOut, `--words must be glued or bare, not "loose"`) {
+		t.Errorf("--words loose: %d %s", code, errOut)
+	}
+}
+
+// TestPretrainCommand makes a very small model from the synthetic world, resumes it,
+// and checks the folder is a complete, loadable model with its data splits.
 func TestPretrainCommand(t *testing.T) {
 	out, shipped := t.TempDir(), filepath.Join(t.TempDir(), "shipped")
 	args := []string{"pretrain", "--long-steps", "5", "--long-seq", "64", "--long-batch", "1", "--out", out, "--ship", shipped, "--arc-docs", "20", "--chars", "300000", "--vocab", "400", "--hidden", "32", "--layers", "1",

@@ -13,11 +13,17 @@ const (
 	PatternLlama3 = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 	// PatternQwen2 is the Qwen2/2.5/3 pattern: PatternLlama3 with single digits.
 	PatternQwen2 = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	// PatternLlama3Bare and PatternQwen2Bare are those patterns with bare words: a letter run
+	// never takes the space or mark before it, so a word is the same tokens at the start of
+	// a line as inside a sentence (as a number already is). A small model trained on a
+	// passage then learns the very tokens a question's answer starts with.
+	PatternLlama3Bare = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	PatternQwen2Bare  = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 	// PatternGPT2 is the pattern HF's ByteLevel pre-tokenizer uses when use_regex is true.
 	PatternGPT2 = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
 )
 
-// A scanner returns the end of the pattern's match that starts at i (< len(s)). The three
+// A scanner returns the end of the pattern's match that starts at i (< len(s)). The known
 // patterns match at every position (each character is a letter, number, whitespace or
 // "other", and each class has an alternative), so matches tile the input with no gaps.
 type scanner func(s string, i int) int
@@ -26,9 +32,13 @@ type scanner func(s string, i int) int
 func knownScanner(pattern string) (scanner, string, bool) {
 	switch pattern {
 	case PatternLlama3:
-		return func(s string, i int) int { return scanCL100K(s, i, 3) }, "llama3", true
+		return func(s string, i int) int { return scanCL100K(s, i, 3, false) }, "llama3", true
 	case PatternQwen2:
-		return func(s string, i int) int { return scanCL100K(s, i, 1) }, "qwen2", true
+		return func(s string, i int) int { return scanCL100K(s, i, 1, false) }, "qwen2", true
+	case PatternLlama3Bare:
+		return func(s string, i int) int { return scanCL100K(s, i, 3, true) }, "llama3 bare-words", true
+	case PatternQwen2Bare:
+		return func(s string, i int) int { return scanCL100K(s, i, 1, true) }, "qwen2 bare-words", true
 	case PatternGPT2:
 		return scanGPT2, "gpt2", true
 	}
@@ -143,8 +153,9 @@ func whitespaceTail(s string, i int, crlf bool) int {
 	return end
 }
 
-// scanCL100K implements PatternLlama3 (maxDigits 3) and PatternQwen2 (maxDigits 1).
-func scanCL100K(s string, i int, maxDigits int) int {
+// scanCL100K implements PatternLlama3 (maxDigits 3) and PatternQwen2 (maxDigits 1), and
+// with bare their bare-words forms (`\p{L}+` for `[^\r\n\p{L}\p{N}]?\p{L}+`).
+func scanCL100K(s string, i int, maxDigits int, bare bool) int {
 	// (?i:'s|'t|'re|'ve|'m|'ll|'d)
 	if s[i] == '\'' {
 		if e := contraction(s, i+1, true); e > 0 {
@@ -156,7 +167,7 @@ func scanCL100K(s string, i int, maxDigits int) int {
 	if c == clsLetter {
 		return runOf(s, i+n, clsLetter)
 	}
-	if c == clsOther || c == clsSpace {
+	if (c == clsOther || c == clsSpace) && !bare {
 		if j := i + n; j < len(s) {
 			if c2, n2 := classAt(s, j); c2 == clsLetter {
 				return runOf(s, j+n2, clsLetter)

@@ -26,9 +26,11 @@ func newRefSplitter(t testing.TB, head string) refSplitter {
 }
 
 var (
-	refLlama3 = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+`
-	refQwen2  = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+`
-	refGPT2   = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+`
+	refLlama3     = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+`
+	refQwen2      = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+`
+	refLlama3Bare = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+`
+	refQwen2Bare  = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+`
+	refGPT2       = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+`
 )
 
 func (r refSplitter) split(s string) []string {
@@ -92,7 +94,7 @@ func randomSplitText(r *rand.Rand, n int) string {
 func TestScannersMatchReference(t *testing.T) {
 	cases := []struct {
 		pattern, ref string
-	}{{PatternLlama3, refLlama3}, {PatternQwen2, refQwen2}, {PatternGPT2, refGPT2}}
+	}{{PatternLlama3, refLlama3}, {PatternQwen2, refQwen2}, {PatternLlama3Bare, refLlama3Bare}, {PatternQwen2Bare, refQwen2Bare}, {PatternGPT2, refGPT2}}
 	r := rand.New(rand.NewPCG(7, 7))
 	for _, c := range cases {
 		scan, name, ok := knownScanner(c.pattern)
@@ -115,6 +117,7 @@ func TestScannersMatchReference(t *testing.T) {
 func TestScannerExamples(t *testing.T) {
 	llama, _, _ := knownScanner(PatternLlama3)
 	qwen, _, _ := knownScanner(PatternQwen2)
+	bare, _, _ := knownScanner(PatternLlama3Bare)
 	for _, c := range []struct {
 		scan scanner
 		in   string
@@ -130,6 +133,9 @@ func TestScannerExamples(t *testing.T) {
 		{llama, "a \n\t b", []string{"a", " \n", "\t", " b"}},
 		{llama, "end.\r\n", []string{"end", ".\r\n"}},
 		{llama, "a\u00a0b", []string{"a", "\u00a0b"}},
+		{bare, "Answer:\nAnbelby", []string{"Answer", ":\n", "Anbelby"}},
+		{bare, "took place in Anbelby in 1867.", []string{"took", " ", "place", " ", "in", " ", "Anbelby", " ", "in", " ", "186", "7", "."}},
+		{bare, "  x's (y)", []string{" ", " ", "x", "'s", " (", "y", ")"}},
 		{scanGPT2, "Hello  world 2015's", []string{"Hello", " ", " world", " 2015", "'s"}},
 		{scanGPT2, "I'M", []string{"I", "'", "M"}},
 	} {
@@ -143,13 +149,16 @@ func FuzzScanners(f *testing.F) {
 	f.Add("Hello, world! It's 2024.\n\n  Done  ")
 	f.Add("'S 'ſ\u00a0x\r\n\t ")
 	llamaRef, qwenRef, gptRef := newRefSplitter(f, refLlama3), newRefSplitter(f, refQwen2), newRefSplitter(f, refGPT2)
+	llamaBareRef, qwenBareRef := newRefSplitter(f, refLlama3Bare), newRefSplitter(f, refQwen2Bare)
 	llama, _, _ := knownScanner(PatternLlama3)
 	qwen, _, _ := knownScanner(PatternQwen2)
+	llamaBare, _, _ := knownScanner(PatternLlama3Bare)
+	qwenBare, _, _ := knownScanner(PatternQwen2Bare)
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, c := range []struct {
 			scan scanner
 			ref  refSplitter
-		}{{llama, llamaRef}, {qwen, qwenRef}, {scanGPT2, gptRef}} {
+		}{{llama, llamaRef}, {qwen, qwenRef}, {llamaBare, llamaBareRef}, {qwenBare, qwenBareRef}, {scanGPT2, gptRef}} {
 			if got, want := scanAll(c.scan, s), c.ref.split(s); !slices.Equal(got, want) {
 				t.Fatalf("split(%q)\n got %q\nwant %q", s, got, want)
 			}

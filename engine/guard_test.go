@@ -59,7 +59,7 @@ func guardSpec(t testing.TB, tw tinyWorld, dir string, tasks []knowledge.Passage
 	s.Guard.Probes = 40
 	s.Tasks, s.QATokens, s.Baselines = len(tasks), 8, false
 	// An update strong enough that the small model learns four answers from one text.
-	s.Inner = engine.Update{Rank: 8, Alpha: 16, Targets: llama.Projections, LR: 3e-3, Epochs: 20, Batch: 1}
+	s.Inner = engine.Update{Rank: 8, Alpha: 16, Targets: llama.Projections, LR: 3e-3, Epochs: 30, Batch: 1}
 	return s
 }
 
@@ -146,6 +146,8 @@ func TestGuardStopsHarmfulEdit(t *testing.T) {
 		t.Fatalf("%d guard verdicts, want 3", len(vs))
 	}
 	for i, want := range []string{"pass", "reject", "pass"} {
+		r := vs[i].Retention
+		t.Logf("step %d: %s, probe accuracy %.3f -> %.3f (noise %.3f, n %d)", i, vs[i].Verdict, r.Before, r.After, r.Noise, r.N)
 		if vs[i].Verdict != want {
 			t.Errorf("step %d: verdict %s (%v), want %s", i, vs[i].Verdict, vs[i].Reasons, want)
 		}

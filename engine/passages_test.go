@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"seal/models/llama/llamatest"
@@ -72,14 +73,14 @@ func TestPassageFitsTheContext(t *testing.T) {
 	}
 	long := knowledge.Passage{Title: "T", Context: strings.Repeat("Ann lives in Varn. ", 600), Questions: q}
 	err := passageFits(x.lm, x.spec, long, 7)
-	for _, want := range []string{"d.json: passage 7: its self-edit prompt is ", "--edit-tokens 160", "longer than the model's context of 2048 tokens"} {
+	for _, want := range []string{"d.json: passage 7: its self-edit prompt is ", fmt.Sprintf("--edit-tokens %d", x.spec.EditTokens), "longer than the model's context of 2048 tokens"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not say %q", err, want)
 		}
 	}
 	// A passage whose self-edit prompt fits but whose in-context question prompt does not.
 	mid := knowledge.Passage{Title: "T", Context: strings.Repeat("Ann lives in Varn. ", 60), Questions: []knowledge.Question{{Question: strings.Repeat("Who is it? ", 400), Answer: "Ann"}}}
-	if err := passageFits(x.lm, x.spec, mid, 1); err == nil || !strings.Contains(err.Error(), "question 0's prompt with the passage in context is ") || !strings.Contains(err.Error(), "--qa-tokens 16") {
+	if err := passageFits(x.lm, x.spec, mid, 1); err == nil || !strings.Contains(err.Error(), "question 0's prompt with the passage in context is ") || !strings.Contains(err.Error(), fmt.Sprintf("--qa-tokens %d", x.spec.QATokens)) {
 		t.Errorf("long question: %v", err)
 	}
 }

@@ -318,19 +318,27 @@ merge = true
 	}
 }
 
-// TestPretrainDigits: --digits single trains a tokenizer that cuts numbers digit by digit, and
-// the folder is not resumed with the other setting (its token ids would change under it).
-func TestPretrainDigits(t *testing.T) {
+// tokenizerPretrain makes a model of two steps with the tokenizer flag given (its value
+// last in the returned arguments, for the tests to change) and loads its tokenizer.
+func tokenizerPretrain(t *testing.T, flag, value string) ([]string, *tokenizer.Tokenizer) {
+	t.Helper()
 	out := t.TempDir()
 	args := []string{"pretrain", "--long-steps", "0", "--out", out, "--arc-docs", "10", "--arc-edit-docs", "10", "--chars", "100000", "--vocab", "400", "--hidden", "32",
-		"--layers", "1", "--heads", "4", "--kv-heads", "2", "--intermediate", "64", "--steps", "2", "--batch", "1", "--seq", "32", "--digits", "single"}
+		"--layers", "1", "--heads", "4", "--kv-heads", "2", "--intermediate", "64", "--steps", "2", "--batch", "1", "--seq", "32", flag, value}
 	if code, _, errOut := runCmd(args...); code != 0 {
-		t.Fatalf("pretrain --digits single: %d %s", code, errOut)
+		t.Fatalf("pretrain %s %s: %d %s", flag, value, code, errOut)
 	}
 	tok, err := tokenizer.Load(filepath.Join(out, "tokenizer.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return args, tok
+}
+
+// TestPretrainDigits: --digits single trains a tokenizer that cuts numbers digit by digit, and
+// the folder is not resumed with the other setting (its token ids would change under it).
+func TestPretrainDigits(t *testing.T) {
+	args, tok := tokenizerPretrain(t, "--digits", "single")
 	if pre := tok.Summary().PreTokenizers; !slices.ContainsFunc(pre, func(s string) bool { return strings.Contains(s, "(qwen2 bare-words pattern,") }) {
 		t.Errorf("--digits single: the tokenizer's pre-tokenizers are %q, not Qwen2's digit-by-digit split", pre)
 	}
@@ -344,16 +352,7 @@ func TestPretrainDigits(t *testing.T) {
 // before them (a word at a line's start is the same tokens as inside a sentence), the
 // folder is not resumed with glued words, and an unknown value is a usage error.
 func TestPretrainWords(t *testing.T) {
-	out := t.TempDir()
-	args := []string{"pretrain", "--long-steps", "0", "--out", out, "--arc-docs", "10", "--arc-edit-docs", "10", "--chars", "100000", "--vocab", "400", "--hidden", "32",
-		"--layers", "1", "--heads", "4", "--kv-heads", "2", "--intermediate", "64", "--steps", "2", "--batch", "1", "--seq", "32", "--words", "bare"}
-	if code, _, errOut := runCmd(args...); code != 0 {
-		t.Fatalf("pretrain --words bare: %d %s", code, errOut)
-	}
-	tok, err := tokenizer.Load(filepath.Join(out, "tokenizer.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	args, tok := tokenizerPretrain(t, "--words", "bare")
 	// No token of its vocabulary glues a space (or a mark) to a letter, and a name is the
 	// same tokens at a line's start as mid-sentence.
 	glued := regexp.MustCompile(`[^\pL\pN'][\pL]`)

@@ -169,8 +169,9 @@ func pretrainReport(line *progressLine, stdout io.Writer) func(tiny.Progress) {
 }
 
 // trainedTokenizer trains the BPE tokenizer once and reuses it on a resumed run, so the
-// token ids of a checkpoint never change under it. A folder whose tokenizer splits numbers
-// otherwise than split does is refused (its checkpoints were made on other token ids).
+// token ids of a checkpoint never change under it. A folder whose tokenizer splits text
+// otherwise than split does (numbers or words) is refused (its checkpoints were made on
+// other token ids).
 func trainedTokenizer(out string, docs []string, vocab int, split tokenSplit) (*tokenizer.Tokenizer, error) {
 	path := filepath.Join(out, "tokenizer.json")
 	if _, err := os.Stat(path); err == nil {

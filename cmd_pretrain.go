@@ -74,7 +74,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seal pretrain: --self-edit-share, --in-context-share and --self-qa-share must lie in [0, 1], --drill-in-context be >= 0 and --fresh-worlds lie in [0, 16]\n")
 		return 2
 	}
-	split, err := tokenSplitOf(*digits, *words)
+	pattern, err := splitPattern(*digits, *words)
 	if err != nil {
 		fmt.Fprintf(stderr, "seal pretrain: %v\n", err)
 		return 2
@@ -94,7 +94,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	if *longSteps > 0 {
 		cfg.Long = &tiny.LongPhase{Steps: *longSteps, Batch: *longBatch, SeqLen: *longSeq, LR: *longLR, Warmup: *longWarmup}
 	}
-	if err := pretrain(ctx, b, *out, *seed, *chars, mix, *arcDocs, *arcEdits, split, cfg, stdout, stderr); err != nil {
+	if err := pretrain(ctx, b, *out, *seed, *chars, mix, *arcDocs, *arcEdits, pattern, cfg, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "seal pretrain: %v\n", err)
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintf(stderr, "run the same command again to resume from the last checkpoint\n")
@@ -111,7 +111,7 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, chars int, mix world.Mix, arcDocs, arcEdits int, split tokenSplit, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
+func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, chars int, mix world.Mix, arcDocs, arcEdits int, pattern string, cfg tiny.PretrainConfig, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(filepath.Join(out, "data"), 0o755); err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func pretrain(ctx context.Context, b tensor.Backend, out string, seed uint64, ch
 	for _, d := range docs {
 		total += len(d)
 	}
-	tok, err := trainedTokenizer(out, docs, cfg.Model.VocabSize, split)
+	tok, err := trainedTokenizer(out, docs, cfg.Model.VocabSize, pattern)
 	if err != nil {
 		return err
 	}
@@ -170,18 +170,18 @@ func pretrainReport(line *progressLine, stdout io.Writer) func(tiny.Progress) {
 
 // trainedTokenizer trains the BPE tokenizer once and reuses it on a resumed run, so the
 // token ids of a checkpoint never change under it. A folder whose tokenizer splits text
-// otherwise than split does (numbers or words) is refused (its checkpoints were made on
+// otherwise than pattern does (numbers or words) is refused (its checkpoints were made on
 // other token ids).
-func trainedTokenizer(out string, docs []string, vocab int, split tokenSplit) (*tokenizer.Tokenizer, error) {
+func trainedTokenizer(out string, docs []string, vocab int, pattern string) (*tokenizer.Tokenizer, error) {
 	path := filepath.Join(out, "tokenizer.json")
 	if _, err := os.Stat(path); err == nil {
 		tok, err := tokenizer.Load(path)
-		if err == nil && !slices.ContainsFunc(tok.Summary().PreTokenizers, func(st string) bool { return strings.Contains(st, "("+split.summary+",") }) {
+		if err == nil && !slices.ContainsFunc(tok.Summary().PreTokenizers, func(st string) bool { return strings.Contains(st, "("+tokenizer.KnownPatternName(pattern)+",") }) {
 			return nil, fmt.Errorf("%s splits text otherwise than the --digits and --words asked for: resume with the ones the folder was made with, or start another folder", path)
 		}
 		return tok, err
 	}
-	tok, err := tokenizer.Train(docs, tokenizer.TrainConfig{VocabSize: vocab, MinFrequency: 2, Pattern: split.pattern, Added: []string{bosToken, eosToken}, BOS: bosToken})
+	tok, err := tokenizer.Train(docs, tokenizer.TrainConfig{VocabSize: vocab, MinFrequency: 2, Pattern: pattern, Added: []string{bosToken, eosToken}, BOS: bosToken})
 	if err != nil {
 		return nil, err
 	}
@@ -196,21 +196,20 @@ func trainedTokenizer(out string, docs []string, vocab int, split tokenSplit) (*
 	return tok, os.WriteFile(filepath.Join(out, "tokenizer_config.json"), []byte(tc), 0o644)
 }
 
-// tokenSplit is what --digits and --words ask of the tokenizer: its pre-tokenizer
-// pattern, and how a tokenizer's summary names it (to know a folder's on resume).
-type tokenSplit struct{ pattern, summary string }
-
-func tokenSplitOf(digits, words string) (tokenSplit, error) {
+// splitPattern is the tokenizer's pre-tokenizer pattern that --digits and --words ask for.
+func splitPattern(digits, words string) (string, error) {
 	if digits != "grouped" && digits != "single" {
-		return tokenSplit{}, fmt.Errorf("--digits must be grouped or single, not %q", digits)
+		return "", fmt.Errorf("--digits must be grouped or single, not %q", digits)
 	}
 	if words != "glued" && words != "bare" {
-		return tokenSplit{}, fmt.Errorf("--words must be glued or bare, not %q", words)
+		return "", fmt.Errorf("--words must be glued or bare, not %q", words)
 	}
-	return map[[2]string]tokenSplit{
-		{"grouped", "glued"}: {tokenizer.PatternLlama3, "llama3 pattern"},
-		{"single", "glued"}:  {tokenizer.PatternQwen2, "qwen2 pattern"},
-		{"grouped", "bare"}:  {tokenizer.PatternLlama3Bare, "llama3 bare-words pattern"},
-		{"single", "bare"}:   {tokenizer.PatternQwen2Bare, "qwen2 bare-words pattern"},
-	}[[2]string{digits, words}], nil
+	return splitPatterns[[2]string{digits, words}], nil
+}
+
+var splitPatterns = map[[2]string]string{
+	{"grouped", "glued"}: tokenizer.PatternLlama3,
+	{"single", "glued"}:  tokenizer.PatternQwen2,
+	{"grouped", "bare"}:  tokenizer.PatternLlama3Bare,
+	{"single", "bare"}:   tokenizer.PatternQwen2Bare,
 }

@@ -45,6 +45,15 @@ func knownScanner(pattern string) (scanner, string, bool) {
 	return nil, "", false
 }
 
+// KnownPatternName is how Summary names a known split pattern ("llama3 pattern"), so a
+// caller can tell which one a loaded tokenizer runs; "" for any other pattern.
+func KnownPatternName(pattern string) string {
+	if _, name, ok := knownScanner(pattern); ok {
+		return name + " pattern"
+	}
+	return ""
+}
+
 // Character classes as the onig engine HF uses sees them: \p{L}, \p{N} are Unicode general
 // categories, \s is Unicode White_Space (the same set as Go's unicode.IsSpace).
 const (

@@ -73,8 +73,8 @@ func parseSplit(pattern map[string]string, behavior string, invert bool) (*preSp
 		}
 		st.re, st.name = literalMatcher(lit), fmt.Sprintf("%q", lit)
 	case isRegex:
-		if scan, _, ok := knownScanner(re); ok {
-			st.scan, st.name = scan, KnownPatternName(re)
+		if scan, name, ok := knownScanner(re); ok {
+			st.scan, st.name = scan, name
 			break
 		}
 		compiled, err := compileSplitRegex(re)

@@ -28,19 +28,19 @@ const (
 // "other", and each class has an alternative), so matches tile the input with no gaps.
 type scanner func(s string, i int) int
 
-// knownScanner returns the scanner for one of the known patterns.
+// knownScanner returns the scanner for one of the known patterns and how Summary names it.
 func knownScanner(pattern string) (scanner, string, bool) {
 	switch pattern {
 	case PatternLlama3:
-		return func(s string, i int) int { return scanCL100K(s, i, 3, false) }, "llama3", true
+		return func(s string, i int) int { return scanCL100K(s, i, 3, false) }, "llama3 pattern", true
 	case PatternQwen2:
-		return func(s string, i int) int { return scanCL100K(s, i, 1, false) }, "qwen2", true
+		return func(s string, i int) int { return scanCL100K(s, i, 1, false) }, "qwen2 pattern", true
 	case PatternLlama3Bare:
-		return func(s string, i int) int { return scanCL100K(s, i, 3, true) }, "llama3 bare-words", true
+		return func(s string, i int) int { return scanCL100K(s, i, 3, true) }, "llama3 bare-words pattern", true
 	case PatternQwen2Bare:
-		return func(s string, i int) int { return scanCL100K(s, i, 1, true) }, "qwen2 bare-words", true
+		return func(s string, i int) int { return scanCL100K(s, i, 1, true) }, "qwen2 bare-words pattern", true
 	case PatternGPT2:
-		return scanGPT2, "gpt2", true
+		return scanGPT2, "gpt2 pattern", true
 	}
 	return nil, "", false
 }
@@ -48,10 +48,8 @@ func knownScanner(pattern string) (scanner, string, bool) {
 // KnownPatternName is how Summary names a known split pattern ("llama3 pattern"), so a
 // caller can tell which one a loaded tokenizer runs; "" for any other pattern.
 func KnownPatternName(pattern string) string {
-	if _, name, ok := knownScanner(pattern); ok {
-		return name + " pattern"
-	}
-	return ""
+	_, name, _ := knownScanner(pattern)
+	return name
 }
 
 // Character classes as the onig engine HF uses sees them: \p{L}, \p{N} are Unicode general

@@ -128,15 +128,25 @@ func statuses(t testing.TB, db *store.DB, run int64) []string {
 
 // TestGuardStopsHarmfulEdit: step 0 teaches a passage's answers, step 1 is an edit
 // that trains the same questions onto wrong answers (it would destroy what step 0
-// taught), step 2 teaches another passage. The guard rejects step 1 (review gate
-// off) and lets the normal steps through; the rejected adapter is never merged.
+// taught), step 2 teaches another passage. The guard's retention count rejects step 1
+// (review gate off) and lets the normal steps through; the rejected adapter is never
+// merged.
 func TestGuardStopsHarmfulEdit(t *testing.T) {
 	tw := newTinyWorld(t)
 	dir := t.TempDir()
 	db := openDB(t, dir)
 	a, b := tw.val[0], tw.val[1]
 	tasks := []knowledge.Passage{qaPassage(a, answers(a)), qaPassage(a, wrongAnswers(a, tw.val[3])), qaPassage(b, answers(b))}
-	r, err := engine.New(db, llamatest.Backend()).Start(context.Background(), guardSpec(t, tw, dir, tasks, tw.train[:2]))
+	spec := guardSpec(t, tw, dir, tasks, tw.train[:2])
+	// Retention alone judges here (TestGuardHoldsContradiction tests the contradiction
+	// count): the probes are the taught questions, since the embedded model answers
+	// none of the general set's, which would only add noise; and flips are not counted,
+	// since on the embedded model teaching b also moves two of a's five answers (the
+	// leader "Anor Thaga", answered at p 0.84, became "Anor Tonor", b's guild being the
+	// Tonor Guild), which the contradiction count rightly stops and retention, over five
+	// questions, does not count as a drop beyond its noise.
+	spec.Guard.Probes, spec.Guard.MaxFlips = 0, 1000
+	r, err := engine.New(db, llamatest.Backend()).Start(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,8 +118,9 @@ func loadOnCPU(t *testing.T, dir string) *engine.LoadedModel {
 //
 // Measured on 2026-12-06 (README.md, ARC): the embedded default of then (glued words)
 // solves 0 of 32, 24 of the right size, cells 0.39 right (the bare-words default of
-// 2026-12-07: 0, 26, 0.41; the default with a fresh world after it: 0, 15, 0.21); a model pretrained on ARC documents alone (8,000
-// tasks, 800 steps of 4 × 1024 tokens) 0 of 32, 28 sized, cells 0.45. Background alone
+// 2026-12-07: 0, 26, 0.41; the default with a fresh world after it: 0, 15, 0.21); a
+// model pretrained on ARC documents alone (8,000 tasks, 800 steps of 4 × 1024 tokens)
+// 0 of 32, 28 sized, cells 0.45. Background alone
 // is 0.51 of the cells: both answer mostly 0s, and no better than that guess. The same
 // pretraining three times as long (2,400 steps) solves 2 of 32, cells 0.54; the whole
 // knowledge corpus with those ARC documents (6,000 steps, 24.6 M tokens) 8 of 32, cells 0.64.
